@@ -1,0 +1,43 @@
+/**
+ * The two wire shapes of a MetricValueList (spec api.md §4). Items carry no kind/apiVersion; `describedObject` keys
+ * are kind, namespace, name, apiVersion; `selector` is always present (null when empty); window fields are omitted.
+ */
+import type { CustomMetricValue } from "../../providers/custom-metrics-provider.ts";
+import { formatKubernetesTime } from "../../util/clock.ts";
+
+export type CustomMetricsVersion = "v1beta1" | "v1beta2";
+
+export const CUSTOM_METRICS_VERSIONS: readonly CustomMetricsVersion[] = ["v1beta2", "v1beta1"];
+
+export function isCustomMetricsVersion(version: string): version is CustomMetricsVersion {
+  return version === "v1beta1" || version === "v1beta2";
+}
+
+function itemV1beta1(value: CustomMetricValue) {
+  return {
+    describedObject: value.describedObject,
+    metricName: value.metric,
+    timestamp: formatKubernetesTime(value.timestampMs),
+    value: value.value,
+    selector: value.selector,
+  };
+}
+
+function itemV1beta2(value: CustomMetricValue) {
+  return {
+    describedObject: value.describedObject,
+    metric: { name: value.metric, selector: value.selector },
+    timestamp: formatKubernetesTime(value.timestampMs),
+    value: value.value,
+  };
+}
+
+/** The MetricValueList for a version. */
+export function metricValueList(version: CustomMetricsVersion, values: readonly CustomMetricValue[]) {
+  return {
+    kind: "MetricValueList",
+    apiVersion: `custom.metrics.k8s.io/${version}`,
+    metadata: {},
+    items: version === "v1beta1" ? values.map(itemV1beta1) : values.map(itemV1beta2),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Discovery documents (spec api.md §3): `/apis`, `/apis/<group>`, `/apis/<group>/<version>`. Answered from memory,
+ * never waiting on Prometheus: the aggregator's availability probe hits `/apis/<group>/<version>`.
+ */
+import { formatGroupResource } from "../naming/rest-mapper.ts";
+import type { MetricRegistry } from "../registry/metric-registry.ts";
+
+/** An API group this server installs, versions in the order they are listed (preferred first). */
+export interface ServedGroup {
+  readonly name: string;
+  readonly versions: readonly string[];
+}
+
+export const CUSTOM_METRICS_GROUP: ServedGroup = { name: "custom.metrics.k8s.io", versions: ["v1beta2", "v1beta1"] };
+export const EXTERNAL_METRICS_GROUP: ServedGroup = { name: "external.metrics.k8s.io", versions: ["v1beta1"] };
+export const RESOURCE_METRICS_GROUP: ServedGroup = { name: "metrics.k8s.io", versions: ["v1beta1"] };
+
+function groupObject(group: ServedGroup) {
+  const versions = group.versions.map((version) => ({ groupVersion: `${group.name}/${version}`, version }));
+  return { name: group.name, versions, preferredVersion: versions[0] };
+}
+
+/** `GET /apis`. */
+export function apiGroupList(groups: readonly ServedGroup[]) {
+  return { kind: "APIGroupList", apiVersion: "v1", groups: groups.map(groupObject) };
+}
+
+/** `GET /apis/<group>`. */
+export function apiGroup(group: ServedGroup) {
+  return { kind: "APIGroup", apiVersion: "v1", ...groupObject(group) };
+}
+
+/** One entry of an APIResourceList, keys in wire order. */
+export interface ApiResource {
+  readonly name: string;
+  readonly singularName: "";
+  readonly namespaced: boolean;
+  readonly kind: string;
+  readonly verbs: readonly string[];
+}
+
+/** Listed while the custom registry is empty: an empty list breaks client-go discovery for every client. */
+export const CUSTOM_METRICS_PLACEHOLDER = "custommetrics";
+export const EXTERNAL_METRICS_PLACEHOLDER = "externalmetrics";
+
+/** `GET /apis/custom.metrics.k8s.io/<version>`: one entry per (resource, metric), sorted by name; never empty. */
+export function customMetricsResourceList(version: string, registry: MetricRegistry) {
+  const byName = new Map<string, ApiResource>();
+  for (const entry of registry.customMetrics()) {
+    const name = `${formatGroupResource(entry.resource)}/${entry.metric}`;
+    byName.set(name, { name, singularName: "", namespaced: entry.namespaced, kind: "MetricValueList", verbs: ["get"] });
+  }
+  const resources = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (resources.length === 0) {
+    resources.push({ name: CUSTOM_METRICS_PLACEHOLDER, singularName: "", namespaced: true, kind: "MetricValueList", verbs: ["get"] });
+  }
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${CUSTOM_METRICS_GROUP.name}/${version}`, resources };
+}

@@ -1,0 +1,326 @@
+/**
+ * Reads a rules file strictly, like Go's `yaml.UnmarshalStrict`: unknown and duplicate keys are errors, one document
+ * only, string fields keep their source text (`as: 123` is "123"), and every problem is reported with file, line,
+ * column and path (spec rules.md §1). Nothing is compiled here; see naming/compile-rules.ts.
+ */
+import { Alias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Scalar } from "yaml";
+import { parsePrometheusDuration } from "../util/duration.ts";
+import { ConfigError, type ConfigIssue } from "./errors.ts";
+import type {
+  DiscoveryRule,
+  GroupResourceReference,
+  NameMapping,
+  ResourceMapping,
+  ResourceRule,
+  ResourceRules,
+  RulesFile,
+  SeriesFilter,
+} from "./schema.ts";
+
+/** 1-based position of a node in the file. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Where each path of the document was written, for errors found after parsing (regexes, templates, resources). */
+export interface SourceMap {
+  readonly file: string;
+  /** Position of the value at `path`, or of its nearest written ancestor. */
+  positionOf(path: string): SourcePosition;
+}
+
+export interface LoadedRules {
+  readonly rules: RulesFile;
+  readonly source: SourceMap;
+}
+
+/** Parses rules file text. Throws ConfigError listing every problem. */
+export function parseRulesText(text: string, file: string): LoadedRules {
+  const lineCounter = new LineCounter();
+  // NB: the failsafe schema reads every scalar as a string, which keeps source text for string fields; booleans and
+  // nulls are recognised by hand below, with the YAML 1.1 spellings upstream's Go yaml accepts.
+  const documents = parseAllDocuments(text, { schema: "failsafe", uniqueKeys: false, lineCounter });
+  const issues: ConfigIssue[] = [];
+  const positions = new Map<string, SourcePosition>();
+  const at = (offset: number | undefined): SourcePosition => {
+    if (offset === undefined) return { line: 0, column: 0 };
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const source: SourceMap = {
+    file,
+    positionOf(path) {
+      for (let p = path; ; p = parentPath(p)) {
+        const found = positions.get(p);
+        if (found) return found;
+        if (p === "") return { line: 0, column: 0 };
+      }
+    },
+  };
+
+  const docs = Array.isArray(documents) ? documents : [documents];
+  for (const doc of docs) {
+    for (const error of doc.errors) {
+      const [start] = error.linePos ?? [];
+      issues.push({ file, line: start?.line ?? 0, column: start?.col ?? 0, path: "", message: firstLine(error.message) });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  if (docs.length > 1) {
+    const second = docs[1] as Document;
+    const { line, column } = at(second.range?.[0]);
+    throw new ConfigError([{ file, line, column, path: "", message: "only one YAML document is allowed" }]);
+  }
+
+  const reader = createReader(docs[0] as Document | undefined, file, issues, positions, at);
+  const rules = reader.rulesFile();
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { rules, source };
+}
+
+/** Reads and parses a rules file from disk. Throws ConfigError (with the file name) when unreadable or invalid. */
+export async function loadRulesFile(path: string): Promise<LoadedRules> {
+  let text: string;
+  try {
+    text = await Bun.file(path).text();
+  } catch (cause) {
+    throw new ConfigError([{ file: path, line: 0, column: 0, path: "", message: `cannot read rules file: ${(cause as Error).message}` }]);
+  }
+  return parseRulesText(text, path);
+}
+
+function createReader(
+  doc: Document | undefined,
+  file: string,
+  issues: ConfigIssue[],
+  positions: Map<string, SourcePosition>,
+  at: (offset: number | undefined) => SourcePosition,
+) {
+  const issue = (node: Node | null | undefined, path: string, message: string) => {
+    const { line, column } = at(node?.range?.[0]);
+    issues.push({ file, line, column, path, message });
+  };
+  const resolve = (node: unknown): Node | null => {
+    let current = node;
+    while (current instanceof Alias) current = doc ? current.resolve(doc) : undefined;
+    if (current === undefined || current === null) return null;
+    if (isScalar(current) && isNullScalar(current)) return null;
+    return current as Node;
+  };
+  const remember = (node: Node | null, path: string) => {
+    if (node?.range) positions.set(path, at(node.range[0]));
+  };
+
+  /** Reads a mapping with exactly the given keys; reports unknown and duplicate keys. */
+  function fields(node: Node | null, path: string, known: readonly string[]): Map<string, Node | null> {
+    const out = new Map<string, Node | null>();
+    if (node === null) return out;
+    if (!isMap(node)) {
+      issue(node, path, `expected a mapping, got ${describe(node)}`);
+      return out;
+    }
+    for (const pair of node.items) {
+      const keyNode = resolve(pair.key);
+      const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : undefined;
+      if (key === undefined) {
+        issue(keyNode ?? node, path, "mapping keys must be strings");
+        continue;
+      }
+      if (out.has(key)) {
+        issue(keyNode, path, `duplicate key "${key}"`);
+        continue;
+      }
+      if (!known.includes(key)) {
+        issue(keyNode, path, `unknown field "${key}"`);
+        continue;
+      }
+      const value = resolve(pair.value);
+      const childPath = join(path, key);
+      remember(value ?? keyNode, childPath);
+      out.set(key, value);
+    }
+    return out;
+  }
+
+  function string(node: Node | null | undefined, path: string, required: false): string;
+  function string(node: Node | null | undefined, path: string, required: true, parent: Node | null): string;
+  function string(node: Node | null | undefined, path: string, required: boolean, parent?: Node | null): string {
+    if (node === null || node === undefined) {
+      if (required) issue(parent ?? null, path, "required field is missing or empty");
+      return "";
+    }
+    if (!isScalar(node)) {
+      issue(node, path, `expected a string, got ${describe(node)}`);
+      return "";
+    }
+    const text = String(node.value);
+    if (required && text === "") issue(node, path, "required field is missing or empty");
+    return text;
+  }
+
+  function boolean(node: Node | null | undefined, path: string): boolean | undefined {
+    if (node === null || node === undefined) return undefined;
+    if (isScalar(node) && node.type === "PLAIN") {
+      const text = String(node.value);
+      if (TRUE_WORDS.has(text)) return true;
+      if (FALSE_WORDS.has(text)) return false;
+    }
+    issue(node, path, `expected a boolean (true or false), got ${isScalar(node) ? JSON.stringify(String(node.value)) : describe(node)}`);
+    return undefined;
+  }
+
+  function list(node: Node | null | undefined, path: string): Node[] {
+    if (node === null || node === undefined) return [];
+    if (!isSeq(node)) {
+      issue(node, path, `expected a list, got ${describe(node)}`);
+      return [];
+    }
+    return node.items.map((item, index) => {
+      const value = resolve(item);
+      remember(value, `${path}[${index}]`);
+      return value as Node;
+    });
+  }
+
+  function resourceMapping(node: Node | null | undefined, path: string, allowNamespaced: boolean): ResourceMapping {
+    const f = fields(node ?? null, path, allowNamespaced ? ["template", "overrides", "namespaced"] : ["template", "overrides"]);
+    const overrides: Record<string, GroupResourceReference> = {};
+    const overridesNode = f.get("overrides") ?? null;
+    const overridesPath = join(path, "overrides");
+    if (overridesNode !== null) {
+      if (!isMap(overridesNode)) {
+        issue(overridesNode, overridesPath, `expected a mapping, got ${describe(overridesNode)}`);
+      } else {
+        for (const pair of overridesNode.items) {
+          const keyNode = resolve(pair.key);
+          const label = keyNode && isScalar(keyNode) ? String(keyNode.value) : "";
+          if (label === "") {
+            issue(keyNode ?? overridesNode, overridesPath, "override labels must be non-empty strings");
+            continue;
+          }
+          if (Object.hasOwn(overrides, label)) {
+            issue(keyNode, overridesPath, `duplicate key "${label}"`);
+            continue;
+          }
+          const entryPath = join(overridesPath, label);
+          const value = resolve(pair.value);
+          remember(value ?? keyNode, entryPath);
+          const entry = fields(value, entryPath, ["group", "resource"]);
+          overrides[label] = {
+            group: string(entry.get("group"), join(entryPath, "group"), false),
+            resource: string(entry.get("resource"), join(entryPath, "resource"), true, value ?? keyNode),
+          };
+        }
+      }
+    }
+    return {
+      template: string(f.get("template"), join(path, "template"), false),
+      overrides,
+      namespaced: boolean(f.get("namespaced"), join(path, "namespaced")),
+    };
+  }
+
+  function discoveryRule(node: Node, path: string): DiscoveryRule {
+    const f = fields(node, path, ["seriesQuery", "seriesFilters", "resources", "name", "metricsQuery"]);
+    if (node !== null && !isMap(node)) return emptyRule();
+    const seriesFilters: SeriesFilter[] = list(f.get("seriesFilters"), join(path, "seriesFilters")).map((filterNode, index) => {
+      const filterPath = `${join(path, "seriesFilters")}[${index}]`;
+      const ff = fields(filterNode, filterPath, ["is", "isNot"]);
+      const filter: { is?: string; isNot?: string } = {};
+      if (ff.get("is") != null) filter.is = string(ff.get("is"), join(filterPath, "is"), false);
+      if (ff.get("isNot") != null) filter.isNot = string(ff.get("isNot"), join(filterPath, "isNot"), false);
+      return filter;
+    });
+    const nameFields = fields(f.get("name") ?? null, join(path, "name"), ["matches", "as"]);
+    const name: NameMapping = {
+      matches: string(nameFields.get("matches"), join(path, "name.matches"), false),
+      as: string(nameFields.get("as"), join(path, "name.as"), false),
+    };
+    return {
+      seriesQuery: string(f.get("seriesQuery"), join(path, "seriesQuery"), true, node),
+      seriesFilters,
+      // NB: `namespaced` is read for rules too (upstream's struct has it); compile-rules warns that it has no effect there.
+      resources: resourceMapping(f.get("resources"), join(path, "resources"), true),
+      name,
+      metricsQuery: string(f.get("metricsQuery"), join(path, "metricsQuery"), true, node),
+    };
+  }
+
+  function resourceRule(node: Node | null | undefined, path: string, parent: Node | null): ResourceRule {
+    if (node === null || node === undefined) issue(parent, path, "required field is missing or empty");
+    const f = fields(node ?? null, path, ["containerQuery", "nodeQuery", "resources", "containerLabel"]);
+    return {
+      containerQuery: string(f.get("containerQuery"), join(path, "containerQuery"), true, node ?? parent),
+      nodeQuery: string(f.get("nodeQuery"), join(path, "nodeQuery"), true, node ?? parent),
+      resources: resourceMapping(f.get("resources"), join(path, "resources"), false),
+      containerLabel: string(f.get("containerLabel"), join(path, "containerLabel"), true, node ?? parent),
+    };
+  }
+
+  function resourceRules(node: Node | null | undefined): ResourceRules | null {
+    if (node === null || node === undefined) return null;
+    const f = fields(node, "resourceRules", ["cpu", "memory", "window"]);
+    const windowNode = f.get("window");
+    const windowText = string(windowNode, "resourceRules.window", false);
+    let window = 0;
+    if (windowText !== "") {
+      try {
+        window = parsePrometheusDuration(windowText);
+      } catch (error) {
+        issue(windowNode, "resourceRules.window", (error as Error).message);
+      }
+    }
+    return {
+      cpu: resourceRule(f.get("cpu"), "resourceRules.cpu", node),
+      memory: resourceRule(f.get("memory"), "resourceRules.memory", node),
+      window,
+      windowSet: windowText !== "",
+    };
+  }
+
+  return {
+    rulesFile(): RulesFile {
+      const root = resolve(doc?.contents);
+      const f = fields(root, "", ["rules", "externalRules", "resourceRules"]);
+      const rules = list(f.get("rules"), "rules").map((n, i) => discoveryRule(n, `rules[${i}]`));
+      const externalRules = list(f.get("externalRules"), "externalRules").map((n, i) => discoveryRule(n, `externalRules[${i}]`));
+      const resource = resourceRules(f.get("resourceRules"));
+      if (issues.length === 0 && rules.length === 0 && externalRules.length === 0 && resource === null) {
+        issue(root, "", "the file defines no rules, externalRules or resourceRules: nothing would be served");
+      }
+      return { rules, externalRules, resourceRules: resource };
+    },
+  };
+}
+
+const TRUE_WORDS = new Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]);
+const FALSE_WORDS = new Set(["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"]);
+const NULL_WORDS = new Set(["", "~", "null", "Null", "NULL"]);
+
+function isNullScalar(node: Scalar): boolean {
+  return node.type === "PLAIN" && NULL_WORDS.has(String(node.value ?? ""));
+}
+
+function emptyRule(): DiscoveryRule {
+  return { seriesQuery: "", seriesFilters: [], resources: { template: "", overrides: {}, namespaced: undefined }, name: { matches: "", as: "" }, metricsQuery: "" };
+}
+
+function describe(node: Node): string {
+  if (isMap(node)) return "a mapping";
+  if (isSeq(node)) return "a list";
+  return "a scalar";
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+function parentPath(path: string): string {
+  const cut = Math.max(path.lastIndexOf("."), path.lastIndexOf("["));
+  return cut <= 0 ? "" : path.slice(0, cut);
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0] ?? message;
+}

@@ -1,0 +1,79 @@
+/**
+ * The rules file as the user wrote it: upstream prometheus-adapter's format (spec rules.md §1), after strict parsing
+ * and before anything is compiled. Every string keeps its YAML source text.
+ */
+import type { Milliseconds } from "../util/duration.ts";
+
+export interface RulesFile {
+  /** custom.metrics.k8s.io rules; empty means the group is not installed. Default `[]`. */
+  readonly rules: readonly DiscoveryRule[];
+  /** external.metrics.k8s.io rules; empty means the group is not installed. Default `[]`. */
+  readonly externalRules: readonly DiscoveryRule[];
+  /** metrics.k8s.io rules; `null` (absent) means the group is not installed. */
+  readonly resourceRules: ResourceRules | null;
+}
+
+/** A rule of `rules` or `externalRules`. */
+export interface DiscoveryRule {
+  /** Prometheus series selector sent verbatim as one `match[]` of `/api/v1/series`. Required, non-empty. */
+  readonly seriesQuery: string;
+  /** Extra RE2 filters on the series name; all must pass. Default `[]`. */
+  readonly seriesFilters: readonly SeriesFilter[];
+  /** How labels map to Kubernetes resources. */
+  readonly resources: ResourceMapping;
+  /** How a series name becomes the API metric name. */
+  readonly name: NameMapping;
+  /** Go template (delimiters `<<` `>>`) producing the PromQL for a request. Required, non-empty. */
+  readonly metricsQuery: string;
+}
+
+/** Exactly one of `is` / `isNot` must be set (checked when compiling). */
+export interface SeriesFilter {
+  /** RE2; keeps series whose name it matches somewhere (unanchored). */
+  readonly is?: string;
+  /** RE2; drops series whose name it matches somewhere. */
+  readonly isNot?: string;
+}
+
+export interface ResourceMapping {
+  /** Label template with fields `.Group` and `.Resource`, e.g. `kube_<<.Group>>_<<.Resource>>`. Default `""` (none). */
+  readonly template: string;
+  /** Explicit label -> group-resource pairs, used in both directions. Default `{}`. */
+  readonly overrides: Readonly<Record<string, GroupResourceReference>>;
+  /** Only read for external rules: `false` ignores the URL namespace. Default `true` (`undefined` when not written). */
+  readonly namespaced: boolean | undefined;
+}
+
+export interface GroupResourceReference {
+  /** API group; default `""` meaning "any group" (core first). */
+  readonly group: string;
+  /** Resource, singular or plural, any case. Required. */
+  readonly resource: string;
+}
+
+export interface NameMapping {
+  /** RE2 selecting and capturing from the series name; unanchored. Default `""` (= `.*`). */
+  readonly matches: string;
+  /** Go `Regexp.Expand` template for the API name. Default `""` (= `$0` or `$1` by group count). */
+  readonly as: string;
+}
+
+export interface ResourceRules {
+  readonly cpu: ResourceRule;
+  readonly memory: ResourceRule;
+  /** Reported as `window` in metrics.k8s.io answers. Default 0 (a warning is logged when absent). */
+  readonly window: Milliseconds;
+  /** Whether `window` was written in the file. */
+  readonly windowSet: boolean;
+}
+
+export interface ResourceRule {
+  /** Per-namespace pod query template, grouped by pod and container. Required. */
+  readonly containerQuery: string;
+  /** Node query template. Required. */
+  readonly nodeQuery: string;
+  /** Must map pods, nodes and namespaces. */
+  readonly resources: ResourceMapping;
+  /** Label holding the container name. Required. */
+  readonly containerLabel: string;
+}

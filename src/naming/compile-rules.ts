@@ -1,0 +1,129 @@
+/**
+ * Compiles a loaded rules file once, before the server listens: regexes, templates, resource associations. Every
+ * error is reported with the file, line, column, rule path and field (spec rules.md §1); warnings are returned.
+ */
+import { ConfigError, type ConfigIssue } from "../config/errors.ts";
+import type { LoadedRules } from "../config/load.ts";
+import type { DiscoveryRule, ResourceRule } from "../config/schema.ts";
+import type { Milliseconds } from "../util/duration.ts";
+import { NamingError } from "./errors.ts";
+import { createMetricNamer, type MetricNamer } from "./metric-namer.ts";
+import { QUERY_TEMPLATE_FIELDS } from "./query-builder.ts";
+import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "./query-template.ts";
+import { createResourceConverter, type ResourceConverter } from "./resource-converter.ts";
+import type { RestMapper } from "./rest-mapper.ts";
+
+/** A compiled entry of `rules` or `externalRules`. */
+export interface CompiledDiscoveryRule {
+  /** Where it came from, e.g. `rules[3]`; used in logs and by `check`/`explain`. */
+  readonly id: string;
+  readonly namer: MetricNamer;
+  readonly resources: ResourceConverter;
+  readonly metricsQuery: CompiledTemplate;
+  /** External rules only: false when `resources.namespaced: false` (the URL namespace is ignored). */
+  readonly namespaced: boolean;
+}
+
+export interface CompiledResourceRule {
+  readonly containerQuery: CompiledTemplate;
+  readonly nodeQuery: CompiledTemplate;
+  readonly resources: ResourceConverter;
+  readonly containerLabel: string;
+  /** Labels for pods, nodes and namespaces, resolved at startup. */
+  readonly podLabel: string;
+  readonly nodeLabel: string;
+  readonly namespaceLabel: string;
+}
+
+export interface CompiledRules {
+  readonly custom: readonly CompiledDiscoveryRule[];
+  readonly external: readonly CompiledDiscoveryRule[];
+  readonly resource: { readonly cpu: CompiledResourceRule; readonly memory: CompiledResourceRule; readonly window: Milliseconds } | null;
+  /** Distinct `seriesQuery` strings across custom and external rules: one series call each per relist. */
+  readonly seriesQueries: readonly string[];
+  /** Things that load but probably do not do what the author meant. */
+  readonly warnings: readonly string[];
+}
+
+/** Compiles every rule; throws ConfigError listing every problem. `mapper` is read on each use (it may refresh). */
+export function compileRules({ rules, source }: LoadedRules, mapper: () => RestMapper): CompiledRules {
+  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  const report = (path: string, message: string) => {
+    const { line, column } = source.positionOf(path);
+    issues.push({ file: source.file, line, column, path, message });
+  };
+  const warn = (path: string, message: string) => {
+    const { line, column } = source.positionOf(path);
+    warnings.push(`${source.file}:${line}:${column}: ${path}: ${message}`);
+  };
+  /** Runs one compile step; on failure records the issue at `<path>.<field>` and returns null. */
+  function attempt<T>(path: string, field: string, step: () => T): T | null {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof NamingError) report(join(path, error.field || field), error.message);
+      else if (error instanceof TemplateCompileError) report(join(path, field), error.message);
+      else throw error;
+      return null;
+    }
+  }
+
+  function discoveryRule(rule: DiscoveryRule, path: string, external: boolean): CompiledDiscoveryRule | null {
+    const namer = attempt(path, "name", () => createMetricNamer(rule));
+    const resources = attempt(path, "resources", () => createResourceConverter(rule.resources, mapper));
+    const metricsQuery = attempt(path, "metricsQuery", () => compileTemplate(rule.metricsQuery, QUERY_TEMPLATE_FIELDS));
+    for (const warning of namer?.warnings ?? []) warn(join(path, "name.as"), warning);
+    if (!external && rule.resources.namespaced !== undefined) {
+      warn(join(path, "resources.namespaced"), "has no effect in `rules`; it is only read for `externalRules`");
+    }
+    const namespaced = rule.resources.namespaced !== false;
+    if (external && namespaced && resources) {
+      attempt(path, "resources", () => {
+        try {
+          resources.labelForResource({ group: "", resource: "namespaces" });
+        } catch (error) {
+          throw new NamingError(
+            `${(error as Error).message}; an external rule must map the namespaces resource (an override such as \`namespace: {resource: namespace}\` or a template), or set \`namespaced: false\``,
+          );
+        }
+      });
+    }
+    if (!namer || !resources || !metricsQuery) return null;
+    return { id: path, namer, resources, metricsQuery, namespaced };
+  }
+
+  function resourceRule(rule: ResourceRule, path: string): CompiledResourceRule | null {
+    const resources = attempt(path, "resources", () => createResourceConverter(rule.resources, mapper));
+    const containerQuery = attempt(path, "containerQuery", () => compileTemplate(rule.containerQuery, QUERY_TEMPLATE_FIELDS));
+    const nodeQuery = attempt(path, "nodeQuery", () => compileTemplate(rule.nodeQuery, QUERY_TEMPLATE_FIELDS));
+    if (!resources) return null;
+    const labelFor = (resource: string) =>
+      attempt(path, "resources", () => resources.labelForResource({ group: "", resource }));
+    const podLabel = labelFor("pods");
+    const nodeLabel = labelFor("nodes");
+    const namespaceLabel = labelFor("namespaces");
+    if (!containerQuery || !nodeQuery || podLabel === null || nodeLabel === null || namespaceLabel === null) return null;
+    return { containerQuery, nodeQuery, resources, containerLabel: rule.containerLabel, podLabel, nodeLabel, namespaceLabel };
+  }
+
+  const custom = rules.rules.map((rule, index) => discoveryRule(rule, `rules[${index}]`, false));
+  const external = rules.externalRules.map((rule, index) => discoveryRule(rule, `externalRules[${index}]`, true));
+  let resource: CompiledRules["resource"] = null;
+  if (rules.resourceRules) {
+    const cpu = resourceRule(rules.resourceRules.cpu, "resourceRules.cpu");
+    const memory = resourceRule(rules.resourceRules.memory, "resourceRules.memory");
+    if (!rules.resourceRules.windowSet) warn("resourceRules", "no `window` set: metrics.k8s.io answers will report a window of 0s");
+    if (cpu && memory) resource = { cpu, memory, window: rules.resourceRules.window };
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const compiledCustom = custom as CompiledDiscoveryRule[];
+  const compiledExternal = external as CompiledDiscoveryRule[];
+  const seriesQueries = [...new Set([...compiledCustom, ...compiledExternal].map((rule) => rule.namer.seriesQuery))];
+  return { custom: compiledCustom, external: compiledExternal, resource, seriesQueries, warnings };
+}
+
+function join(path: string, field: string): string {
+  return field === "" ? path : `${path}.${field}`;
+}

@@ -1,0 +1,200 @@
+/**
+ * custom.metrics.k8s.io without HTTP (spec rules.md §8, api.md §4): resolve the resource, find the registered
+ * metric, find the objects, render and run the query, match samples to objects, format values.
+ */
+import type { Logger } from "../observability/logger.ts";
+import { NamingError } from "../naming/errors.ts";
+import { parseLabelSelector, SelectorMatcherError, SelectorSyntaxError, toLabelSelector, type LabelSelector, type Requirement } from "../naming/label-selector.ts";
+import { renderObjectQuery } from "../naming/query-builder.ts";
+import { TemplateExecutionError } from "../naming/query-template.ts";
+import { formatGroupResource, UnknownResourceError, type GroupResource, type ResourceInfo, type RestMapper } from "../naming/rest-mapper.ts";
+import type { VectorSample } from "../prometheus/types.ts";
+import { parseSampleValue } from "../prometheus/sample-value.ts";
+import type { MetricRegistry } from "../registry/metric-registry.ts";
+import type { QueryCache } from "../registry/query-cache.ts";
+import { BadRequestError, NotFoundError, unableToFetchMetrics } from "./errors.ts";
+import { quantityFromSample } from "./quantity.ts";
+
+/** One custom-metrics request, as the route parsed it. */
+export interface CustomMetricRequest {
+  /** The resource exactly as written in the path (`pods`, `pod`, `deployments.apps`); used in 404 messages. */
+  readonly writtenResource: string;
+  /** Namespace from the path; undefined for cluster-scoped requests and for C3 (`namespaces/{ns}/metrics/{m}`). */
+  readonly namespace: string | undefined;
+  /** Object name or `*`. */
+  readonly name: string;
+  readonly metric: string;
+  /** Raw `labelSelector` (objects); "" when absent. */
+  readonly labelSelector: string;
+  /** Raw `metricLabelSelector` (series); "" when absent. */
+  readonly metricLabelSelector: string;
+}
+
+/** An object the answer describes (`describedObject`), keys in wire order. */
+export interface DescribedObject {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly apiVersion: string;
+}
+
+export interface CustomMetricValue {
+  readonly describedObject: DescribedObject;
+  readonly metric: string;
+  /** Answer time in ms (upstream: the time the adapter built the answer). */
+  readonly timestampMs: number;
+  /** Quantity string. */
+  readonly value: string;
+  /** The metricLabelSelector echoed back; null when empty. */
+  readonly selector: LabelSelector | null;
+}
+
+/** Lists the names of objects of a resource matching a label selector (Kubernetes mode). */
+export interface ObjectLister {
+  /** Names in LIST order. `namespace` undefined = cluster-wide. Rejects when the LIST fails. */
+  listNames(resource: ResourceInfo, namespace: string | undefined, labelSelector: string): Promise<readonly string[]>;
+}
+
+export interface CustomMetricsProviderDeps {
+  readonly registry: () => MetricRegistry;
+  readonly mapper: () => RestMapper;
+  readonly queries: QueryCache;
+  /** Kubernetes object lookup; absent in standalone mode, where objects come from Prometheus labels. */
+  readonly objects?: ObjectLister;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+export interface CustomMetricsProvider {
+  /** Values for the request; throws ApiError subclasses (400, 404, 500). */
+  getValues(request: CustomMetricRequest): Promise<CustomMetricValue[]>;
+}
+
+export function createCustomMetricsProvider({ registry, mapper, queries, objects, now, logger }: CustomMetricsProviderDeps): CustomMetricsProvider {
+  return {
+    async getValues(request) {
+      const requirements = parseMetricSelector(request.metricLabelSelector);
+      const selector = echoSelector(requirements);
+      const written = parseWrittenResource(request.writtenResource);
+      const notFound = () => new NotFoundError(`the server could not find the metric ${request.metric} for ${request.writtenResource}`);
+
+      let resource: ResourceInfo;
+      try {
+        resource = mapper().resolve(written);
+      } catch (error) {
+        if (error instanceof UnknownResourceError) throw notFound();
+        throw error;
+      }
+      const namespaced = request.namespace !== undefined;
+      const entry = registry().customMetric(resource, namespaced, request.metric);
+      if (!entry) {
+        logger.info(3, "metric not registered for this resource and scope", { metric: request.metric, resource: formatGroupResource(resource), namespaced });
+        throw notFound();
+      }
+
+      const wildcard = request.name === "*";
+      let names: readonly string[] | null = wildcard ? null : [request.name];
+      if (wildcard && objects) {
+        names = await objects.listNames(resource, request.namespace, request.labelSelector);
+        if (names.length === 0) throw notFound();
+      } else if (wildcard && request.labelSelector !== "") {
+        throw new BadRequestError("labelSelector is not supported in standalone mode");
+      }
+
+      const rule = entry.rule;
+      let resourceLabel: string;
+      let query;
+      try {
+        resourceLabel = rule.resources.labelForResource(resource);
+        const namespace = namespaced
+          ? { label: rule.resources.labelForResource({ group: "", resource: "namespaces" }), value: request.namespace as string }
+          : undefined;
+        query = renderObjectQuery(rule.metricsQuery, {
+          series: entry.seriesName,
+          requirements,
+          namespace,
+          resourceLabel,
+          names: names ?? [],
+          anyName: names === null,
+        });
+      } catch (error) {
+        if (error instanceof NamingError || error instanceof TemplateExecutionError) throw unableToFetchMetrics(error);
+        throw error;
+      }
+
+      let result;
+      try {
+        result = await queries.get(query);
+      } catch (error) {
+        throw unableToFetchMetrics(error);
+      }
+      if (result.resultType !== "vector") {
+        throw unableToFetchMetrics(new Error(`query returned a ${result.resultType}, expected a vector: ${query}`));
+      }
+
+      const valueByName = samplesByLabel(result.result, resourceLabel);
+      const orderedNames = names ?? [...valueByName.keys()].sort();
+      const timestampMs = now();
+      const values: CustomMetricValue[] = [];
+      for (const name of orderedNames) {
+        const sample = valueByName.get(name);
+        if (!sample) continue;
+        const value = quantityFromSample(parseSampleValue(sample.value), "DecimalSI");
+        if (value === null) {
+          logger.warn("dropping an infinite sample", { metric: request.metric, object: name, value: sample.value });
+          continue;
+        }
+        values.push({ describedObject: describe(resource, request.namespace, name), metric: request.metric, timestampMs, value, selector });
+      }
+      if (!wildcard && values.length === 0) {
+        logger.info(3, "no sample for the named object", { metric: request.metric, object: request.name, query, samples: result.result.length, resourceLabel });
+        throw new NotFoundError(`the server could not find the metric ${request.metric} for ${request.writtenResource} ${request.name}`);
+      }
+      if (wildcard && values.length === 0) {
+        logger.info(3, "no samples matched any object", { metric: request.metric, query, samples: result.result.length, resourceLabel });
+      }
+      return values;
+    },
+  };
+}
+
+/** `resource.group` split at the first dot. */
+function parseWrittenResource(written: string): GroupResource {
+  const dot = written.indexOf(".");
+  return dot < 0 ? { group: "", resource: written } : { group: written.slice(dot + 1), resource: written.slice(0, dot) };
+}
+
+function parseMetricSelector(text: string): Requirement[] {
+  try {
+    return parseLabelSelector(text);
+  } catch (error) {
+    if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse metricLabelSelector: ${error.message}`);
+    throw error;
+  }
+}
+
+function echoSelector(requirements: readonly Requirement[]): LabelSelector | null {
+  try {
+    return toLabelSelector(requirements);
+  } catch (error) {
+    if (error instanceof SelectorMatcherError) throw new BadRequestError(error.message);
+    throw error;
+  }
+}
+
+/** Sample per value of `label`; the last sample wins for duplicates. Samples without the label are ignored. */
+function samplesByLabel(samples: readonly VectorSample[], label: string): Map<string, VectorSample> {
+  const byName = new Map<string, VectorSample>();
+  for (const sample of samples) {
+    const name = sample.metric[label];
+    if (name !== undefined && name !== "") byName.set(name, sample);
+  }
+  return byName;
+}
+
+function describe(resource: ResourceInfo, namespace: string | undefined, name: string): DescribedObject {
+  const apiVersion = `${resource.group}/${resource.version}`;
+  return namespace === undefined || !resource.namespaced
+    ? { kind: resource.kind, name, apiVersion }
+    : { kind: resource.kind, namespace, name, apiVersion };
+}
