@@ -1,0 +1,88 @@
+/**
+ * What the Prometheus HTTP API returns, as the rest of prom-adapter sees it. Sample values stay the raw text
+ * Prometheus sent (`"1.5"`, `"NaN"`, `"+Inf"`); parsing them is the caller's job (`parseSampleValue`), because
+ * `Number("+Inf")` is NaN and the caller decides what a special value means.
+ */
+
+declare const promqlBrand: unique symbol;
+
+/** A PromQL expression, ready to send. Branded so a label value or selector string cannot be passed by mistake. */
+export type PromQL = string & { readonly [promqlBrand]: true };
+
+/** Marks `text` as a finished PromQL expression. It does not parse or validate it; Prometheus does. */
+export function promql(text: string): PromQL {
+  return text as PromQL;
+}
+
+/** The labels of one series, `__name__` included when Prometheus returns it. */
+export type SeriesLabels = Readonly<Record<string, string>>;
+
+/** One sample: when it was taken and its value as Prometheus wrote it. */
+export interface SamplePoint {
+  /** Seconds since the Unix epoch, with a fraction (Prometheus has millisecond precision). */
+  readonly timestampSeconds: number;
+  /** Raw sample text, e.g. `"42"`, `"1.5e-3"`, `"NaN"`, `"+Inf"`; for a `string` result, the string itself. */
+  readonly value: string;
+}
+
+/** One element of an instant vector: a series and its sample at the evaluation time. */
+export interface VectorSample extends SamplePoint {
+  readonly metric: SeriesLabels;
+}
+
+/** One element of a range vector: a series and its samples, oldest first. */
+export interface MatrixSeries {
+  readonly metric: SeriesLabels;
+  readonly values: readonly SamplePoint[];
+}
+
+/** An instant vector (`resultType: "vector"`), the usual answer for metric queries. */
+export interface VectorResult {
+  readonly resultType: "vector";
+  readonly result: readonly VectorSample[];
+}
+
+/** A scalar (`resultType: "scalar"`), e.g. for `scalar(x)` or `1 + 1`. */
+export interface ScalarResult {
+  readonly resultType: "scalar";
+  readonly result: SamplePoint;
+}
+
+/** A range vector (`resultType: "matrix"`), e.g. for `x[5m]`. */
+export interface MatrixResult {
+  readonly resultType: "matrix";
+  readonly result: readonly MatrixSeries[];
+}
+
+/** A string literal (`resultType: "string"`), e.g. for `"hello"`. */
+export interface StringResult {
+  readonly resultType: "string";
+  readonly result: SamplePoint;
+}
+
+/** The `data` of an instant query, discriminated by `resultType`. */
+export type QueryResult = VectorResult | ScalarResult | MatrixResult | StringResult;
+
+/** The values of `resultType`. */
+export type ResultType = QueryResult["resultType"];
+
+/** Request parameters; a list value repeats the key (`match[]`). Sent sorted by key, list values in order. */
+export type RequestParams = Readonly<Record<string, string | readonly string[]>>;
+
+/** Per-call options of {@link PrometheusTransport.request}. */
+export interface RequestOptions {
+  /** Aborts the call; the promise then rejects with `signal.reason`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Milliseconds to wait for the whole response; `0` disables the timeout. Default: the transport's `timeoutMs`. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/**
+ * The raw Prometheus HTTP API: sends one request to `/api/v1/<endpoint>` and unwraps the response envelope.
+ * Resolves to the envelope's `data` (unvalidated JSON); rejects with a `PrometheusError`.
+ */
+export interface PrometheusTransport {
+  /** The base URL without credentials, query or trailing slash, e.g. `https://thanos:9090/prefix`. For logs. */
+  readonly baseUrl: string;
+  request(endpoint: string, params: RequestParams, options?: RequestOptions): Promise<unknown>;
+}
