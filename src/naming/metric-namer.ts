@@ -2,6 +2,7 @@
  * Series name -> API metric name: `seriesFilters`, then `name.matches` / `name.as` with Go `Regexp.Expand` semantics
  * (spec rules.md §3, §5).
  */
+import { goQuote } from "./promql-quote.ts";
 import type { RE2JS } from "re2js";
 import type { DiscoveryRule } from "../config/schema.ts";
 import { NamingError } from "./errors.ts";
@@ -45,7 +46,7 @@ export function createMetricNamer(rule: Pick<DiscoveryRule, "seriesQuery" | "ser
     else if (groups === 1) template = "$1";
     else {
       throw new NamingError(
-        `must specify an 'as' value for name matcher ${JSON.stringify(matchesText)} associated with series query ${JSON.stringify(rule.seriesQuery)}`,
+        `must specify an 'as' value for name matcher ${goQuote(matchesText)} associated with series query ${goQuote(rule.seriesQuery)}`,
         "name.as",
       );
     }
@@ -55,7 +56,7 @@ export function createMetricNamer(rule: Pick<DiscoveryRule, "seriesQuery" | "ser
   const trap = /\$(\d+)([A-Za-z_][A-Za-z0-9_]*)/.exec(rule.name.as);
   if (trap) {
     warnings.push(
-      `name.as ${JSON.stringify(rule.name.as)}: "$${trap[1]}${trap[2]}" names the group "${trap[1]}${trap[2]}", which expands to nothing; write "\${${trap[1]}}${trap[2]}"`,
+      `name.as ${goQuote(rule.name.as)}: "$${trap[1]}${trap[2]}" names the group "${trap[1]}${trap[2]}", which expands to nothing; write "\${${trap[1]}}${trap[2]}"`,
     );
   }
 
@@ -67,7 +68,7 @@ export function createMetricNamer(rule: Pick<DiscoveryRule, "seriesQuery" | "ser
     metricNameForSeries(seriesName) {
       const match = matcher.matcher(seriesName);
       if (!match.find()) {
-        throw new NamingError(`series name ${JSON.stringify(seriesName)} did not match expected pattern ${JSON.stringify(matchesText)}`);
+        throw new NamingError(`series name ${goQuote(seriesName)} did not match expected pattern ${goQuote(matchesText)}`);
       }
       const groupText = (index: number): string => (index <= matcher.groupCount() ? (match.group(index) ?? "") : "");
       return expandGoTemplate(template, (name, number) => {

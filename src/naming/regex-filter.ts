@@ -3,6 +3,7 @@
  * NB: JavaScript's RegExp differs from RE2 (lookaround, backreferences, `(?P<name>)`, leftmost-first semantics), so
  * every user regex goes through re2js.
  */
+import { goQuote } from "./promql-quote.ts";
 import { RE2JS } from "re2js";
 import type { SeriesFilter } from "../config/schema.ts";
 import { NamingError } from "./errors.ts";
@@ -14,7 +15,7 @@ export function compileRe2(pattern: string): RE2JS {
   } catch (error) {
     const raw = (error as Error).message.replace(/^error parsing regexp: /, "");
     const reason = raw.replace(/: `(.*)`$/s, (whole, fragment: string) => (fragment === pattern ? "" : whole));
-    throw new NamingError(`invalid RE2 ${JSON.stringify(pattern)}: ${reason}`);
+    throw new NamingError(`invalid RE2 ${goQuote(pattern)}: ${reason}`);
   }
 }
 
@@ -32,7 +33,7 @@ export function compileSeriesFilter(filter: SeriesFilter): SeriesNamePredicate {
   const hasIsNot = filter.isNot !== undefined && filter.isNot !== "";
   if (hasIs && hasIsNot) {
     throw new NamingError(
-      `cannot have both an \`is\` (${JSON.stringify(filter.is)}) and \`isNot\` (${JSON.stringify(filter.isNot)}) expression in a single filter`,
+      `cannot have both an \`is\` (${goQuote(filter.is as string)}) and \`isNot\` (${goQuote(filter.isNot as string)}) expression in a single filter`,
     );
   }
   if (!hasIs && !hasIsNot) throw new NamingError("must have either an `is` or `isNot` expression in a filter");

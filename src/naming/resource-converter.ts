@@ -3,6 +3,7 @@
  * directions, and `resources.template` executed with regex placeholders (label -> resource, during discovery) or
  * with the group and singular resource (resource -> label, when building queries).
  */
+import { goQuote } from "./promql-quote.ts";
 import type { ResourceMapping } from "../config/schema.ts";
 import { NamingError } from "./errors.ts";
 import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "./query-template.ts";
@@ -48,11 +49,11 @@ export function createResourceConverter(mapping: ResourceMapping, mapper: () => 
       template = compileTemplate(mapping.template, LABEL_TEMPLATE_FIELDS);
     } catch (error) {
       if (!(error instanceof TemplateCompileError)) throw error;
-      throw new NamingError(`unable to generate label format from template ${JSON.stringify(mapping.template)}: ${error.message}`, "resources.template");
+      throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${error.message}`, "resources.template");
     }
     if (!template.fieldsUsed.has("Resource")) {
       throw new NamingError(
-        `unable to generate label format from template ${JSON.stringify(mapping.template)}: must include at least \`{{.Resource}}\` in the label template`,
+        `unable to generate label format from template ${goQuote(mapping.template)}: must include at least \`{{.Resource}}\` in the label template`,
         "resources.template",
       );
     }
@@ -61,7 +62,7 @@ export function createResourceConverter(mapping: ResourceMapping, mapper: () => 
     try {
       labelPattern = compileRe2(regexText);
     } catch (error) {
-      throw new NamingError(`unable to generate label format from template ${JSON.stringify(mapping.template)}: ${(error as Error).message}`, "resources.template");
+      throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${(error as Error).message}`, "resources.template");
     }
   }
 

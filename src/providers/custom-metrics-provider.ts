@@ -7,10 +7,10 @@ import { NamingError } from "../naming/errors.ts";
 import { parseLabelSelector, SelectorMatcherError, SelectorSyntaxError, toLabelSelector, type LabelSelector, type Requirement } from "../naming/label-selector.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import { TemplateExecutionError } from "../naming/query-template.ts";
-import { formatGroupResource, UnknownResourceError, type GroupResource, type ResourceInfo, type RestMapper } from "../naming/rest-mapper.ts";
-import type { VectorSample } from "../prometheus/types.ts";
+import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo, type RestMapper } from "../naming/rest-mapper.ts";
+import type { PromQL, VectorSample } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
-import type { MetricRegistry } from "../registry/metric-registry.ts";
+import type { CustomMetricEntry, MetricRegistry } from "../registry/metric-registry.ts";
 import type { QueryCache } from "../registry/query-cache.ts";
 import { BadRequestError, NotFoundError, unableToFetchMetrics } from "./errors.ts";
 import { quantityFromSample } from "./quantity.ts";
@@ -75,7 +75,7 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
     async getValues(request) {
       const requirements = parseMetricSelector(request.metricLabelSelector);
       const selector = echoSelector(requirements);
-      const written = parseWrittenResource(request.writtenResource);
+      const written = parseGroupResource(request.writtenResource);
       const notFound = () => new NotFoundError(`the server could not find the metric ${request.metric} for ${request.writtenResource}`);
 
       let resource: ResourceInfo;
@@ -101,26 +101,14 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
         throw new BadRequestError("labelSelector is not supported in standalone mode");
       }
 
-      const rule = entry.rule;
-      let resourceLabel: string;
-      let query;
+      let rendered: RenderedCustomQuery;
       try {
-        resourceLabel = rule.resources.labelForResource(resource);
-        const namespace = namespaced
-          ? { label: rule.resources.labelForResource({ group: "", resource: "namespaces" }), value: request.namespace as string }
-          : undefined;
-        query = renderObjectQuery(rule.metricsQuery, {
-          series: entry.seriesName,
-          requirements,
-          namespace,
-          resourceLabel,
-          names: names ?? [],
-          anyName: names === null,
-        });
+        rendered = renderCustomMetricQuery(entry, { namespace: request.namespace, names, requirements });
       } catch (error) {
         if (error instanceof NamingError || error instanceof TemplateExecutionError) throw unableToFetchMetrics(error);
         throw error;
       }
+      const { query, resourceLabel } = rendered;
 
       let result;
       try {
@@ -158,10 +146,32 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
   };
 }
 
-/** `resource.group` split at the first dot. */
-function parseWrittenResource(written: string): GroupResource {
-  const dot = written.indexOf(".");
-  return dot < 0 ? { group: "", resource: written } : { group: written.slice(dot + 1), resource: written.slice(0, dot) };
+export interface RenderedCustomQuery {
+  readonly query: PromQL;
+  /** The label whose values name the described objects. */
+  readonly resourceLabel: string;
+}
+
+/**
+ * The PromQL for a registered metric (spec rules.md §8 step 4): `.Series` is the stored series name, the namespace
+ * and resource labels come from the rule. `names` null means "any object" (standalone `*`). Throws NamingError or
+ * TemplateExecutionError.
+ */
+export function renderCustomMetricQuery(
+  entry: CustomMetricEntry,
+  { namespace, names, requirements }: { namespace: string | undefined; names: readonly string[] | null; requirements: readonly Requirement[] },
+): RenderedCustomQuery {
+  const converter = entry.rule.resources;
+  const resourceLabel = converter.labelForResource(entry.resource);
+  const query = renderObjectQuery(entry.rule.metricsQuery, {
+    series: entry.seriesName,
+    requirements,
+    namespace: namespace === undefined ? undefined : { label: converter.labelForResource({ group: "", resource: "namespaces" }), value: namespace },
+    resourceLabel,
+    names: names ?? [],
+    anyName: names === null,
+  });
+  return { query, resourceLabel };
 }
 
 function parseMetricSelector(text: string): Requirement[] {
