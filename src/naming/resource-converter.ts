@@ -51,18 +51,19 @@ export function createResourceConverter(mapping: ResourceMapping, mapper: () => 
       if (!(error instanceof TemplateCompileError)) throw error;
       throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${error.message}`, "resources.template");
     }
-    if (!template.fieldsUsed.has("Resource")) {
-      throw new NamingError(
-        `unable to generate label format from template ${goQuote(mapping.template)}: must include at least \`{{.Resource}}\` in the label template`,
-        "resources.template",
-      );
-    }
     // NB: literal template text is not regex-escaped (upstream behaviour): `a.b_<<.Resource>>` matches `aXb_pod`.
     const regexText = `^${template.execute({ Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" })}$`;
     try {
       labelPattern = compileRe2(regexText);
     } catch (error) {
       throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${(error as Error).message}`, "resources.template");
+    }
+    // Like upstream, the check is on the rendered pattern: it must capture a resource.
+    if (!Object.hasOwn(labelPattern.namedGroups(), "resource")) {
+      throw new NamingError(
+        `unable to generate label format from template ${goQuote(mapping.template)}: must include at least \`{{.Resource}}\` in the label template`,
+        "resources.template",
+      );
     }
   }
 

@@ -1,0 +1,55 @@
+/**
+ * Starts prom-adapter in-process for a test: standalone, real HTTPS on a free 127.0.0.1 port, serving certificate
+ * generated per run in a temporary cert dir, rules from text. `get()` speaks HTTPS with the generated CA.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAdapter, type RunningAdapter } from "../../src/adapter.ts";
+import { createMemoryLogger } from "../../src/observability/logger.ts";
+import { parseOptions } from "../../src/options.ts";
+import { systemClock } from "../../src/util/clock.ts";
+
+export interface TestAdapter {
+  readonly adapter: RunningAdapter;
+  readonly baseUrl: string;
+  readonly logs: string[];
+  /** GET over HTTPS, trusting the generated CA. */
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  request(path: string, init: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestAdapter({
+  prometheusUrl,
+  rules,
+  extraArgs = [],
+}: {
+  prometheusUrl: string;
+  /** Rules file text; default: the embedded default rules. */
+  rules?: string;
+  extraArgs?: string[];
+}): Promise<TestAdapter> {
+  const dir = mkdtempSync(join(tmpdir(), "prom-adapter-test-"));
+  const args = ["--standalone", "--prometheus-url", prometheusUrl, "--secure-port", "0", "--cert-dir", join(dir, "certs"), ...extraArgs];
+  if (rules !== undefined) {
+    writeFileSync(join(dir, "rules.yaml"), rules);
+    args.push("--config", join(dir, "rules.yaml"));
+  }
+  const logger = createMemoryLogger(6);
+  const adapter = await startAdapter(parseOptions(args), { logger, clock: systemClock });
+  const ca = readFileSync(join(dir, "certs", "ca.crt"), "utf8");
+  const baseUrl = `https://127.0.0.1:${adapter.port}`;
+  const request = (path: string, init: RequestInit) => fetch(`${baseUrl}${path}`, { ...init, tls: { ca } } as RequestInit);
+  return {
+    adapter,
+    baseUrl,
+    logs: logger.lines,
+    request,
+    get: (path, headers = {}) => request(path, { headers }),
+    async close() {
+      await adapter.close(1000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
