@@ -26,8 +26,19 @@ export interface SourcePosition {
 /** Where each path of the document was written, for errors found after parsing (regexes, templates, resources). */
 export interface SourceMap {
   readonly file: string;
-  /** Position of the value at `path`, or of its nearest written ancestor. */
-  positionOf(path: string): SourcePosition;
+  /**
+   * Position of the value at `path`, or of its nearest written ancestor. With `offset` (an index into a string
+   * value), the position of that character when the value is a one-line plain or quoted scalar written without
+   * escapes; otherwise the value's start.
+   */
+  positionOf(path: string, offset?: number): SourcePosition;
+}
+
+/** Where a scalar's text starts in the file, when characters of its value map one to one onto the source. */
+interface ValueSpan {
+  readonly position: SourcePosition;
+  /** Column shift of the value's first character (1 after an opening quote); null when offsets cannot be mapped. */
+  readonly shift: number | null;
 }
 
 export interface LoadedRules {
@@ -42,7 +53,7 @@ export function parseRulesText(text: string, file: string): LoadedRules {
   // nulls are recognised by hand below, with the YAML 1.1 spellings upstream's Go yaml accepts.
   const documents = parseAllDocuments(text, { schema: "failsafe", uniqueKeys: false, lineCounter });
   const issues: ConfigIssue[] = [];
-  const positions = new Map<string, SourcePosition>();
+  const positions = new Map<string, ValueSpan>();
   const at = (offset: number | undefined): SourcePosition => {
     if (offset === undefined) return { line: 0, column: 0 };
     const { line, col } = lineCounter.linePos(offset);
@@ -50,10 +61,13 @@ export function parseRulesText(text: string, file: string): LoadedRules {
   };
   const source: SourceMap = {
     file,
-    positionOf(path) {
+    positionOf(path, offset) {
       for (let p = path; ; p = parentPath(p)) {
         const found = positions.get(p);
-        if (found) return found;
+        if (found) {
+          if (p !== path || offset === undefined || found.shift === null) return found.position;
+          return { line: found.position.line, column: found.position.column + found.shift + offset };
+        }
         if (p === "") return { line: 0, column: 0 };
       }
     },
@@ -73,7 +87,7 @@ export function parseRulesText(text: string, file: string): LoadedRules {
     throw new ConfigError([{ file, line, column, path: "", message: "only one YAML document is allowed" }]);
   }
 
-  const reader = createReader(docs[0] as Document | undefined, file, issues, positions, at);
+  const reader = createReader(docs[0] as Document | undefined, file, issues, positions, at, text);
   const rules = reader.rulesFile();
   if (issues.length > 0) throw new ConfigError(issues);
   return { rules, source };
@@ -94,8 +108,9 @@ function createReader(
   doc: Document | undefined,
   file: string,
   issues: ConfigIssue[],
-  positions: Map<string, SourcePosition>,
+  positions: Map<string, ValueSpan>,
   at: (offset: number | undefined) => SourcePosition,
+  text: string,
 ) {
   const issue = (node: Node | null | undefined, path: string, message: string) => {
     const { line, column } = at(node?.range?.[0]);
@@ -109,7 +124,8 @@ function createReader(
     return current as Node;
   };
   const remember = (node: Node | null, path: string) => {
-    if (node?.range) positions.set(path, at(node.range[0]));
+    if (!node?.range) return;
+    positions.set(path, { position: at(node.range[0]), shift: valueShift(node, text) });
   };
 
   /** Reads a mapping with exactly the given keys; reports unknown and duplicate keys. */
@@ -300,6 +316,17 @@ const NULL_WORDS = new Set(["", "~", "null", "Null", "NULL"]);
 
 function isNullScalar(node: Scalar): boolean {
   return node.type === "PLAIN" && NULL_WORDS.has(String(node.value ?? ""));
+}
+
+/** 0 for a plain scalar, 1 for a quoted one, when its source is one line equal to its value; else null. */
+function valueShift(node: Node, text: string): number | null {
+  if (!isScalar(node) || !node.range) return null;
+  const raw = text.slice(node.range[0], node.range[1]);
+  if (raw.includes("\n")) return null;
+  const value = String(node.value);
+  if (node.type === "PLAIN") return raw === value ? 0 : null;
+  if (node.type === "QUOTE_SINGLE" || node.type === "QUOTE_DOUBLE") return raw.slice(1, -1) === value ? 1 : null;
+  return null;
 }
 
 function emptyRule(): DiscoveryRule {

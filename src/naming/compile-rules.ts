@@ -49,8 +49,8 @@ export interface CompiledRules {
 export function compileRules({ rules, source }: LoadedRules, mapper: () => RestMapper): CompiledRules {
   const issues: ConfigIssue[] = [];
   const warnings: string[] = [];
-  const report = (path: string, message: string) => {
-    const { line, column } = source.positionOf(path);
+  const report = (path: string, message: string, offset?: number) => {
+    const { line, column } = source.positionOf(path, offset);
     issues.push({ file: source.file, line, column, path, message });
   };
   const warn = (path: string, message: string) => {
@@ -63,7 +63,7 @@ export function compileRules({ rules, source }: LoadedRules, mapper: () => RestM
       return step();
     } catch (error) {
       if (error instanceof NamingError) report(join(path, error.field || field), error.message);
-      else if (error instanceof TemplateCompileError) report(join(path, field), error.message);
+      else if (error instanceof TemplateCompileError) report(join(path, field), error.detail, error.offset);
       else throw error;
       return null;
     }

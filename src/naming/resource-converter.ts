@@ -49,7 +49,7 @@ export function createResourceConverter(mapping: ResourceMapping, mapper: () => 
       template = compileTemplate(mapping.template, LABEL_TEMPLATE_FIELDS);
     } catch (error) {
       if (!(error instanceof TemplateCompileError)) throw error;
-      throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${error.message}`, "resources.template");
+      throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${error.detail}`, "resources.template");
     }
     // NB: literal template text is not regex-escaped (upstream behaviour): `a.b_<<.Resource>>` matches `aXb_pod`.
     const regexText = `^${template.execute({ Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" })}$`;

@@ -21,6 +21,8 @@ export interface QueryCacheOptions {
   readonly maxSamples?: number;
   /** Wall clock in ms, for the `time` parameter. */
   readonly now: () => number;
+  /** Monotonic clock in ms that drives the TTL; default `performance.now`. Tests inject one and advance it. */
+  readonly monotonicNow?: () => number;
   /** Observes each lookup: `hit` (served from cache), `miss` (queried Prometheus), `coalesced` (joined a call in flight). */
   readonly onLookup?: (result: "hit" | "miss" | "coalesced") => void;
 }
@@ -39,6 +41,7 @@ export function createQueryCache({
   maxEntries = 10_000,
   maxSamples = 1_000_000,
   now,
+  monotonicNow,
   onLookup,
 }: QueryCacheOptions): QueryCache {
   const cache = new LRUCache<PromQL, QueryResult>({
@@ -48,6 +51,9 @@ export function createQueryCache({
     // NB: lru-cache needs a positive ttl; with ttl 0 each result lives 1 ms, so only calls in flight are shared.
     ttl: Math.max(1, ttl),
     allowStale: false,
+    // Read the clock on every lookup instead of caching it for 1 ms (cheap, and exact for injected clocks).
+    ttlResolution: 0,
+    ...(monotonicNow ? { perf: { now: monotonicNow } } : {}),
     // Errors are never cached: a rejected fetch removes its entry.
     fetchMethod: (query, _stale, { signal }) => source.query(query, now() / 1000, signal),
   });

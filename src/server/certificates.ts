@@ -34,7 +34,7 @@ export interface CertificateAuthorityOptions {
 export function generateCertificateAuthority({ commonName, validityDays = 365, now }: CertificateAuthorityOptions): CertificateAndKey {
   const keys = forge.pki.rsa.generateKeyPair({ bits: RSA_KEY_BITS });
   const cert = forge.pki.createCertificate();
-  const subject = [{ name: "commonName", value: commonName }];
+  const subject = [nameAttribute("commonName", commonName)];
   cert.publicKey = keys.publicKey;
   cert.serialNumber = randomSerialNumber();
   cert.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
@@ -94,8 +94,8 @@ export function generateSignedCertificate({
   cert.validity.notBefore = start;
   cert.validity.notAfter = new Date(start.getTime() + validityDays * DAY_MS);
   cert.setSubject([
-    ...organizations.map((value) => ({ name: "organizationName", value })),
-    { name: "commonName", value: commonName },
+    ...organizations.map((value) => nameAttribute("organizationName", value)),
+    nameAttribute("commonName", commonName),
   ]);
   cert.setIssuer(caCert.subject.attributes);
   const altNames = [...dnsNames.map((value) => ({ type: 2, value })), ...ipAddresses.map((ip) => ({ type: 7, ip }))];
@@ -125,4 +125,13 @@ function randomSerialNumber(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[0] = bytes[0]! & 0x7f;
   return Buffer.from(bytes).toString("hex");
+}
+
+/**
+ * A subject attribute encoded as UTF8String. NB: node-forge defaults to PrintableString, which cannot hold `@`, `_`
+ * or `:` (e.g. `prom-adapter-ca@1714564800`, `system:kube-aggregator`); Go's x509 parser then rejects the whole
+ * certificate ("invalid PrintableString"), so kubectl and kube-apiserver could not connect.
+ */
+function nameAttribute(name: "commonName" | "organizationName", value: string): forge.pki.CertificateField {
+  return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class };
 }
