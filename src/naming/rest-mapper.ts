@@ -31,7 +31,10 @@ export interface RestMapper {
    * "any group": the core group wins, then groups in discovery order. Throws UnknownResourceError.
    */
   resolve(written: GroupResource): ResourceInfo;
-  /** Every resource known, in discovery order. */
+  /**
+   * Every resource known, in discovery order. Resolution failures are UnknownResourceError (AmbiguousResourceError
+   * when a group-less name matches several non-core groups).
+   */
   all(): readonly ResourceInfo[];
   /** Increases whenever the mapper's content changes (e.g. after a discovery refresh). */
   readonly generation: number;
@@ -41,6 +44,18 @@ export class UnknownResourceError extends Error {
   override readonly name = "UnknownResourceError";
   constructor(readonly written: GroupResource) {
     super(`the server doesn't have a resource type "${formatGroupResource(written)}"`);
+  }
+}
+
+/** A name without a group that several non-core groups serve (e.g. `ingresses` in extensions and networking.k8s.io). */
+export class AmbiguousResourceError extends UnknownResourceError {
+  override readonly name = "AmbiguousResourceError";
+  constructor(
+    written: GroupResource,
+    readonly candidates: readonly GroupResource[],
+  ) {
+    super(written);
+    this.message = `the resource name "${written.resource}" is ambiguous: it matches ${candidates.map(formatGroupResource).join(", ")}; write it with its group`;
   }
 }
 
@@ -75,9 +90,20 @@ export function createTableRestMapper(entries: readonly ResourceInfo[], generati
     resolve(written) {
       const candidates = byName.get(written.resource.toLowerCase()) ?? [];
       const group = written.group.toLowerCase();
-      const found = group === "" ? candidates[0] : candidates.find((c) => c.group === group);
-      if (!found) throw new UnknownResourceError(written);
-      return found;
+      if (group !== "") {
+        const found = candidates.find((c) => c.group === group);
+        if (!found) throw new UnknownResourceError(written);
+        return found;
+      }
+      const first = candidates[0];
+      if (!first) throw new UnknownResourceError(written);
+      // NB: the core group wins outright; among other groups a name served by two of them is refused rather than
+      // guessed, so `ingress` never silently means extensions on one cluster and networking.k8s.io on another.
+      if (first.group !== "") {
+        const groups = [...new Set(candidates.map((c) => c.group))];
+        if (groups.length > 1) throw new AmbiguousResourceError(written, candidates.map(({ group: g, resource }) => ({ group: g, resource })));
+      }
+      return first;
     },
   };
 }

@@ -1,0 +1,55 @@
+/**
+ * Object lookup for `*` requests (spec api.md §4): a metadata-only LIST (`PartialObjectMetadataList`) of the
+ * resource, in the request's namespace or cluster-wide, filtered by the label selector. Names keep LIST order.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { parseLabelSelector, SelectorSyntaxError } from "../naming/label-selector.ts";
+import type { ResourceInfo } from "../naming/rest-mapper.ts";
+import type { Logger } from "../observability/logger.ts";
+import { BadRequestError, InternalError } from "../providers/errors.ts";
+import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
+import { kubeRequest } from "./kube-http.ts";
+
+export const PARTIAL_OBJECT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+/** The REST path of a resource's collection. */
+export function collectionPath(resource: Pick<ResourceInfo, "group" | "version" | "resource" | "namespaced">, namespace: string | undefined): string {
+  const root = resource.group === "" ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
+  const scope = resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  return `${root}${scope}/${resource.resource}`;
+}
+
+export type CollectionFetcher = (path: string) => Promise<Response>;
+
+export function kubeCollectionFetcher(kubeConfig: KubeConfig): CollectionFetcher {
+  return (path) => kubeRequest(kubeConfig, path, { accept: PARTIAL_OBJECT_METADATA_LIST });
+}
+
+export function createObjectLister({ fetchCollection, logger }: { fetchCollection: CollectionFetcher; logger: Logger }): ObjectLister {
+  return {
+    async listNames(resource, namespace, labelSelector) {
+      try {
+        parseLabelSelector(labelSelector);
+      } catch (error) {
+        if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
+        throw error;
+      }
+      const query = labelSelector === "" ? "" : `?labelSelector=${encodeURIComponent(labelSelector)}`;
+      const path = `${collectionPath(resource, namespace)}${query}`;
+      let response: Response;
+      try {
+        response = await fetchCollection(path);
+      } catch (error) {
+        throw new InternalError("unable to list matching resources", error);
+      }
+      if (!response.ok) {
+        const detail = (await response.text()).slice(0, 300);
+        const hint = response.status === 403 ? " (grant the adapter's ServiceAccount list on this resource)" : "";
+        logger.error(`listing ${resource.resource} failed with ${response.status}${hint}`, { path, body: detail });
+        throw new InternalError("unable to list matching resources", new Error(`GET ${path}: ${response.status}`));
+      }
+      const list = (await response.json()) as { items?: { metadata?: { name?: string } }[] };
+      return (list.items ?? []).flatMap((item) => (item.metadata?.name ? [item.metadata.name] : []));
+    },
+  };
+}
