@@ -56,5 +56,11 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2));
-process.exit();
+// NB: no top-level await: the compiled binary is built with --bytecode, which needs a CommonJS-compatible entry.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`prom-adapter: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(70);
+  },
+);
