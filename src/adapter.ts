@@ -2,12 +2,14 @@
  * Wires the pipeline for one run: rules -> Prometheus client -> discovery -> registry and cache -> providers -> API
  * -> HTTPS. main.ts parses flags and handles signals; tests start adapters in-process through `startAdapter`.
  */
-import { loadDefaultRules } from "./config/defaults.ts";
-import { loadRulesFile, type LoadedRules } from "./config/load.ts";
+import { readRulesSource } from "./config/defaults.ts";
+import { parseRulesText } from "./config/load.ts";
+import { createRulesReloader, type RulesReloader } from "./config/reload.ts";
 import { createRelister, type Relister } from "./discovery/relister.ts";
 import { compileRules, type CompiledRules } from "./naming/compile-rules.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "./naming/rest-mapper.ts";
 import type { Logger } from "./observability/logger.ts";
+import { createSelfMetrics, type SelfMetrics } from "./observability/self-metrics.ts";
 import type { Options } from "./options.ts";
 import { createPrometheusClient } from "./prometheus/client.ts";
 import { createHttpTransport } from "./prometheus/http-transport.ts";
@@ -22,18 +24,15 @@ export interface RunningAdapter {
   readonly port: number;
   readonly app: App;
   readonly relister: Relister;
-  /** Stops discovery and the listener, letting in-flight requests finish for up to `graceMs`. */
+  readonly metrics: SelfMetrics;
+  /** Present when rules come from `--config`: SIGHUP calls `reload({ force: true })`. */
+  readonly reloader: RulesReloader | null;
+  /** Stops discovery and the listener: `/readyz` answers 503, in-flight requests get up to `graceMs` to finish. */
   close(graceMs?: number): Promise<void>;
 }
 
 export class StartupError extends Error {
   override readonly name = "StartupError";
-}
-
-/** Reads and compiles the rules named by `--config` (or the embedded default). Throws ConfigError. */
-export async function loadRules(configFile: string | undefined, mapper: () => RestMapper): Promise<{ loaded: LoadedRules; compiled: CompiledRules }> {
-  const loaded = configFile === undefined ? loadDefaultRules() : await loadRulesFile(configFile);
-  return { loaded, compiled: compileRules(loaded, mapper) };
 }
 
 export async function startAdapter(options: Options, { logger, clock }: { logger: Logger; clock: Clock }): Promise<RunningAdapter> {
@@ -42,10 +41,17 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
       "running against the Kubernetes API is not available in this version yet; start with --standalone (objects are taken from Prometheus labels)",
     );
   }
+  const metrics = createSelfMetrics();
   const restMapper = createTableRestMapper(BUILTIN_RESOURCES);
-  const mapper = () => restMapper;
-  const { compiled } = await loadRules(options.configFile, mapper);
-  for (const warning of compiled.warnings) logger.warn(warning);
+  const mapper = (): RestMapper => restMapper;
+  const source = await readRulesSource(options.configFile);
+  const compile = (text: string): CompiledRules => {
+    const compiled = compileRules(parseRulesText(text, source.name), mapper);
+    for (const warning of compiled.warnings) logger.warn(warning);
+    return compiled;
+  };
+  let rules = compile(source.text);
+  metrics.configReloadTimestamp.set(clock.now() / 1000);
 
   const transport = createHttpTransport({
     baseUrl: options.prometheusUrl,
@@ -60,20 +66,66 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   const prometheus = createPrometheusClient(transport);
   const relister = createRelister({
     source: prometheus,
-    rules: () => compiled,
+    rules: () => rules,
     interval: options.relistInterval,
     maxAge: options.maxAge,
     clock,
     logger,
+    onRun({ ok, durationMs, snapshot }) {
+      metrics.discoveryDuration.observe({ outcome: ok ? "success" : "error" }, durationMs / 1000);
+      if (!ok) {
+        metrics.discoveryErrors.inc();
+        return;
+      }
+      metrics.discoveryLastSuccess.set(snapshot.completedAt / 1000);
+      metrics.discoverySeries.set(snapshot.seriesSeen);
+      metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, snapshot.registry.customMetrics().length);
+      metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, snapshot.registry.externalMetrics().length);
+    },
   });
-  const queries = createQueryCache({ source: prometheus, ttl: options.queryCacheTtl, now: () => clock.now() });
+  const queries = createQueryCache({
+    source: prometheus,
+    ttl: options.queryCacheTtl,
+    now: () => clock.now(),
+    onLookup: (result) => metrics.queryCacheRequests.inc({ result }),
+  });
   const registry = () => relister.current().registry;
   const customProvider = createCustomMetricsProvider({ registry, mapper, queries, now: () => clock.now(), logger });
+
+  let draining = false;
   const app = createApp({
     logger,
-    notReadyReason: () => (relister.ready() ? null : "waiting for the first successful metric discovery"),
-    customMetrics: () => (compiled.custom.length > 0 ? { provider: customProvider, registry } : null),
+    readiness: () => {
+      if (draining) return { code: 503, reason: "shutting down" };
+      return relister.ready() ? null : { code: 500, reason: "waiting for the first successful metric discovery" };
+    },
+    selfMetrics: {
+      text: () => {
+        metrics.queryCacheEntries.set(queries.size());
+        return metrics.text();
+      },
+      contentType: metrics.registry.contentType,
+    },
+    customMetrics: () => (rules.custom.length > 0 ? { provider: customProvider, registry } : null),
   });
+
+  const reloader =
+    options.configFile === undefined
+      ? null
+      : createRulesReloader({
+          file: options.configFile,
+          initialText: source.text,
+          compile,
+          apply(next) {
+            rules = next;
+            void relister.runOnce();
+          },
+          onOutcome(ok) {
+            metrics.configReloadSuccessful.set(ok ? 1 : 0);
+            if (ok) metrics.configReloadTimestamp.set(clock.now() / 1000);
+          },
+          logger,
+        });
 
   const certificate = loadOrCreateServingCertificate({
     certFile: options.tlsCertFile,
@@ -97,12 +149,17 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   }
   logger.info(0, "serving", { address: `https://${options.bindAddress}:${server.port}`, prometheus: options.prometheusUrl, standalone: options.standalone });
   relister.start();
+  reloader?.start();
 
   return {
     port: server.port,
     app,
     relister,
+    metrics,
+    reloader,
     async close(graceMs = 10_000) {
+      draining = true;
+      reloader?.stop();
       relister.stop();
       await server.close(graceMs);
     },

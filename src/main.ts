@@ -2,7 +2,7 @@
  * Entry point: parses flags, starts the adapter, handles signals and the exit code. The only file that touches
  * process.argv, process.env and process.exit.
  */
-import { startAdapter, StartupError } from "./adapter.ts";
+import { startAdapter, StartupError, type RunningAdapter } from "./adapter.ts";
 import { ConfigError } from "./config/errors.ts";
 import { createLogger } from "./observability/logger.ts";
 import { helpText, OptionsError, parseOptions, type Options } from "./options.ts";
@@ -28,7 +28,36 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const logger = createLogger({ verbosity: options.verbosity, format: options.logFormat });
-  let adapter;
+  // NB: signal handlers are installed before the listener starts, so a SIGHUP or SIGTERM that arrives right after the
+  // "serving" line (or during startup) is handled instead of taking the default action.
+  let adapter: RunningAdapter | undefined;
+  let stopSignal: string | undefined;
+  let reloadRequested = false;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const shutDown = (running: RunningAdapter, signal: string) => {
+    logger.info(0, "shutting down", { signal });
+    void running.close(10_000).then(() => finish(0));
+  };
+  const stop = (signal: string) => {
+    if (stopSignal !== undefined) return;
+    stopSignal = signal;
+    if (adapter) shutDown(adapter, signal);
+  };
+  const reload = () => {
+    if (adapter === undefined) {
+      reloadRequested = true;
+      return;
+    }
+    if (adapter.reloader) void adapter.reloader.reload({ force: true });
+    else logger.warn("SIGHUP ignored: the embedded default rules are in use (pass --config to reload a file)");
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", reload);
+
   try {
     adapter = await startAdapter(options, { logger, clock: systemClock });
   } catch (error) {
@@ -42,18 +71,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info(0, "shutting down", { signal });
-      void adapter.close(10_000).then(() => resolve(0));
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-  });
+  if (stopSignal !== undefined) shutDown(adapter, stopSignal);
+  else if (reloadRequested) reload();
+  return finished;
 }
 
 // NB: no top-level await: the compiled binary is built with --bytecode, which needs a CommonJS-compatible entry.

@@ -1,17 +1,28 @@
 /** `/healthz`, `/livez`, `/readyz` (spec api.md §11): plain text, always answered, never authorised. */
 import { Elysia } from "elysia";
 
-/** Why the server is not ready yet, or null when it is. */
-export type ReadinessCheck = () => string | null;
+/** Why the server is not ready, with the status to answer (500 before the first discovery, 503 while draining). */
+export interface NotReady {
+  readonly code: 500 | 503;
+  readonly reason: string;
+}
+
+/** Null when ready. */
+export type ReadinessCheck = () => NotReady | null;
 
 const text = (body: string, status = 200) => new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
-export function healthApi(notReadyReason: ReadinessCheck) {
+export function healthApi(readiness: ReadinessCheck) {
   return new Elysia({ name: "health" })
     .get("/healthz", () => text("ok"))
     .get("/livez", () => text("ok"))
     .get("/readyz", () => {
-      const reason = notReadyReason();
-      return reason === null ? text("ok") : text(`not ready: ${reason}`, 500);
+      const notReady = readiness();
+      return notReady === null ? text("ok") : text(`not ready: ${notReady.reason}`, notReady.code);
     });
+}
+
+/** `/metrics`: Prometheus text format of the adapter's own metrics. */
+export function selfMetricsApi(metricsText: () => Promise<string>, contentType: string) {
+  return new Elysia({ name: "self-metrics" }).get("/metrics", async () => new Response(await metricsText(), { headers: { "content-type": contentType } }));
 }

@@ -93,17 +93,6 @@ export function parseRulesText(text: string, file: string): LoadedRules {
   return { rules, source };
 }
 
-/** Reads and parses a rules file from disk. Throws ConfigError (with the file name) when unreadable or invalid. */
-export async function loadRulesFile(path: string): Promise<LoadedRules> {
-  let text: string;
-  try {
-    text = await Bun.file(path).text();
-  } catch (cause) {
-    throw new ConfigError([{ file: path, line: 0, column: 0, path: "", message: `cannot read rules file: ${(cause as Error).message}` }]);
-  }
-  return parseRulesText(text, path);
-}
-
 function createReader(
   doc: Document | undefined,
   file: string,

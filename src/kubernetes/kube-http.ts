@@ -42,7 +42,7 @@ export function tlsOptionsOf(kubeConfig: KubeConfig): { ca?: string; cert?: stri
 export async function sendWithBunFetch(kubeConfig: KubeConfig, request: RequestContext): Promise<ResponseContext> {
   const response = await fetch(request.getUrl(), {
     method: request.getHttpMethod().toString(),
-    body: request.getBody() as BodyInit | undefined,
+    body: request.getBody() as RequestInit["body"],
     headers: request.getHeaders(),
     signal: request.getSignal(),
     tls: tlsOptionsOf(kubeConfig),

@@ -41,7 +41,7 @@ export interface RestMapper {
 }
 
 export class UnknownResourceError extends Error {
-  override readonly name = "UnknownResourceError";
+  override readonly name: string = "UnknownResourceError";
   constructor(readonly written: GroupResource) {
     super(`the server doesn't have a resource type "${formatGroupResource(written)}"`);
   }

@@ -5,7 +5,7 @@
 import { Elysia } from "elysia";
 import { customMetricsApi, type CustomMetricsApiDeps } from "../api/custom-metrics/routes.ts";
 import { apiGroupList, CUSTOM_METRICS_GROUP, type ServedGroup } from "../api/discovery.ts";
-import { healthApi, type ReadinessCheck } from "../api/health.ts";
+import { healthApi, selfMetricsApi, type ReadinessCheck } from "../api/health.ts";
 import { jsonResponse, wantsPretty } from "../api/json.ts";
 import { pathNotFound, statusResponse } from "../api/status.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -13,14 +13,16 @@ import { ApiError } from "../providers/errors.ts";
 
 export interface AppDeps {
   readonly logger: Logger;
-  readonly notReadyReason: ReadinessCheck;
+  readonly readiness: ReadinessCheck;
+  /** `/metrics` body and content type. */
+  readonly selfMetrics: { readonly text: () => Promise<string>; readonly contentType: string };
   /** custom.metrics.k8s.io; absent when the rules file has no `rules`. Read per request (rules may reload). */
   readonly customMetrics: () => CustomMetricsApiDeps | null;
 }
 
 export type App = ReturnType<typeof createApp>;
 
-export function createApp({ logger, notReadyReason, customMetrics }: AppDeps) {
+export function createApp({ logger, readiness, selfMetrics, customMetrics }: AppDeps) {
   const servedGroups = (): ServedGroup[] => (customMetrics() ? [CUSTOM_METRICS_GROUP] : []);
   const custom = customMetricsApi({
     provider: { getValues: (request) => requireGroup(customMetrics()).provider.getValues(request) },
@@ -42,7 +44,8 @@ export function createApp({ logger, notReadyReason, customMetrics }: AppDeps) {
       if (code === "NOT_FOUND") return statusResponse(pathNotFound(), logger, pretty);
       return statusResponse(error, logger, pretty);
     })
-    .use(healthApi(notReadyReason))
+    .use(healthApi(readiness))
+    .use(selfMetricsApi(selfMetrics.text, selfMetrics.contentType))
     .get("/apis", ({ request }) => jsonResponse(apiGroupList(servedGroups()), { pretty: wantsPretty(new URL(request.url)) }))
     .use(custom);
 }

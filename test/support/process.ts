@@ -6,6 +6,11 @@ export const MAIN = join(REPO_ROOT, "src", "main.ts");
 
 export interface AdapterProcess {
   readonly port: number;
+  readonly pid: number;
+  /** Sends a signal (e.g. SIGHUP) to the process. */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves when stderr contains `text` (already, or later); no polling. */
+  waitForLog(text: string): Promise<void>;
   /** Everything written to stderr so far. */
   stderr(): string;
   /** SIGTERM and wait; resolves to the exit code. */
@@ -23,6 +28,14 @@ export async function runMain(args: string[]): Promise<{ code: number; stdout: s
 export async function spawnAdapter(args: string[]): Promise<AdapterProcess> {
   const child = Bun.spawn([process.execPath, "run", MAIN, ...args], { cwd: REPO_ROOT, stdout: "ignore", stderr: "pipe", stdin: "ignore" });
   let stderr = "";
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const append = (chunk: string) => {
+    stderr += chunk;
+    for (const waiter of waiters.filter((w) => stderr.includes(w.text))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
   const reader = child.stderr.getReader();
   const decoder = new TextDecoder();
   const port = await new Promise<number>((resolve, reject) => {
@@ -33,7 +46,7 @@ export async function spawnAdapter(args: string[]): Promise<AdapterProcess> {
           reject(new Error(`prom-adapter exited before serving:\n${stderr}`));
           return;
         }
-        stderr += decoder.decode(value, { stream: true });
+        append(decoder.decode(value, { stream: true }));
         const match = /serving address=https:\/\/[^:\s]+:(\d+)/.exec(stderr);
         if (match) {
           resolve(Number(match[1]));
@@ -44,12 +57,15 @@ export async function spawnAdapter(args: string[]): Promise<AdapterProcess> {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        stderr += decoder.decode(value, { stream: true });
+        append(decoder.decode(value, { stream: true }));
       }
     })();
   });
   return {
     port,
+    pid: child.pid,
+    signal: (name) => child.kill(name),
+    waitForLog: (text) => (stderr.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
     stderr: () => stderr,
     async stop() {
       child.kill("SIGTERM");

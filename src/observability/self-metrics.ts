@@ -1,0 +1,66 @@
+/**
+ * prom-adapter's own metrics, served on `/metrics` in Prometheus text format (spec api.md §11), with prom-client.
+ * One registry per adapter instance (tests run several in one process); process metrics included.
+ */
+import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, Registry } from "prom-client";
+
+export interface SelfMetrics {
+  readonly registry: Registry;
+  /** API requests by group, version, route shape and status code. */
+  readonly requests: Counter<"api" | "version" | "route" | "code">;
+  readonly requestDuration: Histogram<"api" | "route">;
+  /** Prometheus calls by endpoint and outcome (`success`, or the PrometheusError kind). Upstream's name is kept. */
+  readonly prometheusRequestDuration: Histogram<"path" | "server" | "outcome">;
+  readonly discoveryDuration: Histogram<"outcome">;
+  readonly discoveryErrors: Counter;
+  readonly discoveryLastSuccess: Gauge;
+  readonly discoverySeries: Gauge;
+  readonly registeredMetrics: Gauge<"api">;
+  readonly queryCacheRequests: Counter<"result">;
+  readonly queryCacheEntries: Gauge;
+  readonly reviews: Counter<"kind" | "result">;
+  readonly configReloadSuccessful: Gauge;
+  readonly configReloadTimestamp: Gauge;
+  /** Age of the sample behind each answered value, seconds. */
+  readonly freshness: Histogram<"group">;
+  /** Prometheus text of everything. */
+  text(): Promise<string>;
+}
+
+export function createSelfMetrics({ processMetrics = true }: { processMetrics?: boolean } = {}): SelfMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (processMetrics) collectDefaultMetrics({ register: registry });
+  const metrics: SelfMetrics = {
+    registry,
+    requests: new Counter({ name: "prom_adapter_requests_total", help: "API requests answered, by API group, version, route shape and status code.", labelNames: ["api", "version", "route", "code"], registers }),
+    requestDuration: new Histogram({ name: "prom_adapter_request_duration_seconds", help: "Time to answer API requests.", labelNames: ["api", "route"], registers, buckets: exponentialBuckets(0.0005, 2, 16) }),
+    prometheusRequestDuration: new Histogram({
+      name: "prometheus_adapter_prometheus_client_request_duration_seconds",
+      help: "Prometheus client query latency in seconds, by endpoint path, server and outcome.",
+      labelNames: ["path", "server", "outcome"],
+      registers,
+      buckets: exponentialBuckets(0.001, 2, 16),
+    }),
+    discoveryDuration: new Histogram({ name: "prom_adapter_discovery_duration_seconds", help: "Duration of discovery runs.", labelNames: ["outcome"], registers, buckets: exponentialBuckets(0.01, 2, 14) }),
+    discoveryErrors: new Counter({ name: "prom_adapter_discovery_errors_total", help: "Discovery runs that failed (the previous registry was kept).", registers }),
+    discoveryLastSuccess: new Gauge({ name: "prom_adapter_discovery_last_success_timestamp_seconds", help: "Unix time of the last successful discovery run.", registers }),
+    discoverySeries: new Gauge({ name: "prom_adapter_discovery_series", help: "Series seen by the last successful discovery run.", registers }),
+    registeredMetrics: new Gauge({ name: "prom_adapter_registered_metrics", help: "Metrics served, by API.", labelNames: ["api"], registers }),
+    queryCacheRequests: new Counter({ name: "prom_adapter_query_cache_requests_total", help: "Query cache lookups by result: hit, miss (Prometheus queried) or coalesced (joined a query in flight).", labelNames: ["result"], registers }),
+    queryCacheEntries: new Gauge({ name: "prom_adapter_query_cache_entries", help: "Query results held in the cache.", registers }),
+    reviews: new Counter({ name: "prom_adapter_reviews_total", help: "TokenReview and SubjectAccessReview decisions, by kind and result (including cache hits).", labelNames: ["kind", "result"], registers }),
+    configReloadSuccessful: new Gauge({ name: "prom_adapter_config_last_reload_successful", help: "Whether the last rules reload succeeded (1) or was rejected (0).", registers }),
+    configReloadTimestamp: new Gauge({ name: "prom_adapter_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful rules load.", registers }),
+    freshness: new Histogram({
+      name: "metrics_apiserver_metric_freshness_seconds",
+      help: "Age of the samples behind answered metric values, in seconds.",
+      labelNames: ["group"],
+      registers,
+      buckets: exponentialBuckets(1, 1.364, 20),
+    }),
+    text: () => registry.metrics(),
+  };
+  metrics.configReloadSuccessful.set(1);
+  return metrics;
+}
