@@ -16,6 +16,7 @@ import { createHttpTransport } from "./prometheus/http-transport.ts";
 import { createCustomMetricsProvider } from "./providers/custom-metrics-provider.ts";
 import { createQueryCache } from "./registry/query-cache.ts";
 import { createApp, type App } from "./server/app.ts";
+import { createRequestHandler } from "./server/request-handler.ts";
 import { startHttpsServer, type HttpsServer } from "./server/serve.ts";
 import { loadOrCreateServingCertificate } from "./server/tls.ts";
 import type { Clock } from "./util/clock.ts";
@@ -137,7 +138,7 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   let server: HttpsServer;
   try {
     server = await startHttpsServer({
-      handle: (request) => app.handle(request),
+      handle: createRequestHandler({ handle: (request) => app.handle(request), metrics, logger }),
       host: options.bindAddress,
       port: options.securePort,
       certPem: certificate.certPem,

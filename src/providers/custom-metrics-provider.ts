@@ -5,6 +5,7 @@
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
 import { parseLabelSelector, SelectorMatcherError, SelectorSyntaxError, toLabelSelector, type LabelSelector, type Requirement } from "../naming/label-selector.ts";
+import { goQuote } from "../naming/promql-quote.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import { TemplateExecutionError } from "../naming/query-template.ts";
 import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo, type RestMapper } from "../naming/rest-mapper.ts";
@@ -175,12 +176,29 @@ export function renderCustomMetricQuery(
 }
 
 function parseMetricSelector(text: string): Requirement[] {
+  return parseSeriesSelector(text, "metricLabelSelector");
+}
+
+const PROMETHEUS_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * Parses a selector that becomes PromQL matchers. NB: Kubernetes label keys allow `.`, `/` and `-`, which Prometheus
+ * label names do not; such a key is refused here with 400 instead of sending Prometheus a query it rejects (a 500).
+ */
+export function parseSeriesSelector(text: string, parameter: string): Requirement[] {
+  let requirements: Requirement[];
   try {
-    return parseLabelSelector(text);
+    requirements = parseLabelSelector(text);
   } catch (error) {
-    if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse metricLabelSelector: ${error.message}`);
+    if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse ${parameter}: ${error.message}`);
     throw error;
   }
+  for (const { key } of requirements) {
+    if (!PROMETHEUS_LABEL_NAME.test(key)) {
+      throw new BadRequestError(`${parameter}: ${goQuote(key)} is not a valid Prometheus label name (letters, digits and _ only)`);
+    }
+  }
+  return requirements;
 }
 
 function echoSelector(requirements: readonly Requirement[]): LabelSelector | null {

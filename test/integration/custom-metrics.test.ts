@@ -200,6 +200,14 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
     expect(body.message).toStartWith("unable to parse metricLabelSelector: ");
   });
 
+  test("a metricLabelSelector key that is no Prometheus label name is a 400, not a query Prometheus rejects", async () => {
+    const response = await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=app.kubernetes.io%2Fname%3Dweb");
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'metricLabelSelector: "app.kubernetes.io/name" is not a valid Prometheus label name (letters, digits and _ only)',
+    );
+  });
+
   test("?pretty indents the body by two spaces", async () => {
     const text = await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta1?pretty=true")).text();
     expect(text).toStartWith('{\n  "kind": "APIResourceList",\n  "apiVersion": "v1",');
