@@ -4,6 +4,7 @@
  */
 import { formatGroupResource } from "../naming/rest-mapper.ts";
 import type { MetricRegistry } from "../registry/metric-registry.ts";
+import type { ApiResourceList as ApiResourceListSchema } from "./schemas.ts";
 
 /** An API group this server installs, versions in the order they are listed (preferred first). */
 export interface ServedGroup {
@@ -55,4 +56,35 @@ export function customMetricsResourceList(version: string, registry: MetricRegis
     resources.push({ name: CUSTOM_METRICS_PLACEHOLDER, singularName: "", namespaced: true, kind: "MetricValueList", verbs: ["get"] });
   }
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${CUSTOM_METRICS_GROUP.name}/${version}`, resources };
+}
+
+type ApiResourceListBody = typeof ApiResourceListSchema.static;
+type ApiResourceBody = ApiResourceListBody["resources"][number];
+
+/**
+ * `GET /apis/external.metrics.k8s.io/v1beta1`: one entry per external metric, sorted by name; `namespaced` is false
+ * for metrics of `namespaced: false` rules (rules.md §13 item 4); never empty (placeholder `externalmetrics`).
+ */
+export function externalMetricsResourceList(registry: MetricRegistry): ApiResourceListBody {
+  const resources: ApiResourceBody[] = registry
+    .externalMetrics()
+    .map((entry) => ({ name: entry.metric, singularName: "", namespaced: entry.namespaced, kind: "ExternalMetricValueList", verbs: ["get"] }));
+  resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (resources.length === 0) {
+    resources.push({ name: EXTERNAL_METRICS_PLACEHOLDER, singularName: "", namespaced: true, kind: "ExternalMetricValueList", verbs: ["get"] });
+  }
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${EXTERNAL_METRICS_GROUP.name}/v1beta1`, resources };
+}
+
+/** `GET /apis/metrics.k8s.io/v1beta1`: exactly nodes and pods (api.md §3). */
+export function resourceMetricsResourceList(): ApiResourceListBody {
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: `${RESOURCE_METRICS_GROUP.name}/v1beta1`,
+    resources: [
+      { name: "nodes", singularName: "", namespaced: false, kind: "NodeMetrics", verbs: ["get", "list"] },
+      { name: "pods", singularName: "", namespaced: true, kind: "PodMetrics", verbs: ["get", "list"] },
+    ],
+  };
 }

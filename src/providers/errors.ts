@@ -57,3 +57,14 @@ export class InternalError extends ApiError {
 export function unableToFetchMetrics(cause: unknown): InternalError {
   return new InternalError("unable to fetch metrics", cause);
 }
+
+/**
+ * 500 with no `reason` and no `details`: what k8s.io/apiserver answers for a plain (non-Status) error, e.g. the
+ * external provider's `encountered an unexpected query result type` (spec api.md §5, §7). `cause` is for the log only.
+ */
+export class UnknownServerError extends ApiError {
+  override readonly name = "UnknownServerError";
+  constructor(message: string, cause?: unknown) {
+    super(500, "", message, undefined, { cause });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Splits the part of a request path after a group's prefix into percent-decoded segments (decoded once, so `%2A` is
+ * `*`), for the routes that parse their own paths.
+ */
+import { BadRequestError } from "../providers/errors.ts";
+import { pathNotFound } from "./status.ts";
+
+/** `""` gives `[]`. An empty segment (`a//b`, trailing `/`) is a 404; bad percent-encoding is a 400. */
+export function pathSegments(rest: string): string[] {
+  if (rest === "") return [];
+  return rest.split("/").map((segment) => {
+    if (segment === "") throw pathNotFound();
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      throw new BadRequestError("invalid request path");
+    }
+  });
+}
+
+/** The path of `request` after `prefix` and one `/`; null when the path is not under `prefix`. */
+export function pathAfter(request: Request, prefix: string): { rest: string; url: URL } | null {
+  const url = new URL(request.url);
+  if (!url.pathname.startsWith(`${prefix}/`)) return null;
+  return { rest: url.pathname.slice(prefix.length + 1), url };
+}
