@@ -14,8 +14,31 @@ import type { Options } from "./options.ts";
 import { createPrometheusClient } from "./prometheus/client.ts";
 import { createHttpTransport } from "./prometheus/http-transport.ts";
 import { createCustomMetricsProvider } from "./providers/custom-metrics-provider.ts";
+import { createExternalMetricsProvider } from "./providers/external-metrics-provider.ts";
+import { createPrometheusObjectSource } from "./providers/prometheus-object-source.ts";
+import { createResourceMetricsProvider } from "./providers/resource-metrics-provider.ts";
+import type { ResourceObjectSource } from "./providers/resource-object-source.ts";
+import { createKubernetesObjectSource } from "./kubernetes/resource-object-source.ts";
 import { createQueryCache } from "./registry/query-cache.ts";
+import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api } from "@kubernetes/client-node";
+import {
+  AuthenticationConfigError,
+  clientCaPemsOf,
+  createAuthenticationConfigSource,
+  createConfigMapReader,
+  type AuthenticationConfigSource,
+} from "./kubernetes/authentication-config.ts";
+import { createDiscoveryRestMapper, kubeDiscoveryFetcher } from "./kubernetes/discovery-rest-mapper.ts";
+import { createApiConfiguration } from "./kubernetes/kube-http.ts";
+import { KubeConfigError, loadKubeConfig } from "./kubernetes/kube-config.ts";
+import { createObjectLister, kubeCollectionFetcher } from "./kubernetes/object-lister.ts";
+import { createSubjectAccessReviewer } from "./kubernetes/subject-access-review.ts";
+import { createTokenReviewer } from "./kubernetes/token-review.ts";
+import type { ObjectLister } from "./providers/custom-metrics-provider.ts";
 import { createApp, type App } from "./server/app.ts";
+import { createAuthenticator } from "./server/authn.ts";
+import { AlwaysAllowPathError, createAuthorization } from "./server/authz.ts";
+import { createSecurityCheck, type SecurityCheck } from "./server/security.ts";
 import { createRequestHandler } from "./server/request-handler.ts";
 import { startHttpsServer, type HttpsServer } from "./server/serve.ts";
 import { loadOrCreateServingCertificate } from "./server/tls.ts";
@@ -37,14 +60,10 @@ export class StartupError extends Error {
 }
 
 export async function startAdapter(options: Options, { logger, clock }: { logger: Logger; clock: Clock }): Promise<RunningAdapter> {
-  if (!options.standalone) {
-    throw new StartupError(
-      "running against the Kubernetes API is not available in this version yet; start with --standalone (objects are taken from Prometheus labels)",
-    );
-  }
   const metrics = createSelfMetrics();
-  const restMapper = createTableRestMapper(BUILTIN_RESOURCES);
-  const mapper = (): RestMapper => restMapper;
+  const cluster = options.standalone ? null : await connectToCluster(options, logger);
+  const builtinMapper = createTableRestMapper(BUILTIN_RESOURCES);
+  const mapper = (): RestMapper => cluster?.restMapper.current() ?? builtinMapper;
   const source = await readRulesSource(options.configFile);
   const compile = (text: string): CompiledRules => {
     const compiled = compileRules(parseRulesText(text, source.name), mapper);
@@ -70,6 +89,13 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
     rules: () => rules,
     interval: options.relistInterval,
     maxAge: options.maxAge,
+    // The REST mapper is refreshed before every relist, so new CRDs become queryable; a failed refresh keeps it.
+    beforeRun: cluster
+      ? () =>
+          cluster.restMapper.refresh().catch((error: unknown) => {
+            logger.warn("REST mapper refresh failed; keeping the previous one", { error: (error as Error).message });
+          })
+      : undefined,
     clock,
     logger,
     onRun({ ok, durationMs, snapshot }) {
@@ -91,13 +117,28 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
     onLookup: (result) => metrics.queryCacheRequests.inc({ result }),
   });
   const registry = () => relister.current().registry;
-  const customProvider = createCustomMetricsProvider({ registry, mapper, queries, now: () => clock.now(), logger });
+  const now = () => clock.now();
+  const customProvider = createCustomMetricsProvider({ registry, mapper, queries, objects: cluster?.objects, now, logger });
+  const externalProvider = createExternalMetricsProvider({ registry, queries, logger });
+  const resourceRules = () => {
+    if (!rules.resource) throw new Error("metrics.k8s.io is not installed");
+    return rules.resource;
+  };
+  // NB: resource metrics bypass the query cache: one request's CPU and memory queries must share one `time`.
+  const resourceProvider = createResourceMetricsProvider({
+    rules: resourceRules,
+    objects: cluster?.resourceObjects ?? createPrometheusObjectSource({ rules: resourceRules, prometheus, now, logger }),
+    prometheus,
+    now,
+    logger,
+  });
 
   let draining = false;
   const app = createApp({
     logger,
     readiness: () => {
       if (draining) return { code: 503, reason: "shutting down" };
+      if (cluster && !cluster.authentication.isLoaded()) return { code: 500, reason: "authentication configuration not loaded" };
       return relister.ready() ? null : { code: 500, reason: "waiting for the first successful metric discovery" };
     },
     selfMetrics: {
@@ -108,6 +149,8 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
       contentType: metrics.registry.contentType,
     },
     customMetrics: () => (rules.custom.length > 0 ? { provider: customProvider, registry } : null),
+    externalMetrics: () => (rules.external.length > 0 ? { provider: externalProvider, registry } : null),
+    resourceMetrics: () => (rules.resource ? { provider: resourceProvider } : null),
   });
 
   const reloader =
@@ -138,16 +181,21 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   let server: HttpsServer;
   try {
     server = await startHttpsServer({
-      handle: createRequestHandler({ handle: (request) => app.handle(request), metrics, logger }),
+      handle: createRequestHandler({ handle: (request) => app.handle(request), security: cluster?.security, metrics, logger }),
       host: options.bindAddress,
       port: options.securePort,
       certPem: certificate.certPem,
       keyPem: certificate.keyPem,
+      clientCaPems: cluster ? clientCaPemsOf(cluster.authentication.current()) : undefined,
       onError: (error, source) => logger.info(4, "connection error", { source, error: error.message }),
     });
   } catch (error) {
     throw new StartupError(`cannot listen on ${options.bindAddress}:${options.securePort}: ${(error as Error).message}`);
   }
+  // A rotated front-proxy or client CA (ConfigMap re-read) is requested from new connections without a restart.
+  cluster?.authentication.onChange((config) =>
+    server.updateTls({ certPem: certificate.certPem, keyPem: certificate.keyPem, clientCaPems: clientCaPemsOf(config) }),
+  );
   logger.info(0, "serving", { address: `https://${options.bindAddress}:${server.port}`, prometheus: options.prometheusUrl, standalone: options.standalone });
   relister.start();
   reloader?.start();
@@ -161,8 +209,76 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
     async close(graceMs = 10_000) {
       draining = true;
       reloader?.stop();
+      cluster?.authentication.stop();
       relister.stop();
       await server.close(graceMs);
     },
   };
+}
+
+/** What cluster mode adds: the discovery REST mapper, object lookup, and request authentication/authorization. */
+interface ClusterConnection {
+  readonly restMapper: ReturnType<typeof createDiscoveryRestMapper>;
+  readonly objects: ObjectLister;
+  readonly resourceObjects: ResourceObjectSource;
+  readonly authentication: AuthenticationConfigSource;
+  readonly security: SecurityCheck;
+}
+
+/**
+ * Loads the kubeconfigs (`--kubeconfig`, else in-cluster, else ~/.kube/config; the authentication and authorization
+ * ones default to it), reads discovery and the authentication configuration. Throws StartupError with the cause.
+ */
+async function connectToCluster(options: Options, logger: Logger): Promise<ClusterConnection> {
+  const k = options.kubernetes;
+  try {
+    const lister = loadKubeConfig({ file: k.kubeconfig });
+    const authenticationConfig = k.authenticationKubeconfig === undefined ? lister : loadKubeConfig({ file: k.authenticationKubeconfig });
+    const authorizationConfig = k.authorizationKubeconfig === undefined ? lister : loadKubeConfig({ file: k.authorizationKubeconfig });
+    const authenticationApi = createApiConfiguration(authenticationConfig);
+
+    const restMapper = createDiscoveryRestMapper({ fetchDocument: kubeDiscoveryFetcher(lister), logger });
+    try {
+      await restMapper.refresh();
+    } catch (error) {
+      throw new StartupError(`cannot read API discovery from ${lister.getCurrentCluster()?.server}: ${(error as Error).message}`);
+    }
+    const authentication = createAuthenticationConfigSource({
+      flags: k,
+      reader: createConfigMapReader(new CoreV1Api(authenticationApi)),
+      logger,
+    });
+    await authentication.start();
+    const security = createSecurityCheck({
+      logger,
+      authenticate: createAuthenticator({
+        config: () => authentication.current(),
+        tokenReviewer: createTokenReviewer({ api: new AuthenticationV1Api(authenticationApi) }),
+      }),
+      authorize: createAuthorization({
+        authorizer: createSubjectAccessReviewer({ api: new AuthorizationV1Api(createApiConfiguration(authorizationConfig)) }),
+        alwaysAllowPaths: k.authorizationAlwaysAllowPaths,
+        logger,
+      }),
+    });
+    const loaded = authentication.current();
+    logger.info(0, "authentication configuration loaded", {
+      clientCA: loaded.clientCaPem !== undefined,
+      frontProxyCA: loaded.requestHeader !== undefined,
+      allowedNames: loaded.requestHeader?.allowedNames.join(",") || "any",
+    });
+    const fetchCollection = kubeCollectionFetcher(lister);
+    return {
+      restMapper,
+      objects: createObjectLister({ fetchCollection, logger }),
+      resourceObjects: createKubernetesObjectSource({ fetchCollection, logger }),
+      authentication,
+      security,
+    };
+  } catch (error) {
+    if (error instanceof KubeConfigError || error instanceof AuthenticationConfigError || error instanceof AlwaysAllowPathError) {
+      throw new StartupError(error.message);
+    }
+    throw error;
+  }
 }

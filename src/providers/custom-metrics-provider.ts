@@ -4,8 +4,7 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
-import { parseLabelSelector, SelectorMatcherError, SelectorSyntaxError, toLabelSelector, type LabelSelector, type Requirement } from "../naming/label-selector.ts";
-import { goQuote } from "../naming/promql-quote.ts";
+import { SelectorMatcherError, toLabelSelector, type LabelSelector, type Requirement } from "../naming/label-selector.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import { TemplateExecutionError } from "../naming/query-template.ts";
 import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo, type RestMapper } from "../naming/rest-mapper.ts";
@@ -15,6 +14,7 @@ import type { CustomMetricEntry, MetricRegistry } from "../registry/metric-regis
 import type { QueryCache } from "../registry/query-cache.ts";
 import { BadRequestError, NotFoundError, unableToFetchMetrics } from "./errors.ts";
 import { quantityFromSample } from "./quantity.ts";
+import { parseSeriesSelector } from "./series-selector.ts";
 
 /** One custom-metrics request, as the route parsed it. */
 export interface CustomMetricRequest {
@@ -74,7 +74,7 @@ export interface CustomMetricsProvider {
 export function createCustomMetricsProvider({ registry, mapper, queries, objects, now, logger }: CustomMetricsProviderDeps): CustomMetricsProvider {
   return {
     async getValues(request) {
-      const requirements = parseMetricSelector(request.metricLabelSelector);
+      const requirements = parseSeriesSelector(request.metricLabelSelector, "metricLabelSelector");
       const selector = echoSelector(requirements);
       const written = parseGroupResource(request.writtenResource);
       const notFound = () => new NotFoundError(`the server could not find the metric ${request.metric} for ${request.writtenResource}`);
@@ -173,32 +173,6 @@ export function renderCustomMetricQuery(
     anyName: names === null,
   });
   return { query, resourceLabel };
-}
-
-function parseMetricSelector(text: string): Requirement[] {
-  return parseSeriesSelector(text, "metricLabelSelector");
-}
-
-const PROMETHEUS_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/**
- * Parses a selector that becomes PromQL matchers. NB: Kubernetes label keys allow `.`, `/` and `-`, which Prometheus
- * label names do not; such a key is refused here with 400 instead of sending Prometheus a query it rejects (a 500).
- */
-export function parseSeriesSelector(text: string, parameter: string): Requirement[] {
-  let requirements: Requirement[];
-  try {
-    requirements = parseLabelSelector(text);
-  } catch (error) {
-    if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse ${parameter}: ${error.message}`);
-    throw error;
-  }
-  for (const { key } of requirements) {
-    if (!PROMETHEUS_LABEL_NAME.test(key)) {
-      throw new BadRequestError(`${parameter}: ${goQuote(key)} is not a valid Prometheus label name (letters, digits and _ only)`);
-    }
-  }
-  return requirements;
 }
 
 function echoSelector(requirements: readonly Requirement[]): LabelSelector | null {

@@ -5,15 +5,16 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
-import { parseLabelSelector, requirementsToMatchers, SelectorMatcherError, SelectorSyntaxError, type Requirement } from "../naming/label-selector.ts";
+import type { Requirement } from "../naming/label-selector.ts";
 import { renderExternalQuery } from "../naming/query-builder.ts";
 import { TemplateExecutionError } from "../naming/query-template.ts";
 import type { PromQL, QueryResult, SamplePoint, SeriesLabels } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
 import type { ExternalMetricEntry, MetricRegistry } from "../registry/metric-registry.ts";
 import type { QueryCache } from "../registry/query-cache.ts";
-import { BadRequestError, NotFoundError, unableToFetchMetrics, UnknownServerError } from "./errors.ts";
+import { NotFoundError, unableToFetchMetrics, UnknownServerError } from "./errors.ts";
 import { quantityFromSample } from "./quantity.ts";
+import { parseSeriesSelector } from "./series-selector.ts";
 
 /** One external-metrics request (E1), as the route parsed it. */
 export interface ExternalMetricRequest {
@@ -54,7 +55,7 @@ export const UNEXPECTED_RESULT_TYPE = "encountered an unexpected query result ty
 export function createExternalMetricsProvider({ registry, queries, logger }: ExternalMetricsProviderDeps): ExternalMetricsProvider {
   return {
     async getValues(request) {
-      const requirements = parseSeriesSelector(request.labelSelector);
+      const requirements = parseSeriesSelector(request.labelSelector, "labelSelector");
       const entry = registry().externalMetric(request.metric);
       if (!entry) {
         logger.info(3, "external metric not registered", { metric: request.metric, namespace: request.namespace });
@@ -123,24 +124,6 @@ export function renderExternalMetricQuery(
     groupBy: "",
     groupBySlice: [],
   });
-}
-
-/** Parses and checks `labelSelector`: syntax errors and operators PromQL cannot express are 400s. */
-function parseSeriesSelector(text: string): Requirement[] {
-  let requirements: Requirement[];
-  try {
-    requirements = parseLabelSelector(text);
-  } catch (error) {
-    if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
-    throw error;
-  }
-  try {
-    requirementsToMatchers(requirements);
-  } catch (error) {
-    if (error instanceof SelectorMatcherError) throw new BadRequestError(error.message);
-    throw error;
-  }
-  return requirements;
 }
 
 /** The Quantity of a sample; null for ±Inf. A value Prometheus should never send is a fetch failure. */

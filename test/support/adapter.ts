@@ -14,9 +14,13 @@ export interface TestAdapter {
   readonly adapter: RunningAdapter;
   readonly baseUrl: string;
   readonly logs: string[];
+  /** The generated serving CA. */
+  readonly caPem: string;
   /** GET over HTTPS, trusting the generated CA. */
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   request(path: string, init: RequestInit): Promise<Response>;
+  /** GET presenting a client certificate. */
+  getWithCertificate(path: string, certificate: { certPem: string; keyPem: string }, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -24,14 +28,18 @@ export async function startTestAdapter({
   prometheusUrl,
   rules,
   extraArgs = [],
+  kubeconfig,
 }: {
   prometheusUrl: string;
+  /** Cluster mode with this kubeconfig; default standalone. */
+  kubeconfig?: string;
   /** Rules file text; default: the embedded default rules. */
   rules?: string;
   extraArgs?: string[];
 }): Promise<TestAdapter> {
   const dir = mkdtempSync(join(tmpdir(), "prom-adapter-test-"));
-  const args = ["--standalone", "--prometheus-url", prometheusUrl, "--secure-port", "0", "--cert-dir", join(dir, "certs"), ...extraArgs];
+  const mode = kubeconfig === undefined ? ["--standalone"] : ["--kubeconfig", kubeconfig, "--bind-address", "127.0.0.1"];
+  const args = [...mode, "--prometheus-url", prometheusUrl, "--secure-port", "0", "--cert-dir", join(dir, "certs"), ...extraArgs];
   if (rules !== undefined) {
     writeFileSync(join(dir, "rules.yaml"), rules);
     args.push("--config", join(dir, "rules.yaml"));
@@ -44,9 +52,12 @@ export async function startTestAdapter({
   return {
     adapter,
     baseUrl,
+    caPem: ca,
     logs: logger.lines,
     request,
     get: (path, headers = {}) => request(path, { headers }),
+    getWithCertificate: (path, { certPem, keyPem }, headers = {}) =>
+      fetch(`${baseUrl}${path}`, { headers, tls: { ca, cert: certPem, key: keyPem } } as RequestInit),
     async close() {
       await adapter.close(1000);
       rmSync(dir, { recursive: true, force: true });
