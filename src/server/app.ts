@@ -9,6 +9,7 @@ import { apiGroupList, CUSTOM_METRICS_GROUP, EXTERNAL_METRICS_GROUP, RESOURCE_ME
 import { externalMetricsApi, type ExternalMetricsApiDeps } from "../api/external-metrics/routes.ts";
 import { healthApi, selfMetricsApi, type ReadinessCheck } from "../api/health.ts";
 import { jsonResponse, wantsPretty } from "../api/json.ts";
+import { openApiApi } from "../api/openapi.ts";
 import { resourceMetricsApi, type ResourceMetricsApiDeps } from "../api/resource-metrics/routes.ts";
 import { pathNotFound, statusResponse } from "../api/status.ts";
 import { versionApi } from "../api/version.ts";
@@ -71,6 +72,7 @@ export function createApp({ logger, readiness, selfMetrics, customMetrics, exter
     .use(healthApi(readiness))
     .use(selfMetricsApi(selfMetrics.text, selfMetrics.contentType))
     .use(versionApi())
+    .use(openApiApi(servedGroups))
     .get("/apis", ({ request }) => jsonResponse(apiGroupList(servedGroups()), { pretty: wantsPretty(new URL(request.url)) }))
     .use(custom)
     .use(external)

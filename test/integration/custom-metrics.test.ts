@@ -219,9 +219,11 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
     expect(((await response.json()) as { reason: string }).reason).toBe("MethodNotAllowed");
   });
 
-  test("group discovery lists v1beta2 first and prefers it", async () => {
+  test("group discovery lists the installed groups, custom metrics with v1beta2 first and preferred", async () => {
+    // The default rules have `rules` and `resourceRules`, no `externalRules`.
     expect(await (await adapter.get("/apis")).text()).toBe(
-      '{"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"custom.metrics.k8s.io","versions":[{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"},{"groupVersion":"custom.metrics.k8s.io/v1beta1","version":"v1beta1"}],"preferredVersion":{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"}}]}\n',
+      '{"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"custom.metrics.k8s.io","versions":[{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"},{"groupVersion":"custom.metrics.k8s.io/v1beta1","version":"v1beta1"}],"preferredVersion":{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"}},' +
+        '{"name":"metrics.k8s.io","versions":[{"groupVersion":"metrics.k8s.io/v1beta1","version":"v1beta1"}],"preferredVersion":{"groupVersion":"metrics.k8s.io/v1beta1","version":"v1beta1"}}]}\n',
     );
     expect(await (await adapter.get("/apis/custom.metrics.k8s.io")).text()).toBe(
       '{"kind":"APIGroup","apiVersion":"v1","name":"custom.metrics.k8s.io","versions":[{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"},{"groupVersion":"custom.metrics.k8s.io/v1beta1","version":"v1beta1"}],"preferredVersion":{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"}}\n',
@@ -232,6 +234,24 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
     const response = await adapter.get("/apis", { accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json" });
     expect(response.headers.get("content-type")).toBe("application/json");
     expect(((await response.json()) as { kind: string }).kind).toBe("APIGroupList");
+  });
+
+  test("OpenAPI documents describe the installed groups; an absent group's document is a 404 Status", async () => {
+    const v2 = (await (await adapter.get("/openapi/v2")).json()) as { swagger: string; paths: Record<string, unknown> };
+    expect(v2.swagger).toBe("2.0");
+    expect(Object.keys(v2.paths)).toContain("/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{resource}/{name}/{metric}");
+    const index = (await (await adapter.get("/openapi/v3")).json()) as { paths: Record<string, { serverRelativeURL: string }> };
+    const document = await adapter.get(index.paths["apis/custom.metrics.k8s.io/v1beta1"]!.serverRelativeURL);
+    expect(((await document.json()) as { openapi: string }).openapi).toBe("3.0.0");
+    const absent = await adapter.get("/openapi/v3/apis/external.metrics.k8s.io/v1beta1");
+    expect(absent.status).toBe(404);
+    expect(((await absent.json()) as { kind: string }).kind).toBe("Status");
+  });
+
+  test("/version answers the version document", async () => {
+    const version = (await (await adapter.get("/version")).json()) as Record<string, string>;
+    expect(Object.keys(version)).toEqual(["major", "minor", "gitVersion", "gitCommit", "buildDate", "compiler", "platform"]);
+    expect(version.compiler).toBe("bun");
   });
 
   test("health endpoints answer ok", async () => {
