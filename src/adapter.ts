@@ -51,7 +51,8 @@ export interface RunningAdapter {
   readonly metrics: SelfMetrics;
   /** Present when rules come from `--config`: SIGHUP calls `reload({ force: true })`. */
   readonly reloader: RulesReloader | null;
-  /** Stops discovery and the listener: `/readyz` answers 503, in-flight requests get up to `graceMs` to finish. */
+  /** Stops discovery and the listener: `/readyz` answers 503, in-flight requests get up to `graceMs` (default
+   * `--shutdown-grace`) to finish. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -83,7 +84,7 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
     clientKeyFile: options.prometheus.clientKeyFile,
     authConfigFile: options.prometheus.authConfigFile,
   });
-  const prometheus = createPrometheusClient(transport);
+  const prometheus = createPrometheusClient(transport, { queryTimeoutMs: options.prometheus.queryTimeout, seriesTimeoutMs: options.prometheus.seriesTimeout });
   const relister = createRelister({
     source: prometheus,
     rules: () => rules,
@@ -181,7 +182,7 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   let server: HttpsServer;
   try {
     server = await startHttpsServer({
-      handle: createRequestHandler({ handle: (request) => app.handle(request), security: cluster?.security, metrics, logger }),
+      handle: createRequestHandler({ handle: (request) => app.handle(request), security: cluster?.security, metrics, logger, maxInFlight: options.maxRequestsInFlight }),
       host: options.bindAddress,
       port: options.securePort,
       certPem: certificate.certPem,
@@ -206,7 +207,7 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
     relister,
     metrics,
     reloader,
-    async close(graceMs = 10_000) {
+    async close(graceMs = options.shutdownGrace) {
       draining = true;
       reloader?.stop();
       cluster?.authentication.stop();

@@ -39,7 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const shutDown = (running: RunningAdapter, signal: string) => {
     logger.info(0, "shutting down", { signal });
-    void running.close(10_000).then(() => finish(0));
+    void running.close().then(() => finish(0));
   };
   const stop = (signal: string) => {
     if (stopSignal !== undefined) return;

@@ -49,6 +49,10 @@ export const FLAGS = {
   "prometheus-token-file": { kind: "string", help: "bearer token file for Prometheus (re-read when it changes)" },
   "prometheus-header": { kind: "repeated", help: "extra header K=V sent to Prometheus (repeatable), e.g. X-Scope-OrgID=tenant" },
   "prometheus-verb": { kind: "string", help: "GET or POST for Prometheus calls; GET switches to POST above 8 KiB", defaultText: "GET" },
+  "prometheus-timeout": { kind: "duration", help: "time allowed for each Prometheus query", defaultText: "10s" },
+  "prometheus-series-timeout": { kind: "duration", help: "time allowed for each discovery series call (large responses take longer)", defaultText: "2m" },
+  "max-requests-inflight": { kind: "integer", help: "requests served at once; more get 429 with Retry-After", defaultText: "512" },
+  "shutdown-grace": { kind: "duration", help: "how long SIGTERM waits for in-flight requests before closing connections", defaultText: "10s" },
   v: { kind: "integer", help: "log verbosity (klog style)", defaultText: "0" },
   logtostderr: { kind: "boolean", help: "accepted for compatibility; logs always go to stderr" },
   "log-format": { kind: "string", help: "text or json", defaultText: "text" },
@@ -80,7 +84,15 @@ export interface Options {
     readonly clientKeyFile: string | undefined;
     readonly authConfigFile: string | undefined;
     readonly verb: "GET" | "POST";
+    /** Per query, ms; default 10 s. */
+    readonly queryTimeout: Milliseconds;
+    /** Per discovery series call, ms; default 2 min. */
+    readonly seriesTimeout: Milliseconds;
   };
+  /** Requests served at once before 429; default 512. */
+  readonly maxRequestsInFlight: number;
+  /** How long shutdown waits for in-flight requests, ms; default 10 s. */
+  readonly shutdownGrace: Milliseconds;
   readonly kubernetes: {
     readonly kubeconfig: string | undefined;
     readonly authenticationKubeconfig: string | undefined;
@@ -160,6 +172,12 @@ export function parseOptions(argv: readonly string[]): Options {
     return parsed;
   };
 
+  const positive = (name: FlagName, fallback: Milliseconds): Milliseconds => {
+    const value = duration(name, fallback);
+    if (value <= 0) throw new OptionsError(`--${name} must be greater than 0`);
+    return value;
+  };
+
   const standalone = flag("standalone");
   const relistInterval = duration("metrics-relist-interval", 60_000);
   if (relistInterval <= 0) throw new OptionsError("--metrics-relist-interval must be greater than 0");
@@ -211,7 +229,11 @@ export function parseOptions(argv: readonly string[]): Options {
       clientKeyFile: clientKey,
       authConfigFile: text("prometheus-auth-config"),
       verb,
+      queryTimeout: positive("prometheus-timeout", 10_000),
+      seriesTimeout: positive("prometheus-series-timeout", 120_000),
     },
+    maxRequestsInFlight: integer("max-requests-inflight", 512, 1, 1_000_000),
+    shutdownGrace: duration("shutdown-grace", 10_000),
     kubernetes: {
       kubeconfig: text("kubeconfig"),
       authenticationKubeconfig: text("authentication-kubeconfig"),
