@@ -61,7 +61,7 @@ describe.skipIf(skip !== null)("SIGTERM", () => {
     );
     await Bun.sleep(100);
     adapter.signal("SIGTERM");
-    // With the 30 s query timeout far away, only the 1 s grace can end this request.
+    // The 10 s query timeout is far away: only the 1 s grace can end this request.
     expect(await adapter.stop()).toBe(0);
     expect(await inFlight).toBe("connection closed");
     prometheus.resume();
