@@ -1,0 +1,67 @@
+/**
+ * A proxy in front of a real Prometheus that can be told to misbehave: answer 5xx, HTML, truncated JSON, a huge
+ * body, or never answer. Used to check that every Prometheus fault becomes a quick Status error and is recovered from.
+ */
+export type ProxyMode = "pass" | "502" | "html" | "truncated" | "huge" | "hang";
+
+export interface FaultyProxy {
+  readonly url: string;
+  setMode(mode: ProxyMode): void;
+  stop(): Promise<void>;
+}
+
+export function startFaultyProxy(upstream: string): FaultyProxy {
+  let mode: ProxyMode = "pass";
+  const hanging = new Set<() => void>();
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(request) {
+      const url = new URL(request.url);
+      switch (mode) {
+        case "502":
+          return new Response("upstream connect error", { status: 502 });
+        case "html":
+          return new Response("<html><body>Login required</body></html>", { status: 200, headers: { "content-type": "text/html" } });
+        case "truncated":
+          return new Response('{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"w', { headers: { "content-type": "application/json" } });
+        case "huge": {
+          const chunk = new TextEncoder().encode(`${" ".repeat(1 << 20)}`);
+          let sent = 0;
+          return new Response(
+            new ReadableStream({
+              pull(controller) {
+                if (sent++ > 400) controller.close();
+                else controller.enqueue(chunk);
+              },
+            }),
+            { headers: { "content-type": "application/json" } },
+          );
+        }
+        case "hang":
+          return new Promise<Response>((resolve) => hanging.add(() => resolve(new Response("late", { status: 503 }))));
+        default: {
+          const body = request.method === "POST" ? await request.text() : undefined;
+          const headers = new Headers(request.headers);
+          headers.delete("accept-encoding");
+          const answer = await fetch(`${upstream}${url.pathname}${url.search}`, { method: request.method, headers, body });
+          // NB: fetch has already decoded the body; pass it on without the upstream's encoding headers.
+          return new Response(await answer.arrayBuffer(), { status: answer.status, headers: { "content-type": answer.headers.get("content-type") ?? "application/json" } });
+        }
+      }
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    setMode(next) {
+      mode = next;
+      if (next !== "hang") for (const release of hanging) release();
+      if (next !== "hang") hanging.clear();
+    },
+    async stop() {
+      for (const release of hanging) release();
+      await server.stop(true);
+    },
+  };
+}
