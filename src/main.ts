@@ -3,6 +3,7 @@
  * process.argv, process.env and process.exit.
  */
 import { startAdapter, StartupError, type RunningAdapter } from "./adapter.ts";
+import { isSubcommand, runSubcommand } from "./commands/subcommand.ts";
 import { ConfigError } from "./config/errors.ts";
 import { createLogger } from "./observability/logger.ts";
 import { helpText, OptionsError, parseOptions, type Options } from "./options.ts";
@@ -10,6 +11,12 @@ import { systemClock } from "./util/clock.ts";
 import { VERSION } from "./version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
+  // The operator tools: `prom-adapter check ...` and `prom-adapter explain ...` (see commands/subcommand.ts).
+  if (isSubcommand(argv[0])) {
+    // NB: each write resolves once flushed; process.exit right after a plain write truncates output to a slow pipe.
+    const flushed = (stream: NodeJS.WriteStream) => (text: string) => new Promise<void>((resolve) => stream.write(text, () => resolve()));
+    return runSubcommand(argv, { stdout: flushed(process.stdout), stderr: flushed(process.stderr), env: process.env });
+  }
   let options: Options;
   try {
     options = parseOptions(argv);

@@ -257,7 +257,15 @@ export function parseOptions(argv: readonly string[]): Options {
 
 /** The --help text, generated from FLAGS. */
 export function helpText(): string {
-  const lines = ["Usage: prom-adapter [flags]", "", "Serves the Kubernetes custom metrics API from Prometheus using prometheus-adapter rules.", "", "Flags:"];
+  const lines = [
+    "Usage: prom-adapter [flags]",
+    "       prom-adapter check --config FILE [--prometheus-url URL] [flags]     validate rules, optionally run discovery once",
+    "       prom-adapter explain [flags] <api path>                             show how a request is answered, step by step",
+    "",
+    "Serves the Kubernetes custom, external and resource metrics APIs from Prometheus using prometheus-adapter rules.",
+    "",
+    "Flags:",
+  ];
   for (const [name, spec] of Object.entries(FLAGS) as [string, FlagSpec][]) {
     const head = `  --${name}${spec.kind === "boolean" ? "" : "=VALUE"}${spec.alias ? ` (alias --${spec.alias})` : ""}`;
     lines.push(`${head.padEnd(48)} ${spec.help}${spec.defaultText ? ` (default ${spec.defaultText})` : ""}`);

@@ -7,7 +7,7 @@ import * as schemas from "./schemas.ts";
 const ALL = [CUSTOM_METRICS_GROUP, EXTERNAL_METRICS_GROUP, RESOURCE_METRICS_GROUP];
 
 async function validate(document: unknown): Promise<unknown> {
-  const result = await new Validator().validate(document as object);
+  const result = await new Validator().validate(document as Parameters<Validator["validate"]>[0]);
   return result.valid ? true : result.errors;
 }
 

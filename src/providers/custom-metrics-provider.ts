@@ -185,7 +185,7 @@ function echoSelector(requirements: readonly Requirement[]): LabelSelector | nul
 }
 
 /** Sample per value of `label`; the last sample wins for duplicates. Samples without the label are ignored. */
-function samplesByLabel(samples: readonly VectorSample[], label: string): Map<string, VectorSample> {
+export function samplesByLabel(samples: readonly VectorSample[], label: string): Map<string, VectorSample> {
   const byName = new Map<string, VectorSample>();
   for (const sample of samples) {
     const name = sample.metric[label];

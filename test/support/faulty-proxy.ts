@@ -7,11 +7,17 @@ export type ProxyMode = "pass" | "502" | "html" | "truncated" | "huge" | "hang";
 export interface FaultyProxy {
   readonly url: string;
   setMode(mode: ProxyMode): void;
+  /**
+   * In "pass" mode: delay every answer by `latencyMs` (plus up to `jitterMs`) and answer 503 to a `failureRate`
+   * fraction of requests. Default none.
+   */
+  setTrouble(trouble: { latencyMs?: number; jitterMs?: number; failureRate?: number }): void;
   stop(): Promise<void>;
 }
 
 export function startFaultyProxy(upstream: string): FaultyProxy {
   let mode: ProxyMode = "pass";
+  let trouble = { latencyMs: 0, jitterMs: 0, failureRate: 0 };
   const hanging = new Set<() => void>();
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -42,6 +48,9 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
         case "hang":
           return new Promise<Response>((resolve) => hanging.add(() => resolve(new Response("late", { status: 503 }))));
         default: {
+          const delay = trouble.latencyMs + Math.random() * trouble.jitterMs;
+          if (delay > 0) await Bun.sleep(delay);
+          if (Math.random() < trouble.failureRate) return new Response('{"status":"error","errorType":"unavailable","error":"injected"}', { status: 503 });
           const body = request.method === "POST" ? await request.text() : undefined;
           const headers = new Headers(request.headers);
           headers.delete("accept-encoding");
@@ -54,6 +63,9 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
   });
   return {
     url: `http://127.0.0.1:${server.port}`,
+    setTrouble(next) {
+      trouble = { latencyMs: next.latencyMs ?? 0, jitterMs: next.jitterMs ?? 0, failureRate: next.failureRate ?? 0 };
+    },
     setMode(next) {
       mode = next;
       if (next !== "hang") for (const release of hanging) release();

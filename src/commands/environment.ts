@@ -1,0 +1,91 @@
+/**
+ * The connections `check` and `explain` need, built from the server's flags with the server's modules: the
+ * Prometheus client (http-transport.ts + client.ts) and, in cluster mode, the discovery REST mapper and the object
+ * lister (kubernetes/*); standalone mode uses the built-in REST mapper table, as the server does.
+ */
+import { createDiscoveryRestMapper, kubeDiscoveryFetcher } from "../kubernetes/discovery-rest-mapper.ts";
+import { KubeConfigError, loadKubeConfig } from "../kubernetes/kube-config.ts";
+import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-lister.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../naming/rest-mapper.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Options } from "../options.ts";
+import { createPrometheusClient, type PrometheusClient } from "../prometheus/client.ts";
+import { PrometheusConfigError } from "../prometheus/errors.ts";
+import { createHttpTransport } from "../prometheus/http-transport.ts";
+import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
+import type { MapperKind } from "./rules-report.ts";
+
+/** Prometheus or the Kubernetes API cannot be reached (exit code 3). */
+export class UnreachableError extends Error {
+  override readonly name = "UnreachableError";
+}
+
+/** The command line cannot be used as given (exit code 2). */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Where resources and objects come from. */
+export interface KubernetesAccess {
+  readonly mapperKind: MapperKind;
+  /** The current REST mapper (read per use, as the server does). */
+  readonly mapper: () => RestMapper;
+  /** Cluster mode only: LISTs objects for `*` requests. */
+  readonly objects: ObjectLister | undefined;
+  /** The API server URL in cluster mode. */
+  readonly server: string | undefined;
+}
+
+/** The built-in table standalone mode uses. */
+export function builtinAccess(): KubernetesAccess {
+  const mapper = createTableRestMapper(BUILTIN_RESOURCES);
+  return { mapperKind: "builtin", mapper: () => mapper, objects: undefined, server: undefined };
+}
+
+/**
+ * Cluster mode: loads the kubeconfig (`--kubeconfig`, else in-cluster, else ~/.kube/config) and reads API
+ * discovery once. Throws UnreachableError when no kubeconfig can be loaded or discovery cannot be read.
+ */
+export async function connectKubernetes(kubeconfig: string | undefined, logger: Logger): Promise<KubernetesAccess> {
+  let config;
+  try {
+    config = loadKubeConfig({ file: kubeconfig });
+  } catch (error) {
+    if (error instanceof KubeConfigError) throw new UnreachableError(error.message);
+    throw error;
+  }
+  const server = config.getCurrentCluster()?.server;
+  const restMapper = createDiscoveryRestMapper({ fetchDocument: kubeDiscoveryFetcher(config), logger });
+  try {
+    await restMapper.refresh();
+  } catch (error) {
+    const advice = kubeconfig === undefined ? " (no --kubeconfig given: pass --kubeconfig FILE, or --standalone to run without Kubernetes)" : "";
+    throw new UnreachableError(`cannot read API discovery from ${server}: ${(error as Error).message}${advice}`);
+  }
+  return {
+    mapperKind: "cluster",
+    mapper: () => restMapper.current(),
+    objects: createObjectLister({ fetchCollection: kubeCollectionFetcher(config), logger }),
+    server,
+  };
+}
+
+/** The Prometheus client the server would use for these flags. Throws UsageError for unusable credential files. */
+export function connectPrometheus(options: Options): PrometheusClient {
+  try {
+    const transport = createHttpTransport({
+      baseUrl: options.prometheusUrl,
+      verb: options.prometheus.verb,
+      headers: options.prometheus.headers,
+      bearerTokenFile: options.prometheus.tokenFile,
+      caFile: options.prometheus.caFile,
+      clientCertFile: options.prometheus.clientCertFile,
+      clientKeyFile: options.prometheus.clientKeyFile,
+      authConfigFile: options.prometheus.authConfigFile,
+    });
+    return createPrometheusClient(transport);
+  } catch (error) {
+    if (error instanceof PrometheusConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
