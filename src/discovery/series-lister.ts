@@ -1,18 +1,23 @@
 /**
- * One `/api/v1/series` call per distinct `seriesQuery` (spec rules.md §2 steps 3-5), run concurrently. Label values
- * are dropped as soon as a series arrives, and identical (name, label-name set) shapes collapse, so memory follows
- * the number of distinct shapes, not the number of series.
+ * One `/api/v1/series` call per distinct `seriesQuery` (spec rules.md §2 steps 3-5), run concurrently. When the
+ * source can stream, each series is reduced to its shape while the body is still arriving; label values are never
+ * decoded and identical (name, label-name set) shapes collapse, so memory follows the number of distinct shapes, not
+ * the number of series.
  */
+import type { SeriesVisitor } from "../prometheus/series-stream.ts";
 import type { SeriesLabels } from "../prometheus/types.ts";
 import type { SeriesShape } from "../registry/metric-registry.ts";
+import { createShapeCollector } from "./shape-collector.ts";
 
 /** The part of the Prometheus client discovery needs. */
 export interface SeriesSource {
   series(matches: readonly string[], startSeconds: number, signal?: AbortSignal): Promise<readonly SeriesLabels[]>;
+  /** Streamed variant (PrometheusClient.streamSeries); used instead of `series` when present. Resolves with the series count. */
+  streamSeries?(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal): Promise<number>;
 }
 
 export interface SeriesListing {
-  /** Shapes per seriesQuery, in Prometheus response order (first occurrence). */
+  /** Shapes per seriesQuery, ordered by last occurrence in the response (see ShapeCollector.shapes). */
   readonly shapesByQuery: ReadonlyMap<string, readonly SeriesShape[]>;
   /** Series received in total, before collapsing. */
   readonly seriesSeen: number;
@@ -28,25 +33,33 @@ export async function listSeriesShapes(
   let seriesSeen = 0;
   const entries = await Promise.all(
     seriesQueries.map(async (query) => {
-      const series = await source.series([query], startSeconds, signal);
-      seriesSeen += series.length;
-      return [query, collapseShapes(series)] as const;
+      const { shapes, count } = await listOne(source, query, startSeconds, signal);
+      seriesSeen += count;
+      return [query, shapes] as const;
     }),
   );
   return { shapesByQuery: new Map(entries), seriesSeen };
 }
 
-/** Reduces series to distinct (name, sorted label names) shapes, keeping first-seen order. */
-export function collapseShapes(series: Iterable<SeriesLabels>): SeriesShape[] {
-  const seen = new Map<string, SeriesShape>();
-  for (const labels of series) {
-    const name = labels.__name__;
-    if (name === undefined) continue;
-    const labelNames = Object.keys(labels)
-      .filter((label) => label !== "__name__")
-      .sort();
-    const key = `${name}\u0000${labelNames.join("\u0000")}`;
-    if (!seen.has(key)) seen.set(key, { name, labelNames });
+/** The shapes of one series call (streamed when the source can). */
+export async function listOne(source: SeriesSource, match: string, startSeconds: number, signal?: AbortSignal): Promise<{ shapes: SeriesShape[]; count: number }> {
+  if (source.streamSeries === undefined) {
+    const series = await source.series([match], startSeconds, signal);
+    return { shapes: collapseShapes(series), count: series.length };
   }
-  return [...seen.values()];
+  const collector = createShapeCollector();
+  const count = await source.streamSeries([match], startSeconds, (name, labelNames) => collector.add(name, labelNames), signal);
+  return { shapes: collector.shapes(), count };
+}
+
+/** Reduces series to distinct (name, sorted label names) shapes, ordered by last occurrence (see ShapeCollector.shapes). */
+export function collapseShapes(series: Iterable<SeriesLabels>): SeriesShape[] {
+  const collector = createShapeCollector();
+  for (const labels of series) {
+    collector.add(
+      labels.__name__,
+      Object.keys(labels).filter((label) => label !== "__name__"),
+    );
+  }
+  return collector.shapes();
 }

@@ -1,14 +1,28 @@
-import { decodeQueryResult, decodeSeriesList, ResponseShapeError } from "./decode.ts";
+import { decodeQueryResult, decodeSeriesList, decodeStringList, ResponseShapeError } from "./decode.ts";
 import { PrometheusError } from "./errors.ts";
-import type { PromQL, PrometheusTransport, QueryResult, SeriesLabels } from "./types.ts";
+import { createSeriesListHandler, type SeriesVisitor } from "./series-stream.ts";
+import type { PromQL, PrometheusTransport, QueryResult, RequestParams, SeriesLabels } from "./types.ts";
 
-/** The two Prometheus API calls prom-adapter makes. Both reject with a `PrometheusError` (or the signal's reason). */
+/** The Prometheus API calls prom-adapter makes. All reject with a `PrometheusError` (or the signal's reason). */
 export interface PrometheusClient {
   /**
    * `GET /api/v1/series?match[]=…&start=…` (no `end`): the label sets of the series matching any of `matches` that
    * have samples at or after `startSeconds` (Unix seconds; sent with up to 3 fraction digits).
    */
   series(matches: readonly string[], startSeconds: number, signal?: AbortSignal): Promise<SeriesLabels[]>;
+  /**
+   * The same call as {@link series}, streamed: each series goes to `visit` while the body is still arriving, and only
+   * its metric name is decoded (see {@link SeriesVisitor}). Resolves with the number of series once the answer is
+   * complete and valid; a failure after some series were visited still rejects, so callers must treat what they saw
+   * as provisional until then.
+   */
+  streamSeries(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal): Promise<number>;
+  /**
+   * `GET /api/v1/label/<label>/values?start=…[&match[]=…]`: the values of `label` on series with samples at or after
+   * `startSeconds`. Without `matches` Prometheus answers from its index alone, which is cheap even with millions of
+   * series. Uses the series timeout.
+   */
+  labelValues(label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal): Promise<string[]>;
   /** `GET /api/v1/query?query=…&time=…`: evaluates `query` at `timeSeconds` (Unix seconds). No `timeout` parameter is sent. */
   query(query: PromQL, timeSeconds: number, signal?: AbortSignal): Promise<QueryResult>;
 }
@@ -26,22 +40,35 @@ export function createPrometheusClient(
   transport: PrometheusTransport,
   { queryTimeoutMs = 30_000, seriesTimeoutMs = 120_000 }: PrometheusClientOptions = {},
 ): PrometheusClient {
+  const badResponse = (endpoint: string, error: ResponseShapeError) =>
+    new PrometheusError("bad_response", `bad_response: ${error.message}`, { endpoint, url: `${transport.baseUrl}/api/v1/${endpoint}`, cause: error });
   const call = async <T>(endpoint: string, params: Record<string, string | readonly string[]>, timeoutMs: number, signal: AbortSignal | undefined, decode: (data: unknown) => T): Promise<T> => {
     const data = await transport.request(endpoint, params, { signal, timeoutMs });
     try {
       return decode(data);
     } catch (error) {
       if (!(error instanceof ResponseShapeError)) throw error;
-      throw new PrometheusError("bad_response", `bad_response: ${error.message}`, {
-        endpoint,
-        url: `${transport.baseUrl}/api/v1/${endpoint}`,
-        cause: error,
-      });
+      throw badResponse(endpoint, error);
     }
   };
   return {
     series(matches, startSeconds, signal) {
       return call("series", { "match[]": matches, start: formatSeconds(startSeconds) }, seriesTimeoutMs, signal, decodeSeriesList);
+    },
+    async streamSeries(matches, startSeconds, visit, signal) {
+      const list = createSeriesListHandler(visit);
+      try {
+        await transport.stream("series", { "match[]": matches, start: formatSeconds(startSeconds) }, list, { signal, timeoutMs: seriesTimeoutMs });
+      } catch (error) {
+        if (!(error instanceof ResponseShapeError)) throw error;
+        throw badResponse("series", error);
+      }
+      return list.seriesCount;
+    },
+    labelValues(label, startSeconds, matches = [], signal) {
+      const endpoint = `label/${encodeURIComponent(label)}/values`;
+      const params: RequestParams = matches.length === 0 ? { start: formatSeconds(startSeconds) } : { "match[]": matches, start: formatSeconds(startSeconds) };
+      return call(endpoint, params, seriesTimeoutMs, signal, decodeStringList);
     },
     query(query, timeSeconds, signal) {
       return call("query", { query, time: formatSeconds(timeSeconds) }, queryTimeoutMs, signal, decodeQueryResult);

@@ -11,6 +11,15 @@ export function decodeSeriesList(data: unknown): SeriesLabels[] {
   return data.map((item, index) => decodeLabels(item, `series data[${index}]`));
 }
 
+/** Validates `/api/v1/label/<name>/values` data: a list of strings. */
+export function decodeStringList(data: unknown): string[] {
+  const items = list(data, "label values data");
+  items.forEach((item, index) => {
+    if (typeof item !== "string") throw new ResponseShapeError(`label values data[${index}]: expected a string, got ${typeName(item)}`);
+  });
+  return items as string[];
+}
+
 /** Validates `/api/v1/query` data: `{resultType, result}` for the four result types. */
 export function decodeQueryResult(data: unknown): QueryResult {
   if (!isObject(data)) throw new ResponseShapeError(`query data: expected an object, got ${typeName(data)}`);

@@ -66,12 +66,14 @@ export function unwrapEnvelope(bytes: Uint8Array, contentType: string, secrets: 
   return envelope.data;
 }
 
-function describeBody(bytes: Uint8Array, contentType: string): string {
-  return `${bytes.byteLength} bytes${contentType === "" ? "" : ` of ${contentType}`}`;
+/** `<n> bytes of <content type>`, for error messages. */
+export function describeBody(bytes: Uint8Array | number, contentType: string): string {
+  return `${typeof bytes === "number" ? bytes : bytes.byteLength} bytes${contentType === "" ? "" : ` of ${contentType}`}`;
 }
 
+/** The start of a body for error messages, secrets removed. */
 // NB: secrets are replaced before cutting, so a cut can never leave part of a token behind.
-function snippet(text: string, secrets: readonly string[]): string {
+export function snippet(text: string, secrets: readonly string[]): string {
   const clean = redact(text, secrets);
   return clean.length <= SNIPPET_CHARS ? clean : `${clean.slice(0, SNIPPET_CHARS)}…`;
 }

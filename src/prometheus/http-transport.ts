@@ -1,6 +1,8 @@
 import { loadPrometheusAuthConfig } from "./auth-config.ts";
 import { createAuthorization, createTlsOptions } from "./credentials.ts";
-import { BodyTooLarge, errorText, readBody, redact, unwrapEnvelope } from "./envelope.ts";
+import { BodyTooLarge, errorText, readBody, redact, unwrapEnvelope, type MakeError } from "./envelope.ts";
+import { streamEnvelope } from "./envelope-body-stream.ts";
+import type { JsonHandler } from "./json-tokenizer.ts";
 import { PrometheusConfigError, PrometheusError, type PrometheusErrorKind } from "./errors.ts";
 import { encodeParams } from "./form-encoding.ts";
 import type { PrometheusTransport, RequestOptions, RequestParams } from "./types.ts";
@@ -67,72 +69,99 @@ export function createHttpTransport({
   const tls = createTlsOptions({ caFile, clientCertFile, clientKeyFile, authConfig });
   const staticSecrets = [...Object.values(headers).flat(), urlUser?.password ?? "", authConfig?.token ?? "", authConfig?.basicAuth?.password ?? ""];
 
+  /**
+   * Sends one request and hands the 2xx/400/422/503 response to `consume`, with the timeout covering the whole body
+   * and every failure turned into a PrometheusError (or the caller's abort reason).
+   */
+  async function exchange<T>(endpoint: string, params: RequestParams, { signal, timeoutMs = defaultTimeoutMs }: RequestOptions, consume: (response: Response, context: ExchangeContext) => Promise<T>): Promise<T> {
+    const url = `${origin}${pathPrefix}/api/v1/${endpoint}`;
+    const fail = (kind: PrometheusErrorKind, message: string, extra: { statusCode?: number; errorType?: string; cause?: unknown } = {}) =>
+      new PrometheusError(kind, message, { endpoint, url, ...extra });
+
+    const encoded = encodeParams(params);
+    const getUrl = encoded === "" ? url : `${url}?${encoded}`;
+    // NB: the URL is ASCII after encoding, so its length is its size in bytes.
+    const method = verb === "POST" || getUrl.length > maxGetUrlBytes ? "POST" : "GET";
+    const requestHeaders = new Headers();
+    for (const [name, value] of Object.entries(headers)) {
+      for (const item of typeof value === "string" ? [value] : value) requestHeaders.append(name, item);
+    }
+    // NB: fetch asks for gzip/br by default. Compressing costs Prometheus (Go's gzip writer) about 1 ms of CPU per
+    // small query answer and 10-20% of a series call's time on a fast network (bench/README.md), so answers come
+    // uncompressed unless a --prometheus-header asks otherwise.
+    if (!requestHeaders.has("Accept-Encoding")) requestHeaders.set("Accept-Encoding", "identity");
+    const credentials = await authorization.header();
+    if (credentials !== undefined) requestHeaders.set("Authorization", credentials.value);
+    if (method === "POST") requestHeaders.set("Content-Type", "application/x-www-form-urlencoded");
+    const secrets = credentials === undefined ? staticSecrets : [...staticSecrets, credentials.secret];
+
+    const timeout = new AbortController();
+    const timer = timeoutMs > 0 ? setTimeout(() => timeout.abort(), timeoutMs) : undefined;
+    const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]);
+    const interrupted = (error: unknown, kind: PrometheusErrorKind, describe: () => string, statusCode?: number): unknown => {
+      const extra = statusCode === undefined ? { cause: error } : { cause: error, statusCode };
+      if (timeout.signal.aborted) return fail("timeout", `timeout: no complete response within ${timeoutMs} ms`, extra);
+      if (signal?.aborted) return signal.reason;
+      return fail(kind, describe(), extra);
+    };
+    try {
+      let response: Response;
+      try {
+        response = await fetch(method === "GET" ? getUrl : url, {
+          method,
+          headers: requestHeaders,
+          ...(method === "POST" ? { body: encoded } : {}),
+          signal: combined,
+          ...(tls === undefined ? {} : { tls }),
+        });
+      } catch (error) {
+        throw interrupted(error, "network", () => `network: ${redact(errorText(error), secrets)}`);
+      }
+
+      const statusCode = response.status;
+      if (Math.floor(statusCode / 100) !== 2 && !JSON_STATUS_CODES.has(statusCode)) {
+        void response.body?.cancel().catch(() => {});
+        throw fail("bad_response", `bad_response: unknown response code ${statusCode}`, { statusCode });
+      }
+      const failWithStatus: MakeError = (kind, message, extra) => fail(kind, message, { statusCode, ...extra });
+      const readFailed = (error: unknown): unknown => {
+        if (error instanceof BodyTooLarge) return fail("too_large", `too_large: response body exceeds ${maxBodyBytes} bytes`, { statusCode });
+        return interrupted(error, "bad_response", () => `bad_response: reading the response body failed: ${redact(errorText(error), secrets)}`, statusCode);
+      };
+      return await consume(response, { fail: failWithStatus, readFailed, secrets });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     baseUrl: `${origin}${pathPrefix}`,
-    async request(endpoint: string, params: RequestParams, { signal, timeoutMs = defaultTimeoutMs }: RequestOptions = {}) {
-      const url = `${origin}${pathPrefix}/api/v1/${endpoint}`;
-      const fail = (kind: PrometheusErrorKind, message: string, extra: { statusCode?: number; errorType?: string; cause?: unknown } = {}) =>
-        new PrometheusError(kind, message, { endpoint, url, ...extra });
-
-      const encoded = encodeParams(params);
-      const getUrl = encoded === "" ? url : `${url}?${encoded}`;
-      // NB: the URL is ASCII after encoding, so its length is its size in bytes.
-      const method = verb === "POST" || getUrl.length > maxGetUrlBytes ? "POST" : "GET";
-      const requestHeaders = new Headers();
-      for (const [name, value] of Object.entries(headers)) {
-        for (const item of typeof value === "string" ? [value] : value) requestHeaders.append(name, item);
-      }
-      const credentials = await authorization.header();
-      if (credentials !== undefined) requestHeaders.set("Authorization", credentials.value);
-      if (method === "POST") requestHeaders.set("Content-Type", "application/x-www-form-urlencoded");
-      const secrets = credentials === undefined ? staticSecrets : [...staticSecrets, credentials.secret];
-
-      const timeout = new AbortController();
-      const timer = timeoutMs > 0 ? setTimeout(() => timeout.abort(), timeoutMs) : undefined;
-      const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]);
-      const interrupted = (error: unknown, kind: PrometheusErrorKind, describe: () => string, statusCode?: number): unknown => {
-        const extra = statusCode === undefined ? { cause: error } : { cause: error, statusCode };
-        if (timeout.signal.aborted) return fail("timeout", `timeout: no complete response within ${timeoutMs} ms`, extra);
-        if (signal?.aborted) return signal.reason;
-        return fail(kind, describe(), extra);
-      };
-      try {
-        let response: Response;
-        try {
-          response = await fetch(method === "GET" ? getUrl : url, {
-            method,
-            headers: requestHeaders,
-            ...(method === "POST" ? { body: encoded } : {}),
-            signal: combined,
-            ...(tls === undefined ? {} : { tls }),
-          });
-        } catch (error) {
-          throw interrupted(error, "network", () => `network: ${redact(errorText(error), secrets)}`);
-        }
-
-        const statusCode = response.status;
-        if (Math.floor(statusCode / 100) !== 2 && !JSON_STATUS_CODES.has(statusCode)) {
-          void response.body?.cancel().catch(() => {});
-          throw fail("bad_response", `bad_response: unknown response code ${statusCode}`, { statusCode });
-        }
-
+    request(endpoint: string, params: RequestParams, options: RequestOptions = {}) {
+      return exchange(endpoint, params, options, async (response, { fail, readFailed, secrets }) => {
         let bytes: Uint8Array;
         try {
           bytes = await readBody(response, maxBodyBytes);
         } catch (error) {
-          if (error instanceof BodyTooLarge) {
-            throw fail("too_large", `too_large: response body exceeds ${maxBodyBytes} bytes`, { statusCode });
-          }
-          throw interrupted(error, "bad_response", () => `bad_response: reading the response body failed: ${redact(errorText(error), secrets)}`, statusCode);
+          throw readFailed(error);
         }
-        return unwrapEnvelope(bytes, response.headers.get("content-type") ?? "", secrets, (kind, message, extra) =>
-          fail(kind, message, { statusCode, ...extra }),
-        );
-      } finally {
-        clearTimeout(timer);
-      }
+        return unwrapEnvelope(bytes, response.headers.get("content-type") ?? "", secrets, fail);
+      });
+    },
+    stream(endpoint: string, params: RequestParams, data: JsonHandler, options: RequestOptions = {}) {
+      return exchange(endpoint, params, options, (response, { fail, readFailed, secrets }) =>
+        streamEnvelope(response, data, { maxBytes: maxBodyBytes, contentType: response.headers.get("content-type") ?? "", secrets, fail, readFailed }),
+      );
     },
   };
+}
+
+/** What {@link exchange} gives the body consumer. */
+interface ExchangeContext {
+  /** Builds a PrometheusError carrying the status code. */
+  readonly fail: MakeError;
+  /** Turns a body-read failure into the error to throw (too_large, timeout, caller's abort, bad_response). */
+  readonly readFailed: (error: unknown) => unknown;
+  readonly secrets: readonly string[];
 }
 
 function parseBaseUrl(baseUrl: string): { origin: string; pathPrefix: string; urlUser?: { username: string; password: string } } {

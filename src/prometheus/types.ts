@@ -4,6 +4,8 @@
  * `Number("+Inf")` is NaN and the caller decides what a special value means.
  */
 
+import type { JsonHandler } from "./json-tokenizer.ts";
+
 declare const promqlBrand: unique symbol;
 
 /** A PromQL expression, ready to send. Branded so a label value or selector string cannot be passed by mistake. */
@@ -85,4 +87,10 @@ export interface PrometheusTransport {
   /** The base URL without credentials, query or trailing slash, e.g. `https://thanos:9090/prefix`. For logs. */
   readonly baseUrl: string;
   request(endpoint: string, params: RequestParams, options?: RequestOptions): Promise<unknown>;
+  /**
+   * Like {@link request}, but the body is tokenized as it arrives and the events of the envelope's `data` value go to
+   * `data` (see json-tokenizer.ts); neither the body nor `data` is ever held whole. Resolves once the body is complete
+   * and the envelope said success; rejects with a `PrometheusError` (or the signal's reason, or whatever `data` threw).
+   */
+  stream(endpoint: string, params: RequestParams, data: JsonHandler, options?: RequestOptions): Promise<void>;
 }
