@@ -23,6 +23,7 @@ export const FLAGS = {
   config: { kind: "string", help: "prometheus-adapter rules file (YAML)", defaultText: "the embedded rules/default.yaml" },
   "metrics-relist-interval": { kind: "duration", help: "how often discovery lists series (Prometheus duration)", defaultText: "1m" },
   "metrics-max-age": { kind: "duration", help: "how far back discovery looks for series; at least the relist interval", defaultText: "the relist interval" },
+  "metrics-fresh-interval": { kind: "duration", help: "how often a cheap pass looks for new metric names between relists; 0s turns it off", defaultText: "5s" },
   "query-cache-ttl": { kind: "duration", help: "how long a Prometheus query result is reused; 0s disables the cache (identical queries in flight are still shared)", defaultText: "5s" },
   "secure-port": { kind: "integer", help: "HTTPS port", defaultText: "6443" },
   "bind-address": { kind: "string", help: "address to listen on", defaultText: "0.0.0.0 (127.0.0.1 with --standalone)" },
@@ -69,6 +70,8 @@ export interface Options {
   readonly configFile: string | undefined;
   readonly relistInterval: Milliseconds;
   readonly maxAge: Milliseconds;
+  /** Incremental discovery period, ms; default 5 s; 0 = off. */
+  readonly freshInterval: Milliseconds;
   readonly queryCacheTtl: Milliseconds;
   readonly securePort: number;
   readonly bindAddress: string;
@@ -214,6 +217,7 @@ export function parseOptions(argv: readonly string[]): Options {
     configFile: text("config"),
     relistInterval,
     maxAge,
+    freshInterval: duration("metrics-fresh-interval", 5000),
     queryCacheTtl: duration("query-cache-ttl", 5000),
     securePort: integer("secure-port", 6443, 0, 65535),
     bindAddress: text("bind-address") ?? (standalone ? "127.0.0.1" : "0.0.0.0"),

@@ -104,3 +104,30 @@ describe("the relister", () => {
     expect(metricNames(relister)).toEqual([]);
   });
 });
+
+describe("the relist loop", () => {
+  test("after a failed run it retries within about a second instead of waiting the whole interval", async () => {
+    let calls = 0;
+    let secondCall: () => void = () => {};
+    const retried = new Promise<void>((resolve) => (secondCall = resolve));
+    const relister = createRelister({
+      source: {
+        series: async () => {
+          calls++;
+          if (calls === 1) throw new Error("connection refused");
+          secondCall();
+          return [];
+        },
+      },
+      rules: () => compiled,
+      interval: 3_600_000,
+      freshInterval: 0,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+    });
+    relister.start();
+    await retried;
+    relister.stop();
+    expect(calls).toBe(2);
+  });
+});

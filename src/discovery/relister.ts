@@ -33,7 +33,7 @@ export interface RelisterOptions {
   readonly source: SeriesSource & { labelValues?: LabelValuesSource };
   /** Read at the start of each run, so a rules reload takes effect on the next run. */
   readonly rules: () => CompiledRules;
-  /** `--metrics-relist-interval`; default 1 minute. */
+  /** `--metrics-relist-interval`; default 1 minute. After a failed run the next comes after 1 s, doubling up to it. */
   readonly interval?: Milliseconds;
   /** `--metrics-max-age`: how far back series are listed; default `interval`. */
   readonly maxAge?: Milliseconds;
@@ -232,12 +232,17 @@ export function createRelister({
     return freshInFlight;
   }
 
-  function schedule(): void {
+  // After a failed run the next one comes sooner: 1 s, then doubling, never later than `interval`. So an adapter
+  // that started while Prometheus was away becomes ready seconds after it returns, not a whole interval later.
+  let retryDelay = 1000;
+  function schedule(ok: boolean): void {
     if (stopped) return;
+    const delay = ok ? interval : Math.min(interval, retryDelay);
+    retryDelay = ok ? 1000 : Math.min(interval, retryDelay * 2);
     timer = setTimeout(() => {
       timer = null;
       void runOnce().then(schedule);
-    }, interval);
+    }, delay);
   }
 
   function scheduleFresh(): void {
