@@ -109,7 +109,7 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   const registry = () => relister.current().registry;
   const now = () => clock.now();
   const customProvider = createCustomMetricsProvider({ registry, mapper, queries, objects: cluster?.objects, now, logger });
-  const externalProvider = createExternalMetricsProvider({ registry, queries, logger });
+  const externalProvider = createExternalMetricsProvider({ registry, queries, logger, now });
   const resourceRules = () => {
     if (!rules.resource) throw new Error("metrics.k8s.io is not installed");
     return rules.resource;

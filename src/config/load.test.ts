@@ -93,3 +93,31 @@ describe("loading a rules file", () => {
     expect(rules.rules[0]?.metricsQuery).toBe("up");
   });
 });
+
+describe("prom-adapter's rule extensions", () => {
+  test("defaultValue and prometheus parameters and headers are read", () => {
+    const { rules } = parseRulesText(
+      "rules:\n- seriesQuery: up\n  metricsQuery: x\n  defaultValue: 1.5e0\n  prometheus:\n    parameters: {dedup: true}\n    headers: {X-Scope-OrgID: team-a}\n",
+      "r.yaml",
+    );
+    expect(rules.rules[0]?.defaultValue).toBe(1.5);
+    expect(rules.rules[0]?.prometheus).toEqual({ parameters: { dedup: "true" }, headers: { "X-Scope-OrgID": "team-a" } });
+  });
+
+  test("without them a rule means what upstream means", () => {
+    const { rules } = parseRulesText("rules:\n- seriesQuery: up\n  metricsQuery: x\n", "r.yaml");
+    expect(rules.rules[0]?.defaultValue).toBeUndefined();
+    expect(rules.rules[0]?.prometheus).toEqual({ parameters: {}, headers: {} });
+  });
+
+  test.each([
+    ["  defaultValue: lots\n", 'rules.yaml:4:17: rules[0].defaultValue: expected a finite number, got "lots"'],
+    ["  defaultValue: .inf\n", 'rules.yaml:4:17: rules[0].defaultValue: expected a finite number, got ".inf"'],
+    ["  prometheus: {parameters: {query: x}}\n", 'rules.yaml:4:28: rules[0].prometheus.parameters: "query" is set by prom-adapter and cannot be overridden'],
+    ["  prometheus: {headers: {Content-Type: x}}\n", 'rules.yaml:4:25: rules[0].prometheus.headers: header "Content-Type" is set by prom-adapter and cannot be overridden'],
+    ["  prometheus: {headers: {'a b': x}}\n", 'rules.yaml:4:25: rules[0].prometheus.headers: invalid header name "a b"'],
+    ["  prometheus: {params: {}}\n", 'rules.yaml:4:16: rules[0].prometheus: unknown field "params"'],
+  ])("%p is refused", (extra, message) => {
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n${extra}`)).toEqual([message]);
+  });
+});

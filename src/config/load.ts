@@ -10,6 +10,7 @@ import type {
   DiscoveryRule,
   GroupResourceReference,
   NameMapping,
+  PrometheusQueryOptions,
   ResourceMapping,
   ResourceRule,
   ResourceRules,
@@ -227,7 +228,7 @@ function createReader(
   }
 
   function discoveryRule(node: Node, path: string): DiscoveryRule {
-    const f = fields(node, path, ["seriesQuery", "seriesFilters", "resources", "name", "metricsQuery"]);
+    const f = fields(node, path, ["seriesQuery", "seriesFilters", "resources", "name", "metricsQuery", "defaultValue", "prometheus"]);
     if (node !== null && !isMap(node)) return emptyRule();
     const seriesFilters: SeriesFilter[] = list(f.get("seriesFilters"), join(path, "seriesFilters")).map((filterNode, index) => {
       const filterPath = `${join(path, "seriesFilters")}[${index}]`;
@@ -249,7 +250,59 @@ function createReader(
       resources: resourceMapping(f.get("resources"), join(path, "resources"), true),
       name,
       metricsQuery: string(f.get("metricsQuery"), join(path, "metricsQuery"), true, node),
+      defaultValue: finiteNumber(f.get("defaultValue"), join(path, "defaultValue")),
+      prometheus: queryOptions(f.get("prometheus") ?? null, join(path, "prometheus")),
     };
+  }
+
+  function finiteNumber(node: Node | null | undefined, path: string): number | undefined {
+    if (node === null || node === undefined) return undefined;
+    const text = string(node, path, false);
+    if (!DECIMAL_NUMBER.test(text.trim()) || !Number.isFinite(Number(text))) {
+      issue(node, path, `expected a finite number, got ${JSON.stringify(text)}`);
+      return undefined;
+    }
+    return Number(text);
+  }
+
+  /** A mapping of string keys to string values (any scalar, kept as its source text). */
+  function stringMap(node: Node | null, path: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (node === null) return out;
+    if (!isMap(node)) {
+      issue(node, path, `expected a mapping, got ${describe(node)}`);
+      return out;
+    }
+    for (const pair of node.items) {
+      const keyNode = resolve(pair.key);
+      const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : "";
+      if (key === "") {
+        issue(keyNode ?? node, path, "keys must be non-empty strings");
+        continue;
+      }
+      if (Object.hasOwn(out, key)) {
+        issue(keyNode, path, `duplicate key "${key}"`);
+        continue;
+      }
+      const value = resolve(pair.value);
+      remember(value ?? keyNode, join(path, key));
+      out[key] = string(value, join(path, key), false);
+    }
+    return out;
+  }
+
+  function queryOptions(node: Node | null, path: string): PrometheusQueryOptions {
+    const f = fields(node, path, ["parameters", "headers"]);
+    const parameters = stringMap(f.get("parameters") ?? null, join(path, "parameters"));
+    for (const reserved of ["query", "time"]) {
+      if (Object.hasOwn(parameters, reserved)) issue(f.get("parameters") ?? node, join(path, "parameters"), `"${reserved}" is set by prom-adapter and cannot be overridden`);
+    }
+    const headers = stringMap(f.get("headers") ?? null, join(path, "headers"));
+    for (const name of Object.keys(headers)) {
+      if (!HTTP_TOKEN.test(name)) issue(f.get("headers") ?? node, join(path, "headers"), `invalid header name ${JSON.stringify(name)}`);
+      else if (RESERVED_HEADERS.has(name.toLowerCase())) issue(f.get("headers") ?? node, join(path, "headers"), `header "${name}" is set by prom-adapter and cannot be overridden`);
+    }
+    return { parameters, headers };
   }
 
   function resourceRule(node: Node | null | undefined, path: string, parent: Node | null): ResourceRule {
@@ -299,6 +352,9 @@ function createReader(
   };
 }
 
+const DECIMAL_NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const RESERVED_HEADERS = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection"]);
 const TRUE_WORDS = new Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]);
 const FALSE_WORDS = new Set(["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"]);
 const NULL_WORDS = new Set(["", "~", "null", "Null", "NULL"]);
@@ -319,7 +375,15 @@ function valueShift(node: Node, text: string): number | null {
 }
 
 function emptyRule(): DiscoveryRule {
-  return { seriesQuery: "", seriesFilters: [], resources: { template: "", overrides: {}, namespaced: undefined }, name: { matches: "", as: "" }, metricsQuery: "" };
+  return {
+    seriesQuery: "",
+    seriesFilters: [],
+    resources: { template: "", overrides: {}, namespaced: undefined },
+    name: { matches: "", as: "" },
+    metricsQuery: "",
+    defaultValue: undefined,
+    prometheus: { parameters: {}, headers: {} },
+  };
 }
 
 function describe(node: Node): string {

@@ -25,6 +25,22 @@ export interface DiscoveryRule {
   readonly name: NameMapping;
   /** Go template (delimiters `<<` `>>`) producing the PromQL for a request. Required, non-empty. */
   readonly metricsQuery: string;
+  /**
+   * prom-adapter extension: the value answered when the query returns no sample for an object (custom metrics: a
+   * named object, or a listed object under `*` in cluster mode) or no sample at all (external metrics: one item
+   * without labels). Default none: upstream's answers (404, or an empty list).
+   */
+  readonly defaultValue: number | undefined;
+  /** prom-adapter extension: extra query parameters and headers sent with this rule's queries. Default none. */
+  readonly prometheus: PrometheusQueryOptions;
+}
+
+/** Per-rule additions to `/api/v1/query` calls, e.g. Thanos' `partial_response` or a tenant's `X-Scope-OrgID`. */
+export interface PrometheusQueryOptions {
+  /** Extra query parameters (`partial_response`, `dedup`, `max_source_resolution`, ...); never `query` or `time`. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Extra HTTP headers; they override `--prometheus-header` of the same name. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** Exactly one of `is` / `isNot` must be set (checked when compiling). */

@@ -5,6 +5,7 @@
 import { ConfigError, type ConfigIssue } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";
 import type { DiscoveryRule, ResourceRule } from "../config/schema.ts";
+import type { QueryExtras } from "../prometheus/types.ts";
 import type { Milliseconds } from "../util/duration.ts";
 import { NamingError } from "./errors.ts";
 import { createMetricNamer, type MetricNamer } from "./metric-namer.ts";
@@ -22,6 +23,10 @@ export interface CompiledDiscoveryRule {
   readonly metricsQuery: CompiledTemplate;
   /** External rules only: false when `resources.namespaced: false` (the URL namespace is ignored). */
   readonly namespaced: boolean;
+  /** `defaultValue`: answered when the query has no sample for an object (custom) or none at all (external). */
+  readonly defaultValue: number | undefined;
+  /** The rule's `prometheus:` parameters and headers; undefined when it has none. */
+  readonly queryExtras: QueryExtras | undefined;
 }
 
 export interface CompiledResourceRule {
@@ -90,7 +95,9 @@ export function compileRules({ rules, source }: LoadedRules, mapper: () => RestM
       });
     }
     if (!namer || !resources || !metricsQuery) return null;
-    return { id: path, namer, resources, metricsQuery, namespaced };
+    const { parameters, headers } = rule.prometheus;
+    const hasExtras = Object.keys(parameters).length > 0 || Object.keys(headers).length > 0;
+    return { id: path, namer, resources, metricsQuery, namespaced, defaultValue: rule.defaultValue, queryExtras: hasExtras ? { parameters, headers } : undefined };
   }
 
   function resourceRule(rule: ResourceRule, path: string): CompiledResourceRule | null {

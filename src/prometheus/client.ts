@@ -1,7 +1,7 @@
 import { decodeQueryResult, decodeSeriesList, decodeStringList, ResponseShapeError } from "./decode.ts";
 import { PrometheusError } from "./errors.ts";
 import { createSeriesListHandler, type SeriesVisitor } from "./series-stream.ts";
-import type { PromQL, PrometheusTransport, QueryResult, RequestParams, SeriesLabels } from "./types.ts";
+import type { PromQL, PrometheusTransport, QueryExtras, QueryResult, RequestParams, SeriesLabels } from "./types.ts";
 
 /** The Prometheus API calls prom-adapter makes. All reject with a `PrometheusError` (or the signal's reason). */
 export interface PrometheusClient {
@@ -23,8 +23,11 @@ export interface PrometheusClient {
    * series. Uses the series timeout.
    */
   labelValues(label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal): Promise<string[]>;
-  /** `GET /api/v1/query?query=…&time=…`: evaluates `query` at `timeSeconds` (Unix seconds). No `timeout` parameter is sent. */
-  query(query: PromQL, timeSeconds: number, signal?: AbortSignal): Promise<QueryResult>;
+  /**
+   * `GET /api/v1/query?query=…&time=…`: evaluates `query` at `timeSeconds` (Unix seconds). No `timeout` parameter is
+   * sent. `extras` adds a rule's parameters and headers.
+   */
+  query(query: PromQL, timeSeconds: number, signal?: AbortSignal, extras?: QueryExtras): Promise<QueryResult>;
 }
 
 /** Options of {@link createPrometheusClient}. */
@@ -42,8 +45,15 @@ export function createPrometheusClient(
 ): PrometheusClient {
   const badResponse = (endpoint: string, error: ResponseShapeError) =>
     new PrometheusError("bad_response", `bad_response: ${error.message}`, { endpoint, url: `${transport.baseUrl}/api/v1/${endpoint}`, cause: error });
-  const call = async <T>(endpoint: string, params: Record<string, string | readonly string[]>, timeoutMs: number, signal: AbortSignal | undefined, decode: (data: unknown) => T): Promise<T> => {
-    const data = await transport.request(endpoint, params, { signal, timeoutMs });
+  const call = async <T>(
+    endpoint: string,
+    params: Record<string, string | readonly string[]>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    decode: (data: unknown) => T,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<T> => {
+    const data = await transport.request(endpoint, params, { signal, timeoutMs, headers });
     try {
       return decode(data);
     } catch (error) {
@@ -70,8 +80,9 @@ export function createPrometheusClient(
       const params: RequestParams = matches.length === 0 ? { start: formatSeconds(startSeconds) } : { "match[]": matches, start: formatSeconds(startSeconds) };
       return call(endpoint, params, seriesTimeoutMs, signal, decodeStringList);
     },
-    query(query, timeSeconds, signal) {
-      return call("query", { query, time: formatSeconds(timeSeconds) }, queryTimeoutMs, signal, decodeQueryResult);
+    query(query, timeSeconds, signal, extras) {
+      const params = { ...extras?.parameters, query, time: formatSeconds(timeSeconds) };
+      return call("query", params, queryTimeoutMs, signal, decodeQueryResult, extras?.headers);
     },
   };
 }

@@ -73,7 +73,7 @@ export function createHttpTransport({
    * Sends one request and hands the 2xx/400/422/503 response to `consume`, with the timeout covering the whole body
    * and every failure turned into a PrometheusError (or the caller's abort reason).
    */
-  async function exchange<T>(endpoint: string, params: RequestParams, { signal, timeoutMs = defaultTimeoutMs }: RequestOptions, consume: (response: Response, context: ExchangeContext) => Promise<T>): Promise<T> {
+  async function exchange<T>(endpoint: string, params: RequestParams, { signal, timeoutMs = defaultTimeoutMs, headers: callHeaders = {} }: RequestOptions, consume: (response: Response, context: ExchangeContext) => Promise<T>): Promise<T> {
     const url = `${origin}${pathPrefix}/api/v1/${endpoint}`;
     const fail = (kind: PrometheusErrorKind, message: string, extra: { statusCode?: number; errorType?: string; cause?: unknown } = {}) =>
       new PrometheusError(kind, message, { endpoint, url, ...extra });
@@ -86,6 +86,7 @@ export function createHttpTransport({
     for (const [name, value] of Object.entries(headers)) {
       for (const item of typeof value === "string" ? [value] : value) requestHeaders.append(name, item);
     }
+    for (const [name, value] of Object.entries(callHeaders)) requestHeaders.set(name, value);
     // NB: fetch asks for gzip/br by default. Compressing costs Prometheus (Go's gzip writer) about 1 ms of CPU per
     // small query answer and 10-20% of a series call's time on a fast network (bench/README.md), so answers come
     // uncompressed unless a --prometheus-header asks otherwise.
@@ -93,7 +94,8 @@ export function createHttpTransport({
     const credentials = await authorization.header();
     if (credentials !== undefined) requestHeaders.set("Authorization", credentials.value);
     if (method === "POST") requestHeaders.set("Content-Type", "application/x-www-form-urlencoded");
-    const secrets = credentials === undefined ? staticSecrets : [...staticSecrets, credentials.secret];
+    const callSecrets = Object.values(callHeaders);
+    const secrets = credentials === undefined ? [...staticSecrets, ...callSecrets] : [...staticSecrets, ...callSecrets, credentials.secret];
 
     const timeout = new AbortController();
     const timer = timeoutMs > 0 ? setTimeout(() => timeout.abort(), timeoutMs) : undefined;

@@ -77,6 +77,16 @@ export interface RequestOptions {
   readonly signal?: AbortSignal | undefined;
   /** Milliseconds to wait for the whole response; `0` disables the timeout. Default: the transport's `timeoutMs`. */
   readonly timeoutMs?: number | undefined;
+  /** Headers for this call only; they replace transport headers of the same name. Default none. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/** Per-query additions (a rule's `prometheus:` section): extra parameters and headers. */
+export interface QueryExtras {
+  /** Added to `query` and `time`, e.g. Thanos' `partial_response`. */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** e.g. `X-Scope-OrgID`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -113,7 +113,7 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
 
       let result;
       try {
-        result = await queries.get(query);
+        result = await queries.get(query, entry.rule.queryExtras);
       } catch (error) {
         throw unableToFetchMetrics(error);
       }
@@ -125,12 +125,15 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
       const orderedNames = names ?? [...valueByName.keys()].sort();
       const timestampMs = now();
       const values: CustomMetricValue[] = [];
+      const defaultValue = entry.rule.defaultValue;
       for (const name of orderedNames) {
         const sample = valueByName.get(name);
-        if (!sample) continue;
-        const value = quantityFromSample(parseSampleValue(sample.value), "DecimalSI");
+        // The rule's defaultValue stands in for objects the query has no sample for (known objects only: a name in
+        // the path, or a listed object; standalone `*` only knows objects that have samples).
+        if (!sample && defaultValue === undefined) continue;
+        const value = quantityFromSample(sample ? parseSampleValue(sample.value) : (defaultValue as number), "DecimalSI");
         if (value === null) {
-          logger.warn("dropping an infinite sample", { metric: request.metric, object: name, value: sample.value });
+          logger.warn("dropping an infinite sample", { metric: request.metric, object: name, value: sample?.value });
           continue;
         }
         values.push({ describedObject: describe(resource, request.namespace, name), metric: request.metric, timestampMs, value, selector });

@@ -41,6 +41,8 @@ export interface ExternalMetricsProviderDeps {
   readonly registry: () => MetricRegistry;
   readonly queries: QueryCache;
   readonly logger: Logger;
+  /** Wall clock in ms, for the timestamp of a `defaultValue` item; default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface ExternalMetricsProvider {
@@ -52,7 +54,7 @@ export interface ExternalMetricsProvider {
 export const UNEXPECTED_RESULT_TYPE = "encountered an unexpected query result type";
 
 /** The external metrics provider over the current registry and the query cache. */
-export function createExternalMetricsProvider({ registry, queries, logger }: ExternalMetricsProviderDeps): ExternalMetricsProvider {
+export function createExternalMetricsProvider({ registry, queries, logger, now = Date.now }: ExternalMetricsProviderDeps): ExternalMetricsProvider {
   return {
     async getValues(request) {
       const requirements = parseSeriesSelector(request.labelSelector, "labelSelector");
@@ -72,7 +74,7 @@ export function createExternalMetricsProvider({ registry, queries, logger }: Ext
 
       let result: QueryResult;
       try {
-        result = await queries.get(query);
+        result = await queries.get(query, entry.rule.queryExtras);
       } catch (error) {
         throw unableToFetchMetrics(error);
       }
@@ -87,6 +89,11 @@ export function createExternalMetricsProvider({ registry, queries, logger }: Ext
               continue;
             }
             values.push({ metric: request.metric, labels: sortedLabels(sample.metric), timestampMs: sample.timestampSeconds * 1000, value });
+          }
+          const defaultValue = entry.rule.defaultValue;
+          if (values.length === 0 && defaultValue !== undefined) {
+            // The rule's defaultValue answers an empty result: one item without labels, at answer time.
+            return [{ metric: request.metric, labels: {}, timestampMs: now(), value: quantityFromSample(defaultValue, "DecimalSI") ?? "0" }];
           }
           return values;
         }

@@ -1,14 +1,15 @@
 /**
- * Short-lived cache of Prometheus instant-query results (spec api.md §10): keyed by the rendered PromQL, a few
+ * Short-lived cache of Prometheus instant-query results (spec api.md §10): keyed by the rendered PromQL (and a
+ * rule's extra parameters and headers, when it has any), a few
  * seconds of TTL, concurrent identical queries coalesced into one call through lru-cache's `fetchMethod`, errors
  * never cached. Bounded by entry count and by total samples held.
  */
 import { LRUCache } from "lru-cache";
-import type { PromQL, QueryResult } from "../prometheus/types.ts";
+import type { PromQL, QueryExtras, QueryResult } from "../prometheus/types.ts";
 import type { Milliseconds } from "../util/duration.ts";
 
 export interface QuerySource {
-  query(query: PromQL, timeSeconds: number, signal?: AbortSignal): Promise<QueryResult>;
+  query(query: PromQL, timeSeconds: number, signal?: AbortSignal, extras?: QueryExtras): Promise<QueryResult>;
 }
 
 export interface QueryCacheOptions {
@@ -28,8 +29,11 @@ export interface QueryCacheOptions {
 }
 
 export interface QueryCache {
-  /** The result of `query` evaluated at about now: from cache, from a call in flight, or from a new call. */
-  get(query: PromQL): Promise<QueryResult>;
+  /**
+   * The result of `query` (with a rule's `extras`) evaluated at about now: from cache, from a call in flight, or
+   * from a new call.
+   */
+  get(query: PromQL, extras?: QueryExtras): Promise<QueryResult>;
   /** Results currently cached. */
   size(): number;
   clear(): void;
@@ -44,7 +48,7 @@ export function createQueryCache({
   monotonicNow,
   onLookup,
 }: QueryCacheOptions): QueryCache {
-  const cache = new LRUCache<PromQL, QueryResult>({
+  const cache = new LRUCache<string, QueryResult, QueryExtras>({
     max: maxEntries,
     maxSize: maxSamples,
     sizeCalculation: (result) => Math.max(1, sampleCount(result)),
@@ -55,13 +59,13 @@ export function createQueryCache({
     ttlResolution: 0,
     ...(monotonicNow ? { perf: { now: monotonicNow } } : {}),
     // Errors are never cached: a rejected fetch removes its entry.
-    fetchMethod: (query, _stale, { signal }) => source.query(query, now() / 1000, signal),
+    fetchMethod: (key, _stale, { signal, context }) => source.query(queryOf(key), now() / 1000, signal, context),
   });
 
   return {
-    async get(query) {
-      const status: LRUCache.Status<PromQL, QueryResult> = {};
-      const result = await cache.fetch(query, { status });
+    async get(query, extras) {
+      const status: LRUCache.Status<string, QueryResult, QueryExtras> = {};
+      const result = await cache.fetch(keyOf(query, extras), { status, context: extras ?? NO_EXTRAS });
       onLookup?.(status.fetch === "hit" ? "hit" : status.fetch === "inflight" ? "coalesced" : "miss");
       if (result === undefined) throw new Error("query cache: fetch returned no result");
       return result;
@@ -69,6 +73,24 @@ export function createQueryCache({
     size: () => cache.size,
     clear: () => cache.clear(),
   };
+}
+
+// NB: the key is the query alone when there are no extras (the common case); otherwise the query, a NUL and the
+// extras as JSON. A rendered query never holds a raw NUL (values are Go-quoted), so the split is unambiguous.
+function keyOf(query: PromQL, extras: QueryExtras | undefined): string {
+  if (!extras || (isEmpty(extras.parameters) && isEmpty(extras.headers))) return query;
+  return `${query}\u0000${JSON.stringify([extras.parameters ?? {}, extras.headers ?? {}])}`;
+}
+
+const NO_EXTRAS: QueryExtras = {};
+
+function queryOf(key: string): PromQL {
+  const cut = key.indexOf("\u0000");
+  return (cut < 0 ? key : key.slice(0, cut)) as PromQL;
+}
+
+function isEmpty(record: Readonly<Record<string, string>> | undefined): boolean {
+  return record === undefined || Object.keys(record).length === 0;
 }
 
 function sampleCount(result: QueryResult): number {

@@ -7,6 +7,8 @@ export type ProxyMode = "pass" | "502" | "html" | "truncated" | "huge" | "hang";
 export interface FaultyProxy {
   readonly url: string;
   setMode(mode: ProxyMode): void;
+  /** Requests seen so far (path with query string, headers, POST body). */
+  requests(): readonly { readonly url: string; readonly headers: Headers; readonly body: string }[];
   /**
    * In "pass" mode: delay every answer by `latencyMs` (plus up to `jitterMs`) and answer 503 to a `failureRate`
    * fraction of requests. Default none.
@@ -18,6 +20,7 @@ export interface FaultyProxy {
 export function startFaultyProxy(upstream: string): FaultyProxy {
   let mode: ProxyMode = "pass";
   let trouble = { latencyMs: 0, jitterMs: 0, failureRate: 0 };
+  const seen: { url: string; headers: Headers; body: string }[] = [];
   const hanging = new Set<() => void>();
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -25,6 +28,8 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
     idleTimeout: 0,
     async fetch(request) {
       const url = new URL(request.url);
+      const requestBody = request.method === "POST" ? await request.clone().text() : "";
+      seen.push({ url: `${url.pathname}${url.search}`, headers: request.headers, body: requestBody });
       switch (mode) {
         case "502":
           return new Response("upstream connect error", { status: 502 });
@@ -63,6 +68,7 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
   });
   return {
     url: `http://127.0.0.1:${server.port}`,
+    requests: () => seen,
     setTrouble(next) {
       trouble = { latencyMs: next.latencyMs ?? 0, jitterMs: next.jitterMs ?? 0, failureRate: next.failureRate ?? 0 };
     },
