@@ -20,6 +20,7 @@ import { createKubernetesObjectSource } from "./kubernetes/resource-object-sourc
 import { createSubjectAccessReviewer } from "./kubernetes/subject-access-review.ts";
 import { createTokenReviewer } from "./kubernetes/token-review.ts";
 import type { Logger } from "./observability/logger.ts";
+import type { SelfMetrics } from "./observability/self-metrics.ts";
 import type { Options } from "./options.ts";
 import type { ObjectLister } from "./providers/custom-metrics-provider.ts";
 import type { ResourceObjectSource } from "./providers/resource-object-source.ts";
@@ -43,7 +44,7 @@ export interface ClusterConnection {
  * Loads the kubeconfigs (`--kubeconfig`, else in-cluster, else ~/.kube/config; the authentication and authorization
  * ones default to it), reads discovery and the authentication configuration. Throws StartupError with the cause.
  */
-export async function connectToCluster(options: Options, logger: Logger): Promise<ClusterConnection> {
+export async function connectToCluster(options: Options, logger: Logger, metrics: SelfMetrics): Promise<ClusterConnection> {
   const k = options.kubernetes;
   try {
     const lister = loadKubeConfig({ file: k.kubeconfig });
@@ -67,10 +68,16 @@ export async function connectToCluster(options: Options, logger: Logger): Promis
       logger,
       authenticate: createAuthenticator({
         config: () => authentication.current(),
-        tokenReviewer: createTokenReviewer({ api: new AuthenticationV1Api(authenticationApi) }),
+        tokenReviewer: createTokenReviewer({
+          api: new AuthenticationV1Api(authenticationApi),
+          onReview: (result) => metrics.reviews.inc({ kind: "tokenreview", result }),
+        }),
       }),
       authorize: createAuthorization({
-        authorizer: createSubjectAccessReviewer({ api: new AuthorizationV1Api(createApiConfiguration(authorizationConfig)) }),
+        authorizer: createSubjectAccessReviewer({
+          api: new AuthorizationV1Api(createApiConfiguration(authorizationConfig)),
+          onReview: (result) => metrics.reviews.inc({ kind: "subjectaccessreview", result }),
+        }),
         alwaysAllowPaths: k.authorizationAlwaysAllowPaths,
         logger,
       }),

@@ -67,6 +67,8 @@ export interface SubjectAccessReviewerOptions {
   readonly maxEntries?: number;
   /** Drives the cache TTLs; default the system clock. */
   readonly clock?: Clock;
+  /** Observes each review: `cache_hit` (cached or joined a call in flight), `allowed`, `denied` or `error`. */
+  readonly onReview?: (result: "cache_hit" | "allowed" | "denied" | "error") => void;
 }
 
 /** An Authorizer over the SubjectAccessReview API, with its caches. */
@@ -76,6 +78,7 @@ export function createSubjectAccessReviewer({
   deniedTtlMs = 10_000,
   maxEntries = 8192,
   clock = systemClock,
+  onReview,
 }: SubjectAccessReviewerOptions): Authorizer {
   const cache = new LRUCache<string, AuthorizationDecision, SubjectAccessReviewSpec>({
     max: maxEntries,
@@ -91,7 +94,16 @@ export function createSubjectAccessReviewer({
   });
   return {
     async authorize(spec) {
-      return (await cache.fetch(JSON.stringify(spec), { context: spec }))!;
+      const status: LRUCache.Status<string, AuthorizationDecision, SubjectAccessReviewSpec> = {};
+      let decision: AuthorizationDecision | undefined;
+      try {
+        decision = await cache.fetch(JSON.stringify(spec), { context: spec, status });
+      } catch (error) {
+        onReview?.("error");
+        throw error;
+      }
+      onReview?.(status.fetch === "hit" || status.fetch === "inflight" ? "cache_hit" : decision!.allowed ? "allowed" : "denied");
+      return decision!;
     },
   };
 }

@@ -45,6 +45,8 @@ export interface TokenReviewerOptions {
   readonly maxEntries?: number;
   /** Drives the cache TTL; default the system clock. */
   readonly clock?: Clock;
+  /** Observes each review: `cache_hit` (cached or joined a call in flight), `accepted`, `rejected` or `error`. */
+  readonly onReview?: (result: "cache_hit" | "accepted" | "rejected" | "error") => void;
 }
 
 interface Answer {
@@ -52,7 +54,7 @@ interface Answer {
 }
 
 /** A TokenReviewer over the TokenReview API, with its cache. */
-export function createTokenReviewer({ api, ttlMs = 10_000, maxEntries = 4096, clock = systemClock }: TokenReviewerOptions): TokenReviewer {
+export function createTokenReviewer({ api, ttlMs = 10_000, maxEntries = 4096, clock = systemClock, onReview }: TokenReviewerOptions): TokenReviewer {
   const cache = new LRUCache<string, Answer, string>({
     max: maxEntries,
     // NB: an entry ttl of 0 would mean "forever" to lru-cache, so the shortest is 1 ms.
@@ -63,7 +65,15 @@ export function createTokenReviewer({ api, ttlMs = 10_000, maxEntries = 4096, cl
   });
   return {
     async review(token) {
-      const answer = await cache.fetch(sha256(token), { context: token });
+      const status: LRUCache.Status<string, Answer, string> = {};
+      let answer: Answer | undefined;
+      try {
+        answer = await cache.fetch(sha256(token), { context: token, status });
+      } catch (error) {
+        onReview?.("error");
+        throw error;
+      }
+      onReview?.(status.fetch === "hit" || status.fetch === "inflight" ? "cache_hit" : answer!.user ? "accepted" : "rejected");
       return answer!.user;
     },
   };

@@ -64,6 +64,8 @@ export interface CustomMetricsProviderDeps {
   readonly objects?: ObjectLister;
   readonly now: () => number;
   readonly logger: Logger;
+  /** Told the age (s) of each answered result: answer time minus the query's evaluation time (cache age). */
+  readonly observeFreshness?: (seconds: number) => void;
 }
 
 export interface CustomMetricsProvider {
@@ -71,7 +73,7 @@ export interface CustomMetricsProvider {
   getValues(request: CustomMetricRequest): Promise<CustomMetricValue[]>;
 }
 
-export function createCustomMetricsProvider({ registry, mapper, queries, objects, now, logger }: CustomMetricsProviderDeps): CustomMetricsProvider {
+export function createCustomMetricsProvider({ registry, mapper, queries, objects, now, logger, observeFreshness }: CustomMetricsProviderDeps): CustomMetricsProvider {
   return {
     async getValues(request) {
       const requirements = parseSeriesSelector(request.metricLabelSelector, "metricLabelSelector");
@@ -122,6 +124,8 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
       }
 
       const valueByName = samplesByLabel(result.result, resourceLabel);
+      const evaluatedAt = result.result[0]?.timestampSeconds;
+      if (evaluatedAt !== undefined) observeFreshness?.(Math.max(0, now() / 1000 - evaluatedAt));
       const orderedNames = names ?? [...valueByName.keys()].sort();
       const timestampMs = now();
       const values: CustomMetricValue[] = [];

@@ -41,6 +41,8 @@ export interface ExternalMetricsProviderDeps {
   readonly registry: () => MetricRegistry;
   readonly queries: QueryCache;
   readonly logger: Logger;
+  /** Told the age (s) of each answered result: answer time minus the sample time. */
+  readonly observeFreshness?: (seconds: number) => void;
   /** Wall clock in ms, for the timestamp of a `defaultValue` item; default Date.now. */
   readonly now?: () => number;
 }
@@ -54,7 +56,7 @@ export interface ExternalMetricsProvider {
 export const UNEXPECTED_RESULT_TYPE = "encountered an unexpected query result type";
 
 /** The external metrics provider over the current registry and the query cache. */
-export function createExternalMetricsProvider({ registry, queries, logger, now = Date.now }: ExternalMetricsProviderDeps): ExternalMetricsProvider {
+export function createExternalMetricsProvider({ registry, queries, logger, now = Date.now, observeFreshness }: ExternalMetricsProviderDeps): ExternalMetricsProvider {
   return {
     async getValues(request) {
       const requirements = parseSeriesSelector(request.labelSelector, "labelSelector");
@@ -81,6 +83,8 @@ export function createExternalMetricsProvider({ registry, queries, logger, now =
 
       switch (result.resultType) {
         case "vector": {
+          const evaluatedAt = result.result[0]?.timestampSeconds;
+          if (evaluatedAt !== undefined) observeFreshness?.(Math.max(0, now() / 1000 - evaluatedAt));
           const values: ExternalMetricValue[] = [];
           for (const sample of result.result) {
             const value = formatSample(sample, query);

@@ -177,7 +177,12 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
       expect((await adapter.get("/metrics")).status).toBe(403);
       const asMaster = await adapter.getWithCertificate("/metrics", cluster.frontProxy.client, { "X-Remote-User": "admin", "X-Remote-Group": "system:masters" });
       expect(asMaster.status).toBe(200);
-      expect(await asMaster.text()).toContain("prom_adapter_requests_total");
+      const text = await asMaster.text();
+      expect(text).toContain("prom_adapter_requests_total");
+      expect(text).toContain('prom_adapter_reviews_total{kind="subjectaccessreview",result="allowed"}');
+      expect(text).toContain('prom_adapter_reviews_total{kind="subjectaccessreview",result="denied"}');
+      expect(text).toContain('prom_adapter_reviews_total{kind="tokenreview",result="accepted"}');
+      expect(text).toContain('prom_adapter_reviews_total{kind="tokenreview",result="rejected"}');
     });
   });
 

@@ -248,6 +248,34 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
     expect(((await absent.json()) as { kind: string }).kind).toBe("Status");
   });
 
+  test("/metrics shows the request, Prometheus, discovery, cache, reload and freshness families", async () => {
+    await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests");
+    await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests");
+    const response = await adapter.get("/metrics");
+    expect(response.headers.get("content-type")).toStartWith("text/plain");
+    const text = await response.text();
+    for (const line of [
+      'prom_adapter_requests_total{api="custom.metrics.k8s.io",version="v1beta2",route="namespaced-object",code="200"}',
+      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/query",server="' + prometheus.url + '",outcome="success"}',
+      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/series",server="' + prometheus.url + '",outcome="success"}',
+      'prom_adapter_discovery_duration_seconds_count{outcome="success"}',
+      "prom_adapter_discovery_last_success_timestamp_seconds ",
+      'prom_adapter_registered_metrics{api="custom.metrics.k8s.io"}',
+      'prom_adapter_query_cache_requests_total{result="hit"}',
+      'prom_adapter_query_cache_requests_total{result="miss"}',
+      "prom_adapter_query_cache_entries ",
+      "prom_adapter_config_last_reload_successful 1",
+      'metrics_apiserver_metric_freshness_seconds_count{group="custom.metrics.k8s.io"}',
+      "process_resident_memory_bytes ",
+    ]) {
+      expect(text).toContain(line);
+    }
+  });
+
+  test("--v=6 logs each Prometheus call with its URL and duration", () => {
+    expect(adapter.logs.some((line) => line.includes("prometheus call") && line.includes(`url=${prometheus.url}/api/v1/query`) && / ms=[\d.]+/.test(line))).toBe(true);
+  });
+
   test("/version answers the version document", async () => {
     const version = (await (await adapter.get("/version")).json()) as Record<string, string>;
     expect(Object.keys(version)).toEqual(["major", "minor", "gitVersion", "gitCommit", "buildDate", "compiler", "platform"]);

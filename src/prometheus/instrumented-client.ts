@@ -1,0 +1,36 @@
+/**
+ * A decorator over the Prometheus client: every call's latency goes to a histogram by endpoint and outcome
+ * (upstream's `prometheus_adapter_prometheus_client_request_duration_seconds`), and at `--v=6` each call is logged
+ * with its endpoint, query or matchers and duration. The base URL carries no credentials (transport.baseUrl).
+ */
+import type { Logger } from "../observability/logger.ts";
+import type { PrometheusClient } from "./client.ts";
+import { PrometheusError } from "./errors.ts";
+
+/** Where observations go: `path` is the API path (`/api/v1/query`), `outcome` `success` or the error kind. */
+export type ObservePrometheusCall = (labels: { path: string; server: string; outcome: string }, seconds: number) => void;
+
+export function instrumentPrometheusClient(client: PrometheusClient, { server, observe, logger }: { server: string; observe: ObservePrometheusCall; logger: Logger }): PrometheusClient {
+  async function timed<T>(path: string, describe: () => Record<string, unknown>, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome = "success";
+    try {
+      return await call();
+    } catch (error) {
+      outcome = error instanceof PrometheusError ? error.kind : "aborted";
+      throw error;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      observe({ path, server, outcome }, seconds);
+      if (logger.enabled(6)) logger.info(6, "prometheus call", { url: `${server}${path}`, ...describe(), outcome, ms: Math.round(seconds * 10_000) / 10 });
+    }
+  }
+  return {
+    series: (matches, start, signal) => timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.series(matches, start, signal)),
+    streamSeries: (matches, start, visit, signal) =>
+      timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.streamSeries(matches, start, visit, signal)),
+    labelValues: (label, start, matches, signal) =>
+      timed(`/api/v1/label/${label}/values`, () => ({}), () => client.labelValues(label, start, matches, signal)),
+    query: (query, time, signal, extras) => timed("/api/v1/query", () => ({ query }), () => client.query(query, time, signal, extras)),
+  };
+}
