@@ -11,8 +11,7 @@ import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "./nam
 import type { Logger } from "./observability/logger.ts";
 import { createSelfMetrics, type SelfMetrics } from "./observability/self-metrics.ts";
 import type { Options } from "./options.ts";
-import { createPrometheusClient } from "./prometheus/client.ts";
-import { createHttpTransport } from "./prometheus/http-transport.ts";
+import { prometheusFromOptions } from "./prometheus/from-options.ts";
 import { instrumentPrometheusClient } from "./prometheus/instrumented-client.ts";
 import { createCustomMetricsProvider } from "./providers/custom-metrics-provider.ts";
 import { createExternalMetricsProvider } from "./providers/external-metrics-provider.ts";
@@ -57,20 +56,12 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   let rules = compile(source.text);
   metrics.configReloadTimestamp.set(clock.now() / 1000);
 
-  const transport = createHttpTransport({
-    baseUrl: options.prometheusUrl,
-    verb: options.prometheus.verb,
-    headers: options.prometheus.headers,
-    bearerTokenFile: options.prometheus.tokenFile,
-    caFile: options.prometheus.caFile,
-    clientCertFile: options.prometheus.clientCertFile,
-    clientKeyFile: options.prometheus.clientKeyFile,
-    authConfigFile: options.prometheus.authConfigFile,
+  const { client: prometheusClient, baseUrl: prometheusServer } = prometheusFromOptions(options);
+  const prometheus = instrumentPrometheusClient(prometheusClient, {
+    server: prometheusServer,
+    logger,
+    observe: (labels, seconds) => metrics.prometheusRequestDuration.observe(labels, seconds),
   });
-  const prometheus = instrumentPrometheusClient(
-    createPrometheusClient(transport, { queryTimeoutMs: options.prometheus.queryTimeout, seriesTimeoutMs: options.prometheus.seriesTimeout }),
-    { server: transport.baseUrl, logger, observe: (labels, seconds) => metrics.prometheusRequestDuration.observe(labels, seconds) },
-  );
   const relister = createRelister({
     source: prometheus,
     rules: () => rules,

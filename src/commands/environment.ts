@@ -9,9 +9,9 @@ import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-
 import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../naming/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
-import { createPrometheusClient, type PrometheusClient } from "../prometheus/client.ts";
+import type { PrometheusClient } from "../prometheus/client.ts";
 import { PrometheusConfigError } from "../prometheus/errors.ts";
-import { createHttpTransport } from "../prometheus/http-transport.ts";
+import { prometheusFromOptions } from "../prometheus/from-options.ts";
 import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
 import type { MapperKind } from "./rules-report.ts";
 
@@ -73,17 +73,7 @@ export async function connectKubernetes(kubeconfig: string | undefined, logger: 
 /** The Prometheus client the server would use for these flags. Throws UsageError for unusable credential files. */
 export function connectPrometheus(options: Options): PrometheusClient {
   try {
-    const transport = createHttpTransport({
-      baseUrl: options.prometheusUrl,
-      verb: options.prometheus.verb,
-      headers: options.prometheus.headers,
-      bearerTokenFile: options.prometheus.tokenFile,
-      caFile: options.prometheus.caFile,
-      clientCertFile: options.prometheus.clientCertFile,
-      clientKeyFile: options.prometheus.clientKeyFile,
-      authConfigFile: options.prometheus.authConfigFile,
-    });
-    return createPrometheusClient(transport);
+    return prometheusFromOptions(options).client;
   } catch (error) {
     if (error instanceof PrometheusConfigError) throw new UsageError(error.message);
     throw error;

@@ -191,35 +191,13 @@ function createReader(
 
   function resourceMapping(node: Node | null | undefined, path: string, allowNamespaced: boolean): ResourceMapping {
     const f = fields(node ?? null, path, allowNamespaced ? ["template", "overrides", "namespaced"] : ["template", "overrides"]);
-    const overrides: Record<string, GroupResourceReference> = {};
-    const overridesNode = f.get("overrides") ?? null;
-    const overridesPath = join(path, "overrides");
-    if (overridesNode !== null) {
-      if (!isMap(overridesNode)) {
-        issue(overridesNode, overridesPath, `expected a mapping, got ${describe(overridesNode)}`);
-      } else {
-        for (const pair of overridesNode.items) {
-          const keyNode = resolve(pair.key);
-          const label = keyNode && isScalar(keyNode) ? String(keyNode.value) : "";
-          if (label === "") {
-            issue(keyNode ?? overridesNode, overridesPath, "override labels must be non-empty strings");
-            continue;
-          }
-          if (Object.hasOwn(overrides, label)) {
-            issue(keyNode, overridesPath, `duplicate key "${label}"`);
-            continue;
-          }
-          const entryPath = join(overridesPath, label);
-          const value = resolve(pair.value);
-          remember(value ?? keyNode, entryPath);
-          const entry = fields(value, entryPath, ["group", "resource"]);
-          overrides[label] = {
-            group: string(entry.get("group"), join(entryPath, "group"), false),
-            resource: string(entry.get("resource"), join(entryPath, "resource"), true, value ?? keyNode),
-          };
-        }
-      }
-    }
+    const overrides = userMap(f.get("overrides") ?? null, join(path, "overrides"), (value, entryPath, keyNode): GroupResourceReference => {
+      const entry = fields(value, entryPath, ["group", "resource"]);
+      return {
+        group: string(entry.get("group"), join(entryPath, "group"), false),
+        resource: string(entry.get("resource"), join(entryPath, "resource"), true, value ?? keyNode),
+      };
+    });
     return {
       template: string(f.get("template"), join(path, "template"), false),
       overrides,
@@ -265,9 +243,12 @@ function createReader(
     return Number(text);
   }
 
-  /** A mapping of string keys to string values (any scalar, kept as its source text). */
-  function stringMap(node: Node | null, path: string): Record<string, string> {
-    const out: Record<string, string> = {};
+  /**
+   * A mapping whose keys the user chooses (override labels, parameter and header names): each key must be a
+   * non-empty string written once; each value is read by `read` at the path `<path>.<key>`.
+   */
+  function userMap<T>(node: Node | null, path: string, read: (value: Node | null, entryPath: string, keyNode: Node | null) => T): Record<string, T> {
+    const out: Record<string, T> = {};
     if (node === null) return out;
     if (!isMap(node)) {
       issue(node, path, `expected a mapping, got ${describe(node)}`);
@@ -285,10 +266,16 @@ function createReader(
         continue;
       }
       const value = resolve(pair.value);
-      remember(value ?? keyNode, join(path, key));
-      out[key] = string(value, join(path, key), false);
+      const entryPath = join(path, key);
+      remember(value ?? keyNode, entryPath);
+      out[key] = read(value, entryPath, keyNode);
     }
     return out;
+  }
+
+  /** A mapping of string keys to string values (any scalar, kept as its source text). */
+  function stringMap(node: Node | null, path: string): Record<string, string> {
+    return userMap(node, path, (value, entryPath) => string(value, entryPath, false));
   }
 
   function queryOptions(node: Node | null, path: string): PrometheusQueryOptions {

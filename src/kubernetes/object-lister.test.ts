@@ -27,7 +27,7 @@ describe("object listing", () => {
       },
     });
     expect(await lister.listNames(PODS, "default", "app in (web,api)")).toEqual(["b", "a"]);
-    expect(asked).toEqual(["/api/v1/namespaces/default/pods?labelSelector=app%20in%20(web%2Capi)"]);
+    expect(asked).toEqual(["/api/v1/namespaces/default/pods?labelSelector=app+in+%28web%2Capi%29"]);
   });
 
   test("a bad selector is a 400 before anything is listed", async () => {

@@ -34,22 +34,39 @@ export function createObjectLister({ fetchCollection, logger }: { fetchCollectio
         if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
         throw error;
       }
-      const query = labelSelector === "" ? "" : `?labelSelector=${encodeURIComponent(labelSelector)}`;
-      const path = `${collectionPath(resource, namespace)}${query}`;
-      let response: Response;
-      try {
-        response = await fetchCollection(path);
-      } catch (error) {
-        throw new InternalError("unable to list matching resources", error);
-      }
-      if (!response.ok) {
-        const detail = (await response.text()).slice(0, 300);
-        const hint = response.status === 403 ? " (grant the adapter's ServiceAccount list on this resource)" : "";
-        logger.error(`listing ${resource.resource} failed with ${response.status}${hint}`, { path, body: detail });
-        throw new InternalError("unable to list matching resources", new Error(`GET ${path}: ${response.status}`));
-      }
-      const list = (await response.json()) as { items?: { metadata?: { name?: string } }[] };
-      return (list.items ?? []).flatMap((item) => (item.metadata?.name ? [item.metadata.name] : []));
+      const items = await listMetadata(fetchCollection, collectionPath(resource, namespace), { labelSelector }, logger, resource.resource);
+      return items.flatMap((item) => (item.metadata?.name ? [item.metadata.name] : []));
     },
   };
+}
+
+/** The items of a metadata-only list. */
+export type MetadataItems = { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }[];
+
+/**
+ * One metadata-only LIST of `path` with the non-empty `query` parameters. A failure is the generic 500
+ * `unable to list matching resources`; the log names the resource, the status and, for 403, the missing RBAC.
+ */
+export async function listMetadata(
+  fetchCollection: CollectionFetcher,
+  path: string,
+  query: Readonly<Record<string, string>>,
+  logger: Logger,
+  what: string,
+): Promise<MetadataItems> {
+  const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value !== "")).toString();
+  const url = search === "" ? path : `${path}?${search}`;
+  let response: Response;
+  try {
+    response = await fetchCollection(url);
+  } catch (error) {
+    throw new InternalError("unable to list matching resources", error);
+  }
+  if (!response.ok) {
+    const detail = (await response.text()).slice(0, 300);
+    const hint = response.status === 403 ? ` (grant the adapter's ServiceAccount list on ${what})` : "";
+    logger.error(`listing ${what} failed with ${response.status}${hint}`, { path: url, body: detail });
+    throw new InternalError("unable to list matching resources", new Error(`GET ${url}: ${response.status}`));
+  }
+  return ((await response.json()) as { items?: MetadataItems }).items ?? [];
 }

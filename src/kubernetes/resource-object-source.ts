@@ -4,43 +4,22 @@
  * not Running reads as absent, as metrics-server answers.
  */
 import type { Logger } from "../observability/logger.ts";
-import { InternalError } from "../providers/errors.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "../providers/resource-object-source.ts";
-import type { CollectionFetcher } from "./object-lister.ts";
+import { listMetadata, type CollectionFetcher } from "./object-lister.ts";
 
 /** Object names Kubernetes can hold (DNS subdomain characters); anything else names no object and is never sent on. */
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-interface MetadataList {
-  items?: { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }[];
-}
-
 export function createKubernetesObjectSource({ fetchCollection, logger }: { fetchCollection: CollectionFetcher; logger: Logger }): ResourceObjectSource {
-  async function list(path: string, query: Record<string, string>): Promise<MetadataList["items"] & object> {
-    const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value !== "")).toString();
-    const url = search === "" ? path : `${path}?${search}`;
-    let response: Response;
-    try {
-      response = await fetchCollection(url);
-    } catch (error) {
-      throw new InternalError("unable to list matching resources", error);
-    }
-    if (!response.ok) {
-      const hint = response.status === 403 ? " (grant the adapter's ServiceAccount list on pods and nodes)" : "";
-      logger.error(`listing ${path} failed with ${response.status}${hint}`, { body: (await response.text()).slice(0, 300) });
-      throw new InternalError("unable to list matching resources", new Error(`GET ${url}: ${response.status}`));
-    }
-    return ((await response.json()) as MetadataList).items ?? [];
-  }
   const pods = async (namespace: string | undefined, labelSelector: string, fieldSelector: string): Promise<PodRef[]> => {
     const path = namespace === undefined ? "/api/v1/pods" : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-    const items = await list(path, { labelSelector, fieldSelector });
+    const items = await listMetadata(fetchCollection, path, { labelSelector, fieldSelector }, logger, "pods");
     return items.flatMap(({ metadata }) =>
       metadata?.name && metadata.namespace ? [{ namespace: metadata.namespace, name: metadata.name, labels: metadata.labels ?? {} }] : [],
     );
   };
   const nodes = async (labelSelector: string, fieldSelector: string): Promise<NodeRef[]> => {
-    const items = await list("/api/v1/nodes", { labelSelector, fieldSelector });
+    const items = await listMetadata(fetchCollection, "/api/v1/nodes", { labelSelector, fieldSelector }, logger, "nodes");
     return items.flatMap(({ metadata }) => (metadata?.name ? [{ name: metadata.name, labels: metadata.labels ?? {} }] : []));
   };
   return {

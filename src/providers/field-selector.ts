@@ -23,15 +23,31 @@ export class FieldSelectorError extends Error {
 const OPERATORS = ["!=", "==", "="] as const;
 const SUPPORTED_FIELDS: readonly string[] = ["metadata.name", "metadata.namespace"];
 
-/** Parses `text`; `""` gives `[]`. Terms come back sorted by their text, as apimachinery sorts them. */
-export function parseFieldSelector(text: string): FieldRequirement[] {
-  const terms: { field: string; equal: boolean; value: string }[] = [];
+/** A parsed term of any field, before the field is checked. */
+export interface FieldTerm {
+  readonly field: string;
+  readonly equal: boolean;
+  readonly value: string;
+}
+
+/**
+ * The grammar alone (apimachinery `fields.ParseSelector`): terms sorted by their text, values unescaped; `""` gives
+ * `[]`. Which fields are allowed is the caller's business (the kube-apiserver stand-in in test/support uses it too).
+ */
+export function parseFieldSelectorTerms(text: string): FieldTerm[] {
+  const terms: FieldTerm[] = [];
   for (const part of splitTerms(text).sort()) {
     if (part === "") continue;
     const term = splitTerm(part);
     if (term === null) throw new FieldSelectorError(`invalid selector: '${text}'; can't understand '${part}'`);
     terms.push({ field: term.field, equal: term.operator !== "!=", value: unescapeValue(term.value) });
   }
+  return terms;
+}
+
+/** Parses `text`; `""` gives `[]`. Terms come back sorted by their text, as apimachinery sorts them. */
+export function parseFieldSelector(text: string): FieldRequirement[] {
+  const terms = parseFieldSelectorTerms(text);
   // NB: the API server parses the whole selector first and converts field labels afterwards.
   for (const { field } of terms) {
     if (!SUPPORTED_FIELDS.includes(field)) {

@@ -19,22 +19,16 @@ import { startTestAdapter } from "../support/adapter.ts";
 import { parseOptions } from "../../src/options.ts";
 import { customResourceDefinition, startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
 import { runMain } from "../support/process.ts";
+import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
 import { freePort, openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
 if (skip) console.warn(`skipping check/explain integration tests: ${skip}`);
 
-const NOW = Math.floor(Date.now() / 1000);
-// NB: the last sample is 30 s old: inside the default --metrics-max-age (1m) and the query lookback (5m).
-const TIMES = Array.from({ length: 15 }, (_, i) => NOW - 240 + i * 15);
-const counter = (labels: Record<string, string>, perSecond: number): OpenMetricsSeries => ({
-  name: "http_requests_total",
-  type: "counter",
-  labels,
-  samples: TIMES.map((t) => [t, 100 + perSecond * (t - (TIMES[0] as number))] as const),
-});
-const gauge = (name: string, labels: Record<string, string>, value: number): OpenMetricsSeries => ({ name, labels, samples: TIMES.map((t) => [t, value] as const) });
+const TIMES = recentSampleTimes();
+const counter = (labels: Record<string, string>, perSecond: number) => risingCounter(labels, perSecond, TIMES);
+const gauge = (name: string, labels: Record<string, string>, value: number) => steadyGauge(name, labels, value, TIMES);
 
 const SERIES: OpenMetricsSeries[] = [
   counter({ namespace: "default", pod: "podinfo-a" }, 0.5),

@@ -8,7 +8,8 @@ import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { customResourceDefinition } from "../support/kube-apiserver/default-resources.ts";
 import { delegatedAuthenticationRules, startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
 import { generateCertificateAuthority, generateSignedCertificate } from "../../src/server/certificates.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
@@ -19,15 +20,9 @@ const HPA = "system:serviceaccount:kube-system:horizontal-pod-autoscaler";
 // NB: one group only: Bun's fetch merges repeated headers into one comma-joined value, which the front-proxy
 // authenticator rightly does not split; repeated X-Remote-Group headers are covered in src/server/authn.test.ts.
 const HPA_GROUPS = ["system:serviceaccounts"];
-const NOW = Math.floor(Date.now() / 1000);
-const TIMES = Array.from({ length: 15 }, (_, i) => NOW - 240 + i * 15);
-const requests = (labels: Record<string, string>, perSecond: number): OpenMetricsSeries => ({
-  name: "http_requests_total",
-  type: "counter",
-  labels,
-  samples: TIMES.map((t) => [t, 100 + perSecond * (t - TIMES[0]!)] as const),
-});
-const gauge = (name: string, labels: Record<string, string>, value: number): OpenMetricsSeries => ({ name, labels, samples: TIMES.map((t) => [t, value] as const) });
+const TIMES = recentSampleTimes();
+const requests = (labels: Record<string, string>, perSecond: number) => risingCounter(labels, perSecond, TIMES);
+const gauge = (name: string, labels: Record<string, string>, value: number) => steadyGauge(name, labels, value, TIMES);
 
 describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
   let cluster: KubeApiServer;

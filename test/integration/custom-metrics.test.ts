@@ -8,27 +8,17 @@ import { parseSampleValue } from "../../src/prometheus/sample-value.ts";
 import { quantityFromSample } from "../../src/providers/quantity.ts";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
 if (skip) console.warn(`skipping custom metrics integration tests: ${skip}`);
 
-const NOW = Math.floor(Date.now() / 1000);
-// NB: samples every 15 s from now-240 s to now-30 s: both ends of a [5m] range are more than 1.1 intervals from a
-// sample, so rate() extrapolates by a fixed half interval and gives the same value at any evaluation time in the next
-// minute. The adapter's answer and the direct query then agree exactly.
-const TIMES = Array.from({ length: 15 }, (_, i) => NOW - 240 + i * 15);
-const counter = (labels: Record<string, string>, perSecond: number): OpenMetricsSeries => ({
-  name: "http_requests_total",
-  type: "counter",
-  labels,
-  samples: TIMES.map((t) => [t, 1000 + perSecond * (t - TIMES[0]!)] as const),
-});
-const gauge = (name: string, labels: Record<string, string>, value: number): OpenMetricsSeries => ({
-  name,
-  labels,
-  samples: TIMES.map((t) => [t, value] as const),
-});
+// Samples whose rate() is the same whenever it is evaluated in the next minute (see test/support/series.ts), so the
+// adapter's answers and the same PromQL sent directly agree exactly.
+const TIMES = recentSampleTimes();
+const counter = (labels: Record<string, string>, perSecond: number) => risingCounter(labels, perSecond, TIMES);
+const gauge = (name: string, labels: Record<string, string>, value: number) => steadyGauge(name, labels, value, TIMES);
 
 const POD_A = "podinfo-7cd8684594-vcrcj";
 const POD_B = "podinfo-7cd8684594-x2k9q";

@@ -8,14 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
 import { runMain, spawnAdapter, type AdapterProcess } from "../support/process.ts";
+import { recentSampleTimes, risingCounter } from "../support/series.ts";
 
 setDefaultTimeout(60_000);
 const kubectl = Bun.which("kubectl");
 const skip = prometheusSkipReason() ?? (kubectl === null ? "kubectl not found on PATH (apt-get install kubernetes-client)" : null);
 if (skip) console.warn(`skipping kubectl end-to-end tests: ${skip}`);
 
-const NOW = Math.floor(Date.now() / 1000);
-const TIMES = Array.from({ length: 15 }, (_, i) => NOW - 240 + i * 15);
 
 describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter process", () => {
   let prometheus: RunningPrometheus;
@@ -25,14 +24,7 @@ describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter proces
   beforeAll(async () => {
     if (skip) return;
     prometheus = await startPrometheus({
-      openMetrics: openMetricsText([
-        {
-          name: "http_requests_total",
-          type: "counter",
-          labels: { namespace: "default", pod: "podinfo-7cd8684594-vcrcj" },
-          samples: TIMES.map((t) => [t, 100 + 0.65 * (t - TIMES[0]!)] as const),
-        },
-      ]),
+      openMetrics: openMetricsText([risingCounter({ namespace: "default", pod: "podinfo-7cd8684594-vcrcj" }, 0.65, recentSampleTimes())]),
     });
     dir = mkdtempSync(join(tmpdir(), "prom-adapter-e2e-"));
     adapter = await spawnAdapter(["--standalone", `--prometheus-url=${prometheus.url}`, "--secure-port", "0", "--cert-dir", join(dir, "certs"), "--v=2", "--logtostderr"]);
