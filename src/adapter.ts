@@ -6,6 +6,7 @@ import { readRulesSource } from "./config/defaults.ts";
 import { parseRulesText } from "./config/load.ts";
 import { createRulesReloader, type RulesReloader } from "./config/reload.ts";
 import { createRelister, type Relister } from "./discovery/relister.ts";
+import type { ClusterConnection } from "./cluster.ts";
 import { compileRules, type CompiledRules } from "./naming/compile-rules.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "./naming/rest-mapper.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -17,13 +18,13 @@ import { createCustomMetricsProvider } from "./providers/custom-metrics-provider
 import { createExternalMetricsProvider } from "./providers/external-metrics-provider.ts";
 import { createPrometheusObjectSource } from "./providers/prometheus-object-source.ts";
 import { createResourceMetricsProvider } from "./providers/resource-metrics-provider.ts";
+import type { MetricRegistry } from "./registry/metric-registry.ts";
 import { createQueryCache } from "./registry/query-cache.ts";
 import { createApp, type App } from "./server/app.ts";
-import type { ClusterConnection } from "./cluster.ts";
-import { StartupError } from "./startup-error.ts";
 import { createRequestHandler } from "./server/request-handler.ts";
 import { startHttpsServer, type HttpsServer } from "./server/serve.ts";
 import { loadOrCreateServingCertificate } from "./server/tls.ts";
+import { StartupError } from "./startup-error.ts";
 import type { Clock } from "./util/clock.ts";
 
 export interface RunningAdapter {
@@ -47,13 +48,13 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   const cluster: ClusterConnection | null = options.standalone ? null : await (await import("./cluster.ts")).connectToCluster(options, logger, metrics);
   const builtinMapper = createTableRestMapper(BUILTIN_RESOURCES);
   const mapper = (): RestMapper => cluster?.restMapper.current() ?? builtinMapper;
-  const source = await readRulesSource(options.configFile);
+  const rulesSource = await readRulesSource(options.configFile);
   const compile = (text: string): CompiledRules => {
-    const compiled = compileRules(parseRulesText(text, source.name), mapper);
+    const compiled = compileRules(parseRulesText(text, rulesSource.name), mapper);
     for (const warning of compiled.warnings) logger.warn(warning);
     return compiled;
   };
-  let rules = compile(source.text);
+  let rules = compile(rulesSource.text);
   metrics.configReloadTimestamp.set(clock.now() / 1000);
 
   const { client: prometheusClient, baseUrl: prometheusServer } = prometheusFromOptions(options);
@@ -62,6 +63,10 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
     logger,
     observe: (labels, seconds) => metrics.prometheusRequestDuration.observe(labels, seconds),
   });
+  const countRegistered = (registry: MetricRegistry) => {
+    metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, registry.customMetrics().length);
+    metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, registry.externalMetrics().length);
+  };
   const relister = createRelister({
     source: prometheus,
     rules: () => rules,
@@ -85,14 +90,10 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
       }
       metrics.discoveryLastSuccess.set(snapshot.completedAt / 1000);
       metrics.discoverySeries.set(snapshot.seriesSeen);
-      metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, snapshot.registry.customMetrics().length);
-      metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, snapshot.registry.externalMetrics().length);
+      countRegistered(snapshot.registry);
     },
     onFreshPass(outcome) {
-      if (outcome.status !== "done" || !outcome.registryChanged) return;
-      const { registry: current } = relister.current();
-      metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, current.customMetrics().length);
-      metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, current.externalMetrics().length);
+      if (outcome.status === "done" && outcome.registryChanged) countRegistered(relister.current().registry);
     },
   });
   const queries = createQueryCache({
@@ -157,7 +158,7 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
       ? null
       : createRulesReloader({
           file: options.configFile,
-          initialText: source.text,
+          initialText: rulesSource.text,
           compile,
           apply(next) {
             rules = next;
@@ -193,7 +194,8 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   }
   // A rotated front-proxy or client CA (ConfigMap re-read) is requested from new connections without a restart.
   cluster?.onClientCaChange((clientCaPems) => server.updateTls({ certPem: certificate.certPem, keyPem: certificate.keyPem, clientCaPems }));
-  logger.info(0, "serving", { address: `https://${options.bindAddress}:${server.port}`, prometheus: options.prometheusUrl, standalone: options.standalone });
+  // NB: the base URL without any user:password the flag may carry.
+  logger.info(0, "serving", { address: `https://${options.bindAddress}:${server.port}`, prometheus: prometheusServer, standalone: options.standalone });
   relister.start();
   reloader?.start();
 

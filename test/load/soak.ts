@@ -35,7 +35,8 @@ const prometheus = await startPrometheus({ openMetrics: openMetricsText(series),
 const proxy = startFaultyProxy(prometheus.url);
 proxy.setTrouble({ latencyMs, jitterMs: latencyMs, failureRate });
 const dir = mkdtempSync(join(tmpdir(), "soak-"));
-const adapter = await spawnAdapter(["--standalone", `--prometheus-url=${proxy.url}`, "--secure-port=0", `--cert-dir=${join(dir, "certs")}`, "--prometheus-timeout=5s"]);
+// NB: the data is backfilled once, so it ages: discovery must look back further than its default minute.
+const adapter = await spawnAdapter(["--standalone", `--prometheus-url=${proxy.url}`, "--secure-port=0", `--cert-dir=${join(dir, "certs")}`, "--prometheus-timeout=5s", "--metrics-max-age=2h"]);
 await adapter.waitForLog("serving");
 for (let i = 0; i < 100; i++) {
   const ready = await fetch(`https://127.0.0.1:${adapter.port}/readyz`, { tls: { rejectUnauthorized: false } } as RequestInit).catch(() => null);
