@@ -18,7 +18,9 @@ import { join } from "node:path";
 import { getRaw, startDemoAdapter, waitUntilReady, type ApiAnswer, type DemoAdapter } from "./demo/adapter.ts";
 import { decideReplicas, explainDecision, formatMilli, milliValue, QuantityError } from "./demo/hpa.ts";
 import { startPodinfoSim } from "./demo/podinfo-sim.ts";
-import { findPrometheusBinaries, startDemoPrometheus } from "./demo/prometheus.ts";
+// NB: the demo starts Prometheus with the same harness the integration tests use (backfill with promtool, a free
+// port, a watchdog that kills it if the demo dies).
+import { findPrometheus, startPrometheus } from "../test/support/prometheus.ts";
 
 const USAGE = "usage: npx bun run scripts/demo.ts [--once] [--target=700m]";
 const METRIC_PATH = "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/http_requests";
@@ -107,8 +109,7 @@ async function main(argv: readonly string[]): Promise<number> {
     (help ? console.log : console.error)(options);
     return help ? 0 : 2;
   }
-  const binaries = findPrometheusBinaries();
-  if (binaries === null) {
+  if (findPrometheus() === null) {
     console.error("prom-adapter demo: Prometheus is not installed (`prometheus` and `promtool` must be on PATH).");
     console.error("Install Debian's package, then run the demo again:");
     console.error("  sudo apt-get install prometheus");
@@ -132,13 +133,11 @@ async function main(argv: readonly string[]): Promise<number> {
     cleanup.add(() => sim.stop());
     console.log(`1. simulated podinfo: ${sim.pods.length} pods in namespace ${sim.namespace}, ~0.9 requests/s each, on ${sim.url}`);
 
-    const prometheus = await startDemoPrometheus({
-      binaries,
-      dir: join(dir, "prometheus"),
-      target: sim.target,
-      job: "podinfo",
+    const prometheus = await startPrometheus({
+      scrapeTargets: [sim.target],
+      scrapeJob: "podinfo",
       scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s`,
-      history: sim.history({ job: "podinfo", instance: sim.target }, SCRAPE_INTERVAL_SECONDS),
+      openMetrics: sim.history({ job: "podinfo", instance: sim.target }, SCRAPE_INTERVAL_SECONDS),
     });
     cleanup.add(() => prometheus.stop());
     console.log(`2. Prometheus on ${prometheus.url}, scraping it every ${SCRAPE_INTERVAL_SECONDS}s (the last 10 minutes of load backfilled with promtool)`);

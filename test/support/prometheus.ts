@@ -71,8 +71,10 @@ export function prometheusSkipReason(): string | null {
 export interface StartPrometheusOptions {
   /** OpenMetrics text backfilled with promtool before start (see the file comment; build it with {@link openMetricsText}). */
   readonly openMetrics?: string;
-  /** `host:port` targets scraped every `scrapeInterval` under `job="harness"`. Default none. */
+  /** `host:port` targets scraped every `scrapeInterval` under `job=<scrapeJob>`. Default none. */
   readonly scrapeTargets?: readonly string[];
+  /** The `job` label of scraped targets. Default `"harness"`. */
+  readonly scrapeJob?: string;
   /** Scrape (and scrape timeout) interval, Prometheus duration syntax. Default `"1s"`. */
   readonly scrapeInterval?: string;
   /**
@@ -130,7 +132,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     if (options.openMetrics !== undefined) backfill(binaries.promtool, options.openMetrics, dir, dataDir);
     const backfillMs = options.openMetrics === undefined ? 0 : performance.now() - backfillStarted;
     const configFile = join(dir, "prometheus.yml");
-    writeFileSync(configFile, prometheusConfig(options.scrapeTargets ?? [], options.scrapeInterval ?? "1s"));
+    writeFileSync(configFile, prometheusConfig(options.scrapeTargets ?? [], options.scrapeInterval ?? "1s", options.scrapeJob ?? "harness"));
 
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
@@ -161,11 +163,11 @@ function normaliseOpenMetrics(text: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-function prometheusConfig(targets: readonly string[], interval: string): string {
+function prometheusConfig(targets: readonly string[], interval: string, job: string): string {
   const scrapeConfigs =
     targets.length === 0
       ? "scrape_configs: []\n"
-      : `scrape_configs:\n  - job_name: harness\n    static_configs:\n      - targets: ${JSON.stringify(targets)}\n`;
+      : `scrape_configs:\n  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}\n`;
   return `global:\n  scrape_interval: ${interval}\n  scrape_timeout: ${interval}\n  evaluation_interval: ${interval}\n${scrapeConfigs}`;
 }
 
