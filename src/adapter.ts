@@ -3,6 +3,7 @@
  * -> HTTPS. main.ts parses flags and handles signals; tests start adapters in-process through `startAdapter`.
  */
 import { readRulesSource } from "./config/defaults.ts";
+import { formatConfigIssue } from "./config/errors.ts";
 import { parseRulesText } from "./config/load.ts";
 import { createRulesReloader, type RulesReloader } from "./config/reload.ts";
 import { createRelister, type Relister } from "./discovery/relister.ts";
@@ -51,7 +52,7 @@ export async function startAdapter(options: Options, { logger, clock }: { logger
   const rulesSource = await readRulesSource(options.configFile);
   const compile = (text: string): CompiledRules => {
     const compiled = compileRules(parseRulesText(text, rulesSource.name), mapper);
-    for (const warning of compiled.warnings) logger.warn(warning);
+    for (const warning of compiled.warnings) logger.warn(formatConfigIssue(warning));
     return compiled;
   };
   let rules = compile(rulesSource.text);

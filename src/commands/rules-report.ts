@@ -41,7 +41,7 @@ export async function loadRulesReport(configFile: string | undefined, mapper: ()
     const source = await readRulesSource(configFile);
     file = source.name;
     const compiled = compileRules(parseRulesText(source.text, source.name), mapper);
-    return { file, findings: compiled.warnings.map(parseWarning), compiled };
+    return { file, findings: compiled.warnings.map(warningFinding), compiled };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return { file, findings: error.issues.map((issue) => errorFinding(issue, mapperKind)), compiled: null };
@@ -114,12 +114,9 @@ function errorHint({ path, message }: ConfigIssue, mapperKind: MapperKind): stri
 }
 
 /** Warnings come from compileRules as `file:line:col: path: message` text; split them back into fields. */
-function parseWarning(text: string): RuleFinding {
-  const match = /^(.*):(\d+):(\d+): ([^\s:]+): (.*)$/s.exec(text);
-  if (!match) return { severity: "warning", file: "", line: 0, column: 0, path: "", message: text };
-  const [, file, line, column, path, message] = match as unknown as [string, string, string, string, string, string];
-  const hint = warningHint(message);
-  return { severity: "warning", file, line: Number(line), column: Number(column), path, message, ...(hint === undefined ? {} : { hint }) };
+function warningFinding(issue: ConfigIssue): RuleFinding {
+  const hint = warningHint(issue.message);
+  return { severity: "warning", ...issue, ...(hint === undefined ? {} : { hint }) };
 }
 
 function warningHint(message: string): string | undefined {

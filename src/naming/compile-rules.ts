@@ -46,21 +46,21 @@ export interface CompiledRules {
   readonly resource: { readonly cpu: CompiledResourceRule; readonly memory: CompiledResourceRule; readonly window: Milliseconds } | null;
   /** Distinct `seriesQuery` strings across custom and external rules: one series call each per relist. */
   readonly seriesQueries: readonly string[];
-  /** Things that load but probably do not do what the author meant. */
-  readonly warnings: readonly string[];
+  /** Things that load but probably do not do what the author meant, located like errors. */
+  readonly warnings: readonly ConfigIssue[];
 }
 
 /** Compiles every rule; throws ConfigError listing every problem. `mapper` is read on each use (it may refresh). */
 export function compileRules({ rules, source }: LoadedRules, mapper: () => RestMapper): CompiledRules {
   const issues: ConfigIssue[] = [];
-  const warnings: string[] = [];
+  const warnings: ConfigIssue[] = [];
   const report = (path: string, message: string, offset?: number) => {
     const { line, column } = source.positionOf(path, offset);
     issues.push({ file: source.file, line, column, path, message });
   };
   const warn = (path: string, message: string) => {
     const { line, column } = source.positionOf(path);
-    warnings.push(`${source.file}:${line}:${column}: ${path}: ${message}`);
+    warnings.push({ file: source.file, line, column, path, message });
   };
   /** Runs one compile step; on failure records the issue at `<path>.<field>` and returns null. */
   function attempt<T>(path: string, field: string, step: () => T): T | null {
