@@ -6,6 +6,7 @@
 import { createDiscoveryRestMapper, kubeDiscoveryFetcher } from "../kubernetes/discovery-rest-mapper.ts";
 import { KubeConfigError, loadKubeConfig } from "../kubernetes/kube-config.ts";
 import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-lister.ts";
+import { createKubernetesObjectSource } from "../kubernetes/resource-object-source.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../naming/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
@@ -13,6 +14,7 @@ import type { PrometheusClient } from "../prometheus/client.ts";
 import { PrometheusConfigError } from "../prometheus/errors.ts";
 import { prometheusFromOptions } from "../prometheus/from-options.ts";
 import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
+import type { ResourceObjectSource } from "../providers/resource-object-source.ts";
 import type { MapperKind } from "./rules-report.ts";
 
 /** Prometheus or the Kubernetes API cannot be reached (exit code 3). */
@@ -32,6 +34,8 @@ export interface KubernetesAccess {
   readonly mapper: () => RestMapper;
   /** Cluster mode only: LISTs objects for `*` requests. */
   readonly objects: ObjectLister | undefined;
+  /** Cluster mode only: Running pods and nodes for metrics.k8s.io (standalone asks Prometheus instead). */
+  readonly resourceObjects: ResourceObjectSource | undefined;
   /** The API server URL in cluster mode. */
   readonly server: string | undefined;
 }
@@ -39,7 +43,7 @@ export interface KubernetesAccess {
 /** The built-in table standalone mode uses. */
 export function builtinAccess(): KubernetesAccess {
   const mapper = createTableRestMapper(BUILTIN_RESOURCES);
-  return { mapperKind: "builtin", mapper: () => mapper, objects: undefined, server: undefined };
+  return { mapperKind: "builtin", mapper: () => mapper, objects: undefined, resourceObjects: undefined, server: undefined };
 }
 
 /**
@@ -66,6 +70,7 @@ export async function connectKubernetes(kubeconfig: string | undefined, logger: 
     mapperKind: "cluster",
     mapper: () => restMapper.current(),
     objects: createObjectLister({ fetchCollection: kubeCollectionFetcher(config), logger }),
+    resourceObjects: createKubernetesObjectSource({ fetchCollection: kubeCollectionFetcher(config), logger }),
     server,
   };
 }

@@ -72,7 +72,7 @@ export function prometheusUnreachable(query: RecordedQuery | undefined): string 
  * Why a LIST failed to reach the API server, or null when it answered. NB: the object lister wraps an HTTP failure as
  * `GET <path>: <status>` and a connection failure as the fetch error itself; only the latter is "unreachable".
  */
-export function kubernetesUnreachable(list: RecordedList | undefined): string | null {
+export function kubernetesUnreachable(list: Pick<RecordedList, "error"> | undefined): string | null {
   if (list === undefined || list.error === undefined) return null;
   const cause = (list.error as { cause?: unknown }).cause;
   if (cause === undefined || (cause instanceof Error && /^GET \S+: \d{3}$/.test(cause.message))) return null;

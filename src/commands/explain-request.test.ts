@@ -54,7 +54,31 @@ describe("parseExplainPath", () => {
   });
 
   test.each([
-    ["another API group", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"],
+    ["nodes (kubectl top nodes)", "/apis/metrics.k8s.io/v1beta1/nodes", { resource: "nodes", namespace: undefined, name: undefined }],
+    ["one node", "/apis/metrics.k8s.io/v1beta1/nodes/node-1", { resource: "nodes", namespace: undefined, name: "node-1" }],
+    ["pods of every namespace", "/apis/metrics.k8s.io/v1beta1/pods", { resource: "pods", namespace: undefined, name: undefined }],
+    ["pods of a namespace with selectors", "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods?labelSelector=app%3Dweb&fieldSelector=metadata.name%3Dweb-0", { resource: "pods", namespace: "shop", name: undefined, labelSelector: "app=web", fieldSelector: "metadata.name=web-0" }],
+    ["one pod", "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods/web-0", { resource: "pods", namespace: "shop", name: "web-0", labelSelector: "", fieldSelector: "" }],
+  ])("reads the metrics.k8s.io path of %s", (_name, path, expected) => {
+    const target = parseExplainPath(path);
+    expect(target.request).toBeNull();
+    expect(target.refusal).toBeNull();
+    expect(target.resource).toMatchObject({ api: "metrics.k8s.io", version: "v1beta1", ...expected });
+  });
+
+  test.each([
+    ["another version", "/apis/metrics.k8s.io/v1/nodes"],
+    ["another resource", "/apis/metrics.k8s.io/v1beta1/namespaces/shop/deployments"],
+    ["too many segments", "/apis/metrics.k8s.io/v1beta1/nodes/a/b"],
+  ])("records the server's 404 for a metrics.k8s.io path with %s", (_name, path) => {
+    const target = parseExplainPath(path);
+    expect(target.resource).toBeUndefined();
+    expect(target.refusal?.code).toBe(404);
+  });
+
+  test.each([
+    ["another API group", "/apis/apps/v1/namespaces/default/deployments"],
+    ["the metrics.k8s.io resource list", "/apis/metrics.k8s.io/v1beta1"],
     ["a resource list", "/apis/custom.metrics.k8s.io/v1beta2"],
     ["a group document", "/apis/external.metrics.k8s.io/v1beta1"],
     ["a health path", "/healthz"],

@@ -24,7 +24,9 @@ export type LossReason =
   | "resource-label-aggregated-away"
   | "no-sample-for-objects"
   | "values-dropped"
-  | "error-response";
+  | "error-response"
+  | "resource-rules-missing"
+  | "object-missing-usage";
 
 export interface ParsedRequest {
   readonly api: "custom.metrics.k8s.io" | "external.metrics.k8s.io";
@@ -39,6 +41,20 @@ export interface ParsedRequest {
   readonly labelSelector: string;
   /** Custom only: the series selector. "" when absent. */
   readonly metricLabelSelector: string;
+}
+
+/** A metrics.k8s.io request (what `kubectl top` asks). */
+export interface ResourceRequest {
+  readonly api: "metrics.k8s.io";
+  readonly version: "v1beta1";
+  readonly resource: "pods" | "nodes";
+  /** Pods only; undefined for all namespaces (and for nodes). */
+  readonly namespace: string | undefined;
+  /** The object named in the path; undefined for a list. */
+  readonly name: string | undefined;
+  /** Raw query parameters; "" when absent. */
+  readonly labelSelector: string;
+  readonly fieldSelector: string;
 }
 
 export interface SampleView {
@@ -77,7 +93,7 @@ interface StepBase {
 }
 
 export type ExplainStep =
-  | (StepBase & { readonly step: "request"; readonly data: ParsedRequest | null })
+  | (StepBase & { readonly step: "request"; readonly data: ParsedRequest | ResourceRequest | null })
   | (StepBase & { readonly step: "rules"; readonly data: { readonly file: string; readonly findings: readonly RuleFinding[] } })
   | (StepBase & {
       readonly step: "discovery";

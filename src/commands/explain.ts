@@ -2,7 +2,8 @@
  * `prom-adapter explain <api path>`: answers one custom- or external-metrics request with the server's own pipeline
  * (rules, one discovery run, the real providers behind the real app) while recording every query and LIST, then
  * prints each step — rule and series, objects, rendered PromQL, raw samples, matching, final response — and names
- * the step that lost the data.
+ * the step that lost the data. metrics.k8s.io paths (`kubectl top`) go to explain-resource.ts, which needs no
+ * discovery run.
  */
 import { createApp } from "../server/app.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
@@ -18,6 +19,7 @@ import { builtinAccess, connectKubernetes, connectPrometheus, UnreachableError, 
 import { responseMessage, type Analysis } from "./explain-common.ts";
 import { analyseCustomRequest } from "./explain-custom.ts";
 import { analyseExternalRequest } from "./explain-external.ts";
+import { explainResourceRequest } from "./explain-resource.ts";
 import { parseExplainPath, type ExplainTarget } from "./explain-request.ts";
 import type { ExplainReport, ExplainStep, ExplainVerdict, ParsedRequest } from "./explain-types.ts";
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_UNREACHABLE } from "./exit-codes.ts";
@@ -53,6 +55,11 @@ export async function runExplain({ options, path, now = Date.now }: ExplainInput
     exitCode: unreachable !== null ? EXIT_UNREACHABLE : verdict.ok ? EXIT_OK : EXIT_PROBLEMS,
   });
 
+  if (target.resource !== undefined) {
+    const analysis = await explainResourceRequest({ request: target.resource, pathAndQuery: target.pathAndQuery, configFile: options.configFile, access, prometheus, serverLog, now });
+    steps.push(...analysis.steps);
+    return finish(lostAt(steps), analysis.unreachable);
+  }
   steps.push(requestStep(target));
   const rules = await loadRulesReport(options.configFile, access.mapper, access.mapperKind);
   const compiled = rules.compiled;
@@ -149,7 +156,10 @@ function requestStep(target: ExplainTarget): ExplainStep {
       status: "failed",
       reason: "bad-request",
       summary: `the server answers ${target.refusal.code} for this path: ${target.refusal.message}`,
-      hints: ["custom metrics: /apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{resource}/{name or *}/{metric}; external: /apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{metric}"],
+      hints: [
+        "custom metrics: /apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{resource}/{name or *}/{metric}; external: /apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{metric}; " +
+          "resource metrics: /apis/metrics.k8s.io/v1beta1/{nodes,nodes/NAME,pods,namespaces/NS/pods,namespaces/NS/pods/NAME}",
+      ],
       data: null,
     };
   }

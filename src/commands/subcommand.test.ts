@@ -103,7 +103,7 @@ describe("runSubcommand", () => {
     ["an unknown flag", ["check", "--nope"], "prom-adapter check: unknown flag: --nope\nRun prom-adapter check --help for usage.\n"],
     ["check with an argument", ["check", "extra"], 'prom-adapter check: check takes no arguments, got "extra"\n'],
     ["explain without a path", ["explain", "--standalone"], "prom-adapter explain: explain takes one API path, e.g.\n"],
-    ["explain with a path outside the metrics APIs", ["explain", "--standalone", "/apis/metrics.k8s.io/v1beta1/nodes"], "prom-adapter explain: explain needs the path of a custom or external metric"],
+    ["explain with a path outside the metrics APIs", ["explain", "--standalone", "/apis/apps/v1/deployments"], "prom-adapter explain: explain needs the path of a custom or external metric, or of metrics.k8s.io nodes or pods"],
   ])("exits 2 for %s, naming the problem on stderr", async (_name, argv, message) => {
     const { code, stdout, stderr } = await run(argv);
     expect(code).toBe(2);

@@ -41,6 +41,16 @@ const SERIES: OpenMetricsSeries[] = [
   gauge("build_info", { instance: "prom-adapter:6443", version: "1.0" }, 1),
   gauge("queue_depth", { namespace: "default", queue: "orders" }, 42),
   gauge("queue_messages", { queue: "billing" }, 7),
+  // metrics.k8s.io: two pods in namespace shop, two nodes of which only node-1 has memory data.
+  risingCounter({ namespace: "shop", pod: "web-0", container: "app" }, 0.25, TIMES, "container_cpu_usage_seconds_total"),
+  risingCounter({ namespace: "shop", pod: "web-0", container: "sidecar" }, 0.05, TIMES, "container_cpu_usage_seconds_total"),
+  risingCounter({ namespace: "shop", pod: "web-1", container: "app" }, 0.5, TIMES, "container_cpu_usage_seconds_total"),
+  gauge("container_memory_working_set_bytes", { namespace: "shop", pod: "web-0", container: "app" }, 64 * 1024 * 1024),
+  gauge("container_memory_working_set_bytes", { namespace: "shop", pod: "web-0", container: "sidecar" }, 16 * 1024 * 1024),
+  gauge("container_memory_working_set_bytes", { namespace: "shop", pod: "web-1", container: "app" }, 128 * 1024 * 1024),
+  risingCounter({ id: "/", node: "node-1" }, 1.5, TIMES, "container_cpu_usage_seconds_total"),
+  risingCounter({ id: "/", node: "node-2" }, 0.75, TIMES, "container_cpu_usage_seconds_total"),
+  gauge("container_memory_working_set_bytes", { id: "/", node: "node-1" }, 2 * 1024 * 1024 * 1024),
 ];
 
 const GOOD_RULES = `rules:
@@ -86,6 +96,21 @@ const REFUSED_RULES = `rules:
   metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
 `;
 
+const RESOURCE_MAPPING = "{overrides: {namespace: {resource: namespace}, pod: {resource: pod}, node: {resource: node}}}";
+const RESOURCE_RULES = `resourceRules:
+  cpu:
+    containerQuery: sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[5m])) by (<<.GroupBy>>)
+    nodeQuery: sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[5m])) by (<<.GroupBy>>)
+    resources: ${RESOURCE_MAPPING}
+    containerLabel: container
+  memory:
+    containerQuery: sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)
+    nodeQuery: sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)
+    resources: ${RESOURCE_MAPPING}
+    containerLabel: container
+  window: 5m
+`;
+
 let prometheus: RunningPrometheus;
 let dir: string;
 const file = (name: string, text: string) => {
@@ -95,11 +120,13 @@ const file = (name: string, text: string) => {
 };
 let good: string;
 let colliding: string;
+let resourceRules: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "check-explain-"));
   good = file("good.yaml", GOOD_RULES);
   colliding = file("colliding.yaml", COLLIDING_RULES);
+  resourceRules = file("resource.yaml", RESOURCE_RULES);
   if (skip) return;
   prometheus = await startPrometheus({ openMetrics: openMetricsText(SERIES) });
 });
@@ -323,6 +350,99 @@ describe.skipIf(skip !== null)("explain in standalone mode", () => {
   test("a path that is not a metric path is refused like the server refuses it", async () => {
     const report = await explainStandalone("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests/extra");
     expect(report.verdict).toMatchObject({ step: "request", reason: "bad-request" });
+    expect(stepOf(report, "response").data?.status).toBe(404);
+  });
+});
+
+describe.skipIf(skip !== null)("explain of metrics.k8s.io (kubectl top) in standalone mode", () => {
+  const explainTop = (path: string) => runExplain({ options: parseOptions(["--config", resourceRules, "--prometheus-url", prometheus.url, "--standalone"]), path });
+
+  test("a working pod list: pods found in Prometheus, CPU and memory PromQL, samples, every pod matched", async () => {
+    const path = "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods";
+    const report = await explainTop(path);
+    expect(report.exitCode).toBe(0);
+    expect(report.verdict).toMatchObject({ ok: true, step: null, reason: null });
+    expect(report.steps.map((step) => `${step.step}:${step.status}`)).toEqual([
+      "request:ok",
+      "rules:ok",
+      "objects:ok",
+      "query:ok",
+      "result:ok",
+      "query:ok",
+      "result:ok",
+      "matching:ok",
+      "response:ok",
+    ]);
+    expect(stepOf(report, "rules").summary).toBe(`${resourceRules}: resourceRules present (pods ← pod, nodes ← node, namespaces ← namespace, containerLabel container; window 5m)`);
+    expect(stepOf(report, "objects").summary).toBe("2 pods in namespace shop (values of label pod in the CPU query's result): shop/web-0, shop/web-1");
+    const queries = report.steps.filter((step) => step.step === "query").map((step) => step.summary);
+    expect(queries).toEqual([
+      'CPU, namespace shop: sum(rate(container_cpu_usage_seconds_total{namespace="shop",pod=~"web-0|web-1",container!=""}[5m])) by (pod,container)',
+      'memory, namespace shop: sum(container_memory_working_set_bytes{namespace="shop",pod=~"web-0|web-1",container!=""}) by (pod,container)',
+    ]);
+    expect(stepOf(report, "result").data.samples).toHaveLength(3);
+    // NB: with recentSampleTimes, rate(...[5m]) extrapolates to 3/4 of the per-second rise (0.25/s -> 187m).
+    expect(stepOf(report, "matching").data.objects).toEqual([
+      { name: "shop/web-0", value: "app: cpu 187m, memory 64Mi; sidecar: cpu 37m, memory 16Mi", note: "CPU from 2 sample(s), memory from 2 sample(s)" },
+      { name: "shop/web-1", value: "app: cpu 375m, memory 128Mi", note: "CPU from 1 sample(s), memory from 1 sample(s)" },
+    ]);
+    // The response is what the running server answers for the same path.
+    const adapter = await startTestAdapter({ prometheusUrl: prometheus.url, rules: RESOURCE_RULES });
+    try {
+      const served = await adapter.get(path);
+      const withoutTimes = (body: unknown) => JSON.parse(JSON.stringify(body).replace(/"(timestamp|creationTimestamp)":"[^"]+"/g, '"$1":"T"')) as unknown;
+      expect(stepOf(report, "response").data?.status).toBe(served.status);
+      expect(withoutTimes(stepOf(report, "response").data?.body)).toEqual(withoutTimes(await served.json()));
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  test("a node without memory data: the node list is served without it, and the matching step says why", async () => {
+    const report = await explainTop("/apis/metrics.k8s.io/v1beta1/nodes");
+    expect(report.exitCode).toBe(0);
+    expect(report.verdict.ok).toBe(true);
+    expect(report.verdict.message).toStartWith("values served, with a warning: 1 of 2 node(s) lack CPU or memory usage and are left out: node-2");
+    const matching = stepOf(report, "matching");
+    expect(matching).toMatchObject({ status: "warning", reason: "object-missing-usage" });
+    expect(matching.data.objects).toEqual([
+      { name: "node-1", value: "cpu 1125m, memory 2Gi", note: "CPU from 1 sample(s), memory from 1 sample(s)" },
+      {
+        name: "node-2",
+        value: null,
+        note: "no memory sample with label node=node-2 (the samples have node=node-1): the CPU query has one under the same label, so this node's memory series are missing (not scraped, or named differently)",
+      },
+    ]);
+    expect(stepOf(report, "response").data).toMatchObject({ status: 200, body: { kind: "NodeMetricsList", items: [{ metadata: { name: "node-1" } }] } });
+  });
+
+  test("that node asked by name is lost at the matching step and answers 404", async () => {
+    const report = await explainTop("/apis/metrics.k8s.io/v1beta1/nodes/node-2");
+    expect(report.exitCode).toBe(1);
+    expect(report.verdict).toMatchObject({ ok: false, step: "matching", reason: "object-missing-usage" });
+    const memoryResult = report.steps.filter((step) => step.step === "result")[1] as Extract<ExplainStep, { step: "result" }>;
+    expect(memoryResult).toMatchObject({ status: "warning", reason: "query-empty" });
+    expect(memoryResult.data.probes).toEqual([
+      { question: "does the query return anything for any node?", promql: 'sum(container_memory_working_set_bytes{node=~".+",id="/"}) by (node)', samples: 1 },
+    ]);
+    expect(stepOf(report, "response").data).toMatchObject({ status: 404, body: { message: 'nodemetrics.metrics.k8s.io "node-2" not found' } });
+  });
+
+  test("a namespace without pods in Prometheus is lost at the objects step", async () => {
+    const report = await explainTop("/apis/metrics.k8s.io/v1beta1/namespaces/empty/pods");
+    expect(report.verdict).toMatchObject({ ok: false, step: "objects", reason: "no-objects", message: 'no pods in namespace empty: the CPU containerQuery returns no sample with pod=~".+"' });
+    expect(stepOf(report, "response").data).toMatchObject({ status: 200, body: { items: [] } });
+  });
+
+  test("a file without resourceRules: metrics.k8s.io is not served", async () => {
+    const report = await explainStandalone("/apis/metrics.k8s.io/v1beta1/nodes");
+    expect(report.exitCode).toBe(1);
+    expect(report.verdict).toEqual({
+      ok: false,
+      step: "rules",
+      reason: "resource-rules-missing",
+      message: `${good} has no \`resourceRules\`: metrics.k8s.io is not served (kubectl top says "Metrics API not available")`,
+    });
     expect(stepOf(report, "response").data?.status).toBe(404);
   });
 });
