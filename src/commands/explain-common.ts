@@ -101,3 +101,54 @@ export function responseMessage(body: unknown): string {
   const message = (body as { message?: unknown } | null)?.message;
   return typeof message === "string" ? message : JSON.stringify(body);
 }
+
+/** The query step of the custom and external halves. */
+export type QueryStep = Extract<ExplainStep, { step: "query" }>;
+
+/**
+ * The query step from what the provider sent: failed when no query went out (the answer's message says why) or when
+ * Prometheus failed it (`unreachable` set when it could not be reached), ok otherwise. `plannedPromql` is shown when
+ * nothing was sent.
+ */
+export function queryStep(
+  sent: RecordedQuery | undefined,
+  { template, plannedPromql, responseBody }: { template: string; plannedPromql: string | null; responseBody: unknown },
+): { step: QueryStep; failed: boolean; unreachable: string | null } {
+  if (sent === undefined) {
+    const error = responseMessage(responseBody);
+    return {
+      step: { step: "query", status: "failed", reason: "error-response", summary: `no query was sent: ${error}`, hints: [], data: { template, promql: plannedPromql, time: null, error } },
+      failed: true,
+      unreachable: null,
+    };
+  }
+  const time = formatKubernetesTime(sent.timeSeconds * 1000);
+  if (sent.error !== undefined) {
+    return {
+      step: {
+        step: "query",
+        status: "failed",
+        reason: "query-failed",
+        summary: `Prometheus failed the query: ${errorText(sent.error)}`,
+        hints: [`the rendered PromQL is ${sent.query}`],
+        data: { template, promql: sent.query, time, error: errorText(sent.error) },
+      },
+      failed: true,
+      unreachable: prometheusUnreachable(sent),
+    };
+  }
+  return { step: { step: "query", status: "ok", summary: sent.query, hints: [], data: { template, promql: sent.query, time, error: null } }, failed: false, unreachable: null };
+}
+
+/** Answers `pathAndQuery` through the real app, as the server would; the body parsed as JSON when it is JSON. */
+export async function answerThroughApp(app: { handle(request: Request): Promise<Response> }, pathAndQuery: string): Promise<{ status: number; body: unknown }> {
+  const answer = await app.handle(new Request(`http://prom-adapter.invalid${pathAndQuery}`, { headers: { accept: "application/json" } }));
+  const text = await answer.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: answer.status, body };
+}

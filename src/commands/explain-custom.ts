@@ -9,14 +9,12 @@ import { promql, type VectorSample } from "../prometheus/types.ts";
 import { renderCustomMetricQuery, samplesByLabel, type RenderedCustomQuery } from "../providers/custom-metrics-provider.ts";
 import { ApiError } from "../providers/errors.ts";
 import type { CustomMetricEntry } from "../registry/metric-registry.ts";
-import { formatKubernetesTime } from "../util/clock.ts";
 import {
   errorText,
   kubernetesUnreachable,
-  responseMessage,
   servedValues,
   listSome,
-  prometheusUnreachable,
+  queryStep,
   runProbe,
   sampleView,
   vectorSamples,
@@ -169,35 +167,9 @@ export async function analyseCustomRequest(ctx: AnalysisContext): Promise<Analys
   // 4. Query: what the provider sent.
   const rendered = renderCustomMetricQuery(entry, { namespace: request.namespace, names, requirements });
   const sent = ctx.queries[0];
-  if (sent === undefined) {
-    steps.push({
-      step: "query",
-      status: "failed",
-      reason: "error-response",
-      summary: `no query was sent: ${responseMessage(ctx.response.body)}`,
-      hints: [],
-      data: { template: entry.rule.metricsQuery.source, promql: rendered.query, time: null, error: responseMessage(ctx.response.body) },
-    });
-    return done();
-  }
-  if (sent.error !== undefined) {
-    steps.push({
-      step: "query",
-      status: "failed",
-      reason: "query-failed",
-      summary: `Prometheus failed the query: ${errorText(sent.error)}`,
-      hints: [`the rendered PromQL is ${sent.query}`],
-      data: { template: entry.rule.metricsQuery.source, promql: sent.query, time: formatKubernetesTime(sent.timeSeconds * 1000), error: errorText(sent.error) },
-    });
-    return done(prometheusUnreachable(sent));
-  }
-  steps.push({
-    step: "query",
-    status: "ok",
-    summary: sent.query,
-    hints: [],
-    data: { template: entry.rule.metricsQuery.source, promql: sent.query, time: formatKubernetesTime(sent.timeSeconds * 1000), error: null },
-  });
+  const query = queryStep(sent, { template: entry.rule.metricsQuery.source, plannedPromql: rendered.query, responseBody: ctx.response.body });
+  steps.push(query.step);
+  if (query.failed || sent === undefined) return done(query.unreachable);
 
   // 5. Result.
   const result = sent.result;

@@ -9,7 +9,7 @@ import { renderExternalMetricQuery } from "../providers/external-metrics-provide
 import { parseSeriesSelector } from "../providers/series-selector.ts";
 import type { ExternalMetricEntry } from "../registry/metric-registry.ts";
 import { formatKubernetesTime } from "../util/clock.ts";
-import { errorText, prometheusUnreachable, responseMessage, runProbe, sampleView, type Analysis, type AnalysisContext } from "./explain-common.ts";
+import { queryStep, runProbe, sampleView, type Analysis, type AnalysisContext } from "./explain-common.ts";
 import { externalMetricSuggestions } from "./explain-suggestions.ts";
 import type { ExplainStep, Probe, SampleView } from "./explain-types.ts";
 
@@ -45,31 +45,9 @@ export async function analyseExternalRequest(ctx: AnalysisContext): Promise<Anal
   });
 
   const sent = ctx.queries[0];
-  const template = entry.rule.metricsQuery.source;
-  if (sent === undefined) {
-    steps.push({
-      step: "query",
-      status: "failed",
-      reason: "error-response",
-      summary: `no query was sent: ${responseMessage(ctx.response.body)}`,
-      hints: [],
-      data: { template, promql: null, time: null, error: responseMessage(ctx.response.body) },
-    });
-    return done();
-  }
-  const time = formatKubernetesTime(sent.timeSeconds * 1000);
-  if (sent.error !== undefined) {
-    steps.push({
-      step: "query",
-      status: "failed",
-      reason: "query-failed",
-      summary: `Prometheus failed the query: ${errorText(sent.error)}`,
-      hints: [`the rendered PromQL is ${sent.query}`],
-      data: { template, promql: sent.query, time, error: errorText(sent.error) },
-    });
-    return done(prometheusUnreachable(sent));
-  }
-  steps.push({ step: "query", status: "ok", summary: sent.query, hints: [], data: { template, promql: sent.query, time, error: null } });
+  const query = queryStep(sent, { template: entry.rule.metricsQuery.source, plannedPromql: null, responseBody: ctx.response.body });
+  steps.push(query.step);
+  if (query.failed || sent === undefined) return done(query.unreachable);
 
   const result = sent.result;
   let samples: SampleView[];

@@ -10,7 +10,7 @@ import { createResourceMetricsProvider, type ResourceRules } from "../providers/
 import type { QuerySource } from "../registry/query-cache.ts";
 import { formatPrometheusDuration } from "../util/duration.ts";
 import type { KubernetesAccess } from "./environment.ts";
-import { responseMessage, type Analysis } from "./explain-common.ts";
+import { answerThroughApp, responseMessage, type Analysis } from "./explain-common.ts";
 import { analyseResourceRequest } from "./explain-resource-steps.ts";
 import type { ExplainStep, ResourceRequest } from "./explain-types.ts";
 import { recordQueries, recordResourceObjects } from "./recording.ts";
@@ -72,15 +72,7 @@ export async function explainResourceRequest(input: ResourceExplainInput): Promi
     resourceMetrics: () => (resourceRules === null ? null : { provider }),
   });
   const nowMs = now();
-  const answer = await app.handle(new Request(`http://prom-adapter.invalid${input.pathAndQuery}`, { headers: { accept: "application/json" } }));
-  const text = await answer.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: keep the text.
-  }
-  const response = { status: answer.status, body };
+  const response = await answerThroughApp(app, input.pathAndQuery);
 
   let unreachable: string | null = null;
   if (resourceRules !== null) {

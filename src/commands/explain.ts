@@ -16,7 +16,7 @@ import { createQueryCache } from "../registry/query-cache.ts";
 import { formatPrometheusDuration } from "../util/duration.ts";
 import { discoverOnce, isUnreachable, type DiscoveryReport } from "./discovery-report.ts";
 import { builtinAccess, connectKubernetes, connectPrometheus, UnreachableError, type KubernetesAccess } from "./environment.ts";
-import { responseMessage, type Analysis } from "./explain-common.ts";
+import { answerThroughApp, responseMessage, type Analysis } from "./explain-common.ts";
 import { analyseCustomRequest } from "./explain-custom.ts";
 import { analyseExternalRequest } from "./explain-external.ts";
 import { explainResourceRequest } from "./explain-resource.ts";
@@ -128,15 +128,7 @@ export async function runExplain({ options, path, now = Date.now }: ExplainInput
     customMetrics: () => (compiled.custom.length > 0 ? { provider: customProvider, registry } : null),
     externalMetrics: () => (compiled.external.length > 0 ? { provider: externalProvider, registry } : null),
   });
-  const answer = await app.handle(new Request(`http://prom-adapter.invalid${target.pathAndQuery}`, { headers: { accept: "application/json" } }));
-  const text = await answer.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: keep the text.
-  }
-  const response = { status: answer.status, body };
+  const response = await answerThroughApp(app, target.pathAndQuery);
 
   let analysis: Analysis = { steps: [], unreachable: null };
   if (request !== null && served && selectorProblem(request) === null) {
