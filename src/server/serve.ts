@@ -30,15 +30,17 @@ export type ServerErrorSource =
   | "response" // the response body failed midway or could not be written
   | "connection"; // socket error on an established connection (usually a client reset)
 
-/** Serving certificate and the CA bundle used to request client certificates. */
+/** Serving certificate and the CA bundles client certificates are verified against. */
 export interface TlsMaterial {
   /** Serving certificate PEM, optionally followed by its chain. */
   certPem: string;
   /** Private key PEM of the serving certificate. */
   keyPem: string;
   /**
-   * CA bundles named in the certificate request. A client certificate is requested but never required and never
-   * rejected here; authentication verifies it (tls-peer.ts). Default none (any certificate is requested).
+   * CA bundles (all of them: client CA and front-proxy CA) the TLS handshake verifies client certificates against.
+   * A certificate is requested but never required, and a handshake is never refused for it: the verdict is recorded
+   * (tls-peer.ts) and authentication decides which bundle the chain ended at. Default none: no certificate is
+   * trusted by any bundle.
    */
   clientCaPems?: string[];
 }
