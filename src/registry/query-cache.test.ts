@@ -52,6 +52,42 @@ describe("the query cache", () => {
     expect(calls).toHaveLength(2);
   });
 
+  test("the same query with different headers, different parameters, or headers vs none, makes separate Prometheus calls", async () => {
+    const calls: string[] = [];
+    const cache = createQueryCache({
+      source: { query: async (query, _time, _signal, extras) => (calls.push(`${query} ${JSON.stringify(extras ?? {})}`), VECTOR) },
+      now: Date.now,
+      ttl: 60_000,
+      monotonicNow: () => 1000,
+    });
+    const tenantA = { headers: { "X-Scope-OrgID": "team-a" } };
+    const tenantB = { headers: { "X-Scope-OrgID": "team-b" } };
+    const stepA = { parameters: { step: "1m" } };
+    const stepB = { parameters: { step: "5m" } };
+    for (const extras of [undefined, tenantA, tenantB, stepA, stepB, tenantA, stepB, undefined]) await cache.get(promql("up"), extras);
+    expect(calls).toEqual([
+      "up {}",
+      `up ${JSON.stringify(tenantA)}`,
+      `up ${JSON.stringify(tenantB)}`,
+      `up ${JSON.stringify(stepA)}`,
+      `up ${JSON.stringify(stepB)}`,
+    ]);
+  });
+
+  test("the TTL is in milliseconds: 5000 keeps a result 5 s, not 5 ms nor 5000 s", async () => {
+    // NB: lru-cache treats a start time of 0 as "no start", so the clock starts at 1000.
+    let monotonic = 1000;
+    let calls = 0;
+    const cache = createQueryCache({ source: { query: async () => (calls++, VECTOR) }, now: Date.now, ttl: 5000, monotonicNow: () => monotonic });
+    await cache.get(promql("up"));
+    monotonic = 5000;
+    await cache.get(promql("up"));
+    const afterFourSeconds = calls;
+    monotonic = 7000;
+    await cache.get(promql("up"));
+    expect({ afterFourSeconds, afterSixSeconds: calls }).toEqual({ afterFourSeconds: 1, afterSixSeconds: 2 });
+  });
+
   test("different queries are different entries", async () => {
     const { calls, source } = controlledSource();
     const cache = createQueryCache({ source, now: Date.now });

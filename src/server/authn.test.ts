@@ -153,6 +153,15 @@ describe("front-proxy authentication", () => {
     expect(user.username).toBe("second");
   });
 
+  test("an allowed-names list with exactly one CN is enforced: another CN of the same CA is refused", async () => {
+    const { authenticate } = authenticatorFor({ clientCaPem: undefined, requestHeader: { ...REQUEST_HEADER, allowedNames: ["front-proxy-client"] } });
+    const failure = await failureOf(authenticate(requestWith({ cert: CERTS.frontProxyOtherName, headers: FORGED_HEADERS })));
+    expect({ code: failure.code, failures: failure.failures }).toEqual({
+      code: 401,
+      failures: ["front proxy: subject with cn=someone-else is not in the allowed list"],
+    });
+  });
+
   test("accepts any CN signed by the CA when no allowed names are set", async () => {
     const { authenticate } = authenticatorFor({ clientCaPem: undefined, requestHeader: { ...REQUEST_HEADER, allowedNames: [] } });
     expect((await authenticate(requestWith({ cert: CERTS.frontProxyOtherName, headers: FORGED_HEADERS }))).username).toBe("system:kube-aggregator");

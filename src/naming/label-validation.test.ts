@@ -1,0 +1,8 @@
+import { describe, expect, test } from "bun:test";
+import { labelValueErrors } from "./label-validation.ts";
+
+describe("labelValueErrors", () => {
+  test("a 63-character label value is valid and a 64-character one is not", () => {
+    expect({ at63: labelValueErrors("a".repeat(63)), at64: labelValueErrors("a".repeat(64)).length }).toEqual({ at63: [], at64: 1 });
+  });
+});
