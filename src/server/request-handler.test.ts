@@ -10,9 +10,11 @@ describe("the request handler", () => {
   test("beyond maxInFlight requests get 429 with Retry-After, and the next one is served again", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
     const handler = createRequestHandler({
+      // The first two calls wait; a later one that reaches the app answers at once, so a wrong bound fails fast.
       handle: async () => {
-        await gate;
+        if (calls++ < 2) await gate;
         return new Response("ok");
       },
       metrics: createSelfMetrics({ processMetrics: false }),
