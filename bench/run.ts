@@ -115,7 +115,8 @@ async function main(): Promise<void> {
     }
 
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryBytes: totalmem(), bun: Bun.version, date: new Date().toISOString() };
-    const report = { machine, sizes: perSize, freshness, startup, clientCert, targets: evaluateTargets(perSize, freshness, startup) };
+    const targets = evaluateTargets(perSize, freshness, startup);
+    const report = { machine, sizes: perSize, freshness, startup, clientCert, targets };
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${renderReport(report)}\n\nwrote ${out}\n`);
   } finally {
@@ -220,7 +221,12 @@ function renderReport(report: { machine: { cpus: number; cpuModel: string; memor
       "Client certificate cost (server CPU from /proc; one keep-alive connection, then one connection per request)",
       markdownTable(
         ["client", "CPU per request", "CPU per handshake + request", "status"],
-        report.clientCert.rows.map((row) => [row.client, ms(row.cpuPerRequestMs), ms(row.cpuPerHandshakeMs), String(row.status)]),
+        report.clientCert.rows.map((row) => [
+          row.client,
+          ms(row.cpuPerRequestMs),
+          ms(row.cpuPerHandshakeMs),
+          String(row.status),
+        ]),
       ),
     );
   }

@@ -8,7 +8,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import tls from "node:tls";
-import { CA_EXTENSIONS, CLIENT_EXTENSIONS, createOpensslPki, type OpensslCertificate } from "../../test/support/openssl-pki.ts";
+import {
+  CA_EXTENSIONS,
+  CLIENT_EXTENSIONS,
+  createOpensslPki,
+  type OpensslCertificate,
+} from "../../test/support/openssl-pki.ts";
 import { REPO_ROOT } from "../lib/adapter-process.ts";
 
 /** CPU per request and per handshake for one kind of client, in ms of server CPU. */
@@ -35,7 +40,9 @@ function cpuMsOf(pid: number): number {
 }
 
 /** Sends `count` GETs one after another on one TLS connection; resolves with the last status. */
-function requestsOnOneConnection(port: number, credentials: { cert?: string; key?: string }, count: number): Promise<number> {
+type Credentials = { cert?: string; key?: string };
+
+function requestsOnOneConnection(port: number, credentials: Credentials, count: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, ...credentials });
     let sent = 0;
@@ -79,13 +86,17 @@ export async function measureClientCert({ requests = 200, handshakes = 50 } = {}
   });
   const user = pki.issue({ subject: "/CN=bench-user", issuer: clientCa, extensions: CLIENT_EXTENSIONS });
   const padding = pki.lookAlikeCas("/CN=ca", 300);
-  const attacker = pki.issue({ subject: "/CN=attacker/O=system:masters", issuer: padding.at(-1)!, extensions: CLIENT_EXTENSIONS });
+  const attacker = pki.issue({
+    subject: "/CN=attacker/O=system:masters",
+    issuer: padding.at(-1)!,
+    extensions: CLIENT_EXTENSIONS,
+  });
   pki.close();
   const chainOf = (leaf: OpensslCertificate, rest: OpensslCertificate[] = []) => ({
     cert: [leaf, ...rest].map((entry) => entry.certPem).join(""),
     key: leaf.keyPem,
   });
-  const clients: Array<[string, { cert?: string; key?: string }]> = [
+  const clients: Array<[string, Credentials]> = [
     ["no certificate", {}],
     ["valid client certificate", chainOf(user)],
     ["leaf + 300 look-alike CAs", chainOf(attacker, padding)],
@@ -93,7 +104,12 @@ export async function measureClientCert({ requests = 200, handshakes = 50 } = {}
 
   const server = Bun.spawn(
     [process.execPath, "run", join(REPO_ROOT, "bench", "lib", "client-cert-server.ts"),
-      JSON.stringify({ certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: clientCa.certPem, frontProxyCaPem: frontProxyCa.certPem })],
+      JSON.stringify({
+        certPem: serving.certPem,
+        keyPem: serving.keyPem,
+        clientCaPem: clientCa.certPem,
+        frontProxyCaPem: frontProxyCa.certPem,
+      })],
     { stdout: "pipe", stderr: "inherit" },
   );
   try {
@@ -126,6 +142,8 @@ export async function measureClientCert({ requests = 200, handshakes = 50 } = {}
 if (import.meta.main) {
   const result = await measureClientCert();
   for (const row of result.rows) {
-    process.stdout.write(`${row.client}: ${row.cpuPerRequestMs.toFixed(3)} ms/request, ${row.cpuPerHandshakeMs.toFixed(3)} ms/handshake, status ${row.status}\n`);
+    const perRequest = `${row.cpuPerRequestMs.toFixed(3)} ms/request`;
+    const perHandshake = `${row.cpuPerHandshakeMs.toFixed(3)} ms/handshake`;
+    process.stdout.write(`${row.client}: ${perRequest}, ${perHandshake}, status ${row.status}\n`);
   }
 }

@@ -198,7 +198,12 @@ describe("check exit codes with Prometheus", () => {
     );
     const path = rulesFile("with-prometheus.yaml", GOOD);
     const run = () =>
-      runCheck({ options: parseOptions(["--config", path, "--prometheus-url", prometheus.url]), withPrometheus: true, cluster: false, logger: silentLogger });
+      runCheck({
+        options: parseOptions(["--config", path, "--prometheus-url", prometheus.url]),
+        withPrometheus: true,
+        cluster: false,
+        logger: silentLogger,
+      });
     const refused = (await run()).exitCode;
     refuse = false;
     expect({ refused, answered: (await run()).exitCode }).toEqual({ refused: 1, answered: 0 });

@@ -3,6 +3,7 @@ import { labelValueErrors } from "./label-validation.ts";
 
 describe("labelValueErrors", () => {
   test("a 63-character label value is valid and a 64-character one is not", () => {
-    expect({ at63: labelValueErrors("a".repeat(63)), at64: labelValueErrors("a".repeat(64)).length }).toEqual({ at63: [], at64: 1 });
+    const [at63, at64] = [labelValueErrors("a".repeat(63)), labelValueErrors("a".repeat(64)).length];
+    expect({ at63, at64 }).toEqual({ at63: [], at64: 1 });
   });
 });

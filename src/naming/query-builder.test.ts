@@ -5,7 +5,8 @@ import { compileTemplate } from "./query-template.ts";
 describe("renderExternalQuery", () => {
   test("the external rule's namespace matcher is Go-quoted, so a namespace cannot close the string", () => {
     const template = compileTemplate("q{<<.LabelMatchers>>}", QUERY_TEMPLATE_FIELDS);
-    const query = renderExternalQuery(template, { series: "q", requirements: [], namespace: { label: "namespace", value: 'a"} or vector(1) #\\' } });
+    const namespace = { label: "namespace", value: 'a"} or vector(1) #\\' };
+    const query = renderExternalQuery(template, { series: "q", requirements: [], namespace });
     expect(String(query)).toBe('q{namespace="a\\"} or vector(1) #\\\\"}');
   });
 });

@@ -26,7 +26,9 @@ export function checkSampleValues(result: QueryResult, query: PromQL): void {
     }
   };
   if (result.resultType === "vector") for (const sample of result.result) check(sample.value);
-  else if (result.resultType === "matrix") for (const series of result.result) for (const point of series.values) check(point.value);
+  else if (result.resultType === "matrix") {
+    for (const series of result.result) for (const point of series.values) check(point.value);
+  }
   else if (result.resultType === "scalar") check(result.result.value);
 }
 

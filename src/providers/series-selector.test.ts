@@ -12,6 +12,7 @@ describe("parseSeriesSelector", () => {
   });
 
   test("accepts a label name of letters, digits and _", () => {
-    expect(parseSeriesSelector("app_name2=web", "labelSelector").map((requirement) => requirement.key)).toEqual(["app_name2"]);
+    const keys = parseSeriesSelector("app_name2=web", "labelSelector").map((requirement) => requirement.key);
+    expect(keys).toEqual(["app_name2"]);
   });
 });

@@ -52,10 +52,13 @@ describe("the query cache", () => {
     expect(calls).toHaveLength(2);
   });
 
-  test("the same query with different headers, different parameters, or headers vs none, makes separate Prometheus calls", async () => {
+  const separateCalls =
+    "the same query with different headers, different parameters, or headers vs none, makes separate Prometheus calls";
+  test(separateCalls, async () => {
     const calls: string[] = [];
+    const record = (query: string, extras: unknown) => calls.push(`${query} ${JSON.stringify(extras ?? {})}`);
     const cache = createQueryCache({
-      source: { query: async (query, _time, _signal, extras) => (calls.push(`${query} ${JSON.stringify(extras ?? {})}`), VECTOR) },
+      source: { query: async (query, _time, _signal, extras) => (record(query, extras), VECTOR) },
       now: Date.now,
       ttl: 60_000,
       monotonicNow: () => 1000,
@@ -64,7 +67,8 @@ describe("the query cache", () => {
     const tenantB = { headers: { "X-Scope-OrgID": "team-b" } };
     const stepA = { parameters: { step: "1m" } };
     const stepB = { parameters: { step: "5m" } };
-    for (const extras of [undefined, tenantA, tenantB, stepA, stepB, tenantA, stepB, undefined]) await cache.get(promql("up"), extras);
+    const lookups = [undefined, tenantA, tenantB, stepA, stepB, tenantA, stepB, undefined];
+    for (const extras of lookups) await cache.get(promql("up"), extras);
     expect(calls).toEqual([
       "up {}",
       `up ${JSON.stringify(tenantA)}`,
@@ -78,7 +82,8 @@ describe("the query cache", () => {
     // NB: lru-cache treats a start time of 0 as "no start", so the clock starts at 1000.
     let monotonic = 1000;
     let calls = 0;
-    const cache = createQueryCache({ source: { query: async () => (calls++, VECTOR) }, now: Date.now, ttl: 5000, monotonicNow: () => monotonic });
+    const source = { query: async () => (calls++, VECTOR) };
+    const cache = createQueryCache({ source, now: Date.now, ttl: 5000, monotonicNow: () => monotonic });
     await cache.get(promql("up"));
     monotonic = 5000;
     await cache.get(promql("up"));

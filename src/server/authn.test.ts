@@ -154,8 +154,10 @@ describe("front-proxy authentication", () => {
   });
 
   test("an allowed-names list with exactly one CN is enforced: another CN of the same CA is refused", async () => {
-    const { authenticate } = authenticatorFor({ clientCaPem: undefined, requestHeader: { ...REQUEST_HEADER, allowedNames: ["front-proxy-client"] } });
-    const failure = await failureOf(authenticate(requestWith({ cert: CERTS.frontProxyOtherName, headers: FORGED_HEADERS })));
+    const requestHeader = { ...REQUEST_HEADER, allowedNames: ["front-proxy-client"] };
+    const { authenticate } = authenticatorFor({ clientCaPem: undefined, requestHeader });
+    const request = requestWith({ cert: CERTS.frontProxyOtherName, headers: FORGED_HEADERS });
+    const failure = await failureOf(authenticate(request));
     expect({ code: failure.code, failures: failure.failures }).toEqual({
       code: 401,
       failures: ["front proxy: subject with cn=someone-else is not in the allowed list"],

@@ -41,7 +41,9 @@ export function toFetchRequest(incoming: IncomingMessage, listener: ListenerAddr
 function urlOf(incoming: IncomingMessage, listener: ListenerAddress): string {
   const hostHeader = incoming.headers.host;
   const authority = hostHeader !== undefined && USABLE_HOST_HEADER.test(hostHeader) ? hostHeader : listenerAuthority(listener);
-  if (!URL.canParse(`https://${authority}/`)) throw new MalformedHostError(`malformed Host header ${JSON.stringify(hostHeader)}`);
+  if (!URL.canParse(`https://${authority}/`)) {
+    throw new MalformedHostError(`malformed Host header ${JSON.stringify(hostHeader)}`);
+  }
   const target = incoming.url ?? "/";
   if (target.startsWith("/")) return `https://${authority}${target}`;
   // Absolute-form ("https://other/path") or asterisk-form targets: keep only the path and query.

@@ -33,7 +33,7 @@ describe("the request handler", () => {
     expect((await handler(request("/healthz"))).status).toBe(200);
   });
 
-  test("the in-flight bound is exact: with maxInFlight 1 and one request in flight, the next gets 429 at once", async () => {
+  test("the in-flight bound is exact: with maxInFlight 1 and one in flight, the next gets 429 at once", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
     let calls = 0;

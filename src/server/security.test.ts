@@ -85,7 +85,8 @@ function requestTo(target: string, { cert, headers = [] }: { cert?: string; head
   if (cert) {
     const parsed = new X509Certificate(cert);
     // As the TLS handshake reports a chain it verified against the union of the bundles: leaf, then its CA.
-    const anchor = [frontProxyCa, clientCa, strangerCa].map((ca) => new X509Certificate(ca.certPem)).find((ca) => parsed.verify(ca.publicKey))!;
+    const cas = [frontProxyCa, clientCa, strangerCa].map((ca) => new X509Certificate(ca.certPem));
+    const anchor = cas.find((ca) => parsed.verify(ca.publicKey))!;
     const subject = parsed.toLegacyObject().subject as unknown as Record<string, string | undefined>;
     recordPeerCertificate(request, {
       subjectCommonName: subject.CN ?? "",

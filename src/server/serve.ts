@@ -18,7 +18,13 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
-import { MalformedHostError, setHardeningHeaders, toFetchRequest, writeFetchResponse, type ListenerAddress } from "./fetch-bridge.ts";
+import {
+  MalformedHostError,
+  setHardeningHeaders,
+  toFetchRequest,
+  writeFetchResponse,
+  type ListenerAddress,
+} from "./fetch-bridge.ts";
 import { recordRawHeaders } from "./raw-headers.ts";
 import { peerCertificateOfSocket, recordPeerCertificate, type PeerCertificate } from "./tls-peer.ts";
 

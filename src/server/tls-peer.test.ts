@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { generateCertificateAuthority, generateSignedCertificate } from "./certificates.ts";
-import { isPeerTrustedBy, MAX_PEER_CHAIN_LENGTH, peerCertificateOf, recordPeerCertificate, type PeerCertificate } from "./tls-peer.ts";
+import {
+  isPeerTrustedBy,
+  MAX_PEER_CHAIN_LENGTH,
+  peerCertificateOf,
+  recordPeerCertificate,
+  type PeerCertificate,
+} from "./tls-peer.ts";
 
 const now = new Date();
 const DAY_MS = 24 * 3600_000;
@@ -28,16 +34,23 @@ function peerOf(...chainPems: string[]): PeerCertificate {
   };
 }
 
+const proxyChain = () => [client(frontProxyCa), frontProxyCa.certPem];
+
 describe("isPeerTrustedBy", () => {
   test.each([
-    { name: "a chain ending at the bundle's CA", chain: [client(frontProxyCa), frontProxyCa.certPem], bundle: frontProxyCa.certPem, expected: true },
+    { name: "a chain ending at the bundle's CA", chain: proxyChain(), bundle: frontProxyCa.certPem, expected: true },
     {
       name: "a chain ending at a CA found in a multi-certificate bundle",
       chain: [client(frontProxyCa), frontProxyCa.certPem],
       bundle: clientCa.certPem + frontProxyCa.certPem,
       expected: true,
     },
-    { name: "a chain ending at another bundle's CA", chain: [client(clientCa), clientCa.certPem], bundle: frontProxyCa.certPem, expected: false },
+    {
+      name: "a chain ending at another bundle's CA",
+      chain: [client(clientCa), clientCa.certPem],
+      bundle: frontProxyCa.certPem,
+      expected: false,
+    },
     {
       name: "a chain ending at a CA with the bundle CA's name but another key",
       chain: [client(impostorCa), impostorCa.certPem],
@@ -50,9 +63,14 @@ describe("isPeerTrustedBy", () => {
       bundle: clientCa.certPem,
       expected: true,
     },
-    { name: "a chain ending at an intermediate the bundle does not hold", chain: [client(intermediate), intermediate.certPem], bundle: clientCa.certPem, expected: false },
+    {
+      name: "a chain ending at an intermediate the bundle does not hold",
+      chain: [client(intermediate), intermediate.certPem],
+      bundle: clientCa.certPem,
+      expected: false,
+    },
     { name: "an empty bundle", chain: [client(frontProxyCa), frontProxyCa.certPem], bundle: "", expected: false },
-    { name: "a bundle that is not PEM", chain: [client(frontProxyCa), frontProxyCa.certPem], bundle: "not a certificate", expected: false },
+    { name: "a bundle that is not PEM", chain: proxyChain(), bundle: "not a certificate", expected: false },
   ])("decides $expected for $name", ({ chain, bundle, expected }) => {
     expect(isPeerTrustedBy(peerOf(...chain), bundle, now)).toBe(expected);
   });
@@ -62,7 +80,7 @@ describe("isPeerTrustedBy", () => {
     expect(isPeerTrustedBy(peer, frontProxyCa.certPem, now)).toBe(false);
   });
 
-  test("refuses a verified chain once its leaf has expired at the given time (a keep-alive connection outlives it)", () => {
+  test("refuses a verified chain once its leaf has expired at the given time (keep-alive outlives it)", () => {
     const peer = peerOf(client(frontProxyCa, { validityDays: 30 }), frontProxyCa.certPem);
     expect(isPeerTrustedBy(peer, frontProxyCa.certPem, new Date(now.getTime() + 31 * DAY_MS))).toBe(false);
   });

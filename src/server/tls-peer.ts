@@ -93,7 +93,8 @@ function readPeerCertificate(socket: TLSSocket): PeerCertificate | undefined {
 function verificationErrorOf(socket: TLSSocket, chainDer: readonly Uint8Array[]): string | undefined {
   if (!socket.authorized) {
     const error = socket.authorizationError as (Error & { code?: string }) | string | null | undefined;
-    return typeof error === "string" ? error : (error?.code ?? error?.message ?? "the TLS handshake did not verify the certificate");
+    if (typeof error === "string") return error;
+    return error?.code ?? error?.message ?? "the TLS handshake did not verify the certificate";
   }
   if (chainDer.length > MAX_PEER_CHAIN_LENGTH) return `the chain holds more than ${MAX_PEER_CHAIN_LENGTH} certificates`;
   // NB: not a second path validation: it only makes sure the chain the TLS stack reports is the signature chain it
@@ -102,7 +103,9 @@ function verificationErrorOf(socket: TLSSocket, chainDer: readonly Uint8Array[])
   const chain = chainDer.map((der) => new X509Certificate(der));
   for (let index = 0; index + 1 < chain.length; index++) {
     const [subject, issuer] = [chain[index]!, chain[index + 1]!];
-    if (!subject.checkIssued(issuer) || !subject.verify(issuer.publicKey)) return "the verified chain reported by the TLS stack does not link";
+    if (!subject.checkIssued(issuer) || !subject.verify(issuer.publicKey)) {
+      return "the verified chain reported by the TLS stack does not link";
+    }
   }
   return undefined;
 }
@@ -123,7 +126,9 @@ export function isPeerTrustedBy(peer: PeerCertificate, caPem: string, now: Date)
   const anchor = chain.at(-1);
   if (!anchor || !fingerprintsOf(caPem).has(anchor.fingerprint256)) return false;
   const time = now.getTime();
-  return chain.every((certificate) => time >= certificate.validFromDate.getTime() && time <= certificate.validToDate.getTime());
+  return chain.every(
+    (certificate) => time >= certificate.validFromDate.getTime() && time <= certificate.validToDate.getTime(),
+  );
 }
 
 const parsedChains = new WeakMap<PeerCertificate, X509Certificate[]>();
@@ -153,7 +158,9 @@ function fingerprintsOf(pem: string): Set<string> {
       // An unparsable block trusts nothing; loading the bundle is where it gets reported.
     }
   }
-  if (fingerprintsByBundle.size >= MAX_CACHED_BUNDLES) fingerprintsByBundle.delete(fingerprintsByBundle.keys().next().value!);
+  if (fingerprintsByBundle.size >= MAX_CACHED_BUNDLES) {
+    fingerprintsByBundle.delete(fingerprintsByBundle.keys().next().value!);
+  }
   fingerprintsByBundle.set(pem, fingerprints);
   return fingerprints;
 }

@@ -28,7 +28,8 @@ const chain = (...certificates: OpensslCertificate[]): Chain => ({ certificates 
 
 /** The crafted chains under `root`, each named by what it tries; the leaf of each claims system:masters. */
 function chainsUnder(root: OpensslCertificate, rootSubject: string) {
-  const leaf = (issuer: OpensslCertificate, extensions = CLIENT_EXTENSIONS, times: { notBefore?: Date; notAfter?: Date } = {}) =>
+  type Validity = { notBefore?: Date; notAfter?: Date };
+  const leaf = (issuer: OpensslCertificate, extensions = CLIENT_EXTENSIONS, times: Validity = {}) =>
     pki.issue({ subject: "/CN=deep-admin/O=system:masters", issuer, extensions, ...times });
   const pathLenZero = pki.issue({
     subject: "/CN=pathlen-zero",
@@ -36,12 +37,29 @@ function chainsUnder(root: OpensslCertificate, rootSubject: string) {
     extensions: ["basicConstraints=critical,CA:TRUE,pathlen:0", "keyUsage=critical,keyCertSign,cRLSign"],
   });
   const subUnderPathLen = pki.issue({ subject: "/CN=sub-ca", issuer: pathLenZero, extensions: CA_EXTENSIONS });
-  const notCa = pki.issue({ subject: "/CN=not-a-ca", issuer: root, extensions: ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,keyCertSign"] });
+  const notCa = pki.issue({
+    subject: "/CN=not-a-ca",
+    issuer: root,
+    extensions: ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,keyCertSign"],
+  });
   const subUnderNotCa = pki.issue({ subject: "/CN=sub-under-not-ca", issuer: notCa, extensions: CA_EXTENSIONS });
   // What the Kubernetes CSR signer issues for "client auth": CA:false and no keyUsage extension at all.
-  const csrLeaf = pki.issue({ subject: "/CN=csr-user", issuer: root, extensions: ["basicConstraints=critical,CA:FALSE", "extendedKeyUsage=clientAuth"] });
-  const forgedAdmin = pki.issue({ subject: "/CN=admin/O=system:masters", issuer: csrLeaf, extensions: CLIENT_EXTENSIONS });
-  const constrained = pki.issue({ subject: "/CN=constrained-ca", issuer: root, extensions: [...CA_EXTENSIONS, "nameConstraints=critical,permitted;DNS:example.com"] });
+  const csrLeaf = pki.issue({
+    subject: "/CN=csr-user",
+    issuer: root,
+    extensions: ["basicConstraints=critical,CA:FALSE", "extendedKeyUsage=clientAuth"],
+  });
+  const forgedAdmin = pki.issue({
+    subject: "/CN=admin/O=system:masters",
+    issuer: csrLeaf,
+    extensions: CLIENT_EXTENSIONS,
+  });
+  const constrained = pki.issue({
+    subject: "/CN=constrained-ca",
+    issuer: root,
+    extensions: [...CA_EXTENSIONS, "nameConstraints=critical,permitted;DNS:example.com"],
+  });
+  const hoursFromNow = (hours: number) => new Date(Date.now() + hours * HOUR_MS);
   const evil = pki.issue({ subject: rootSubject, extensions: CA_EXTENSIONS });
   const padding = pki.lookAlikeCas(rootSubject, 300);
   const attacker = leaf(padding.at(-1)!);
@@ -56,9 +74,11 @@ function chainsUnder(root: OpensslCertificate, rootSubject: string) {
       leaf(constrained, [...CLIENT_EXTENSIONS, "subjectAltName=DNS:evil.org"]),
       constrained,
     ),
-    expired: chain(leaf(root, CLIENT_EXTENSIONS, { notBefore: new Date(Date.now() - 48 * HOUR_MS), notAfter: new Date(Date.now() - 24 * HOUR_MS) })),
-    notYetValid: chain(leaf(root, CLIENT_EXTENSIONS, { notBefore: new Date(Date.now() + 24 * HOUR_MS), notAfter: new Date(Date.now() + 48 * HOUR_MS) })),
-    serverAuthOnly: chain(leaf(root, ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth"])),
+    expired: chain(leaf(root, CLIENT_EXTENSIONS, { notBefore: hoursFromNow(-48), notAfter: hoursFromNow(-24) })),
+    notYetValid: chain(leaf(root, CLIENT_EXTENSIONS, { notBefore: hoursFromNow(24), notAfter: hoursFromNow(48) })),
+    serverAuthOnly: chain(
+      leaf(root, [...CLIENT_EXTENSIONS.slice(0, 2), "extendedKeyUsage=serverAuth"]),
+    ),
     lookAlikes20: chain(attacker, ...padding.slice(-19)),
     lookAlikes100: chain(attacker, ...padding.slice(-99)),
     lookAlikes300: chain(attacker, ...padding),
@@ -121,7 +141,8 @@ function ask(presented: Chain, count = 1): Promise<Array<{ status: number; body:
     });
     const answers: Array<{ status: number; body: string }> = [];
     let buffer = "";
-    const send = () => socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Remote-User: admin\r\nX-Remote-Group: system:masters\r\n\r\n");
+    const claimAdmin = "X-Remote-User: admin\r\nX-Remote-Group: system:masters\r\n";
+    const send = () => socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n${claimAdmin}\r\n`);
     socket.once("secureConnect", send);
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
@@ -153,7 +174,10 @@ async function userOf(presented: Chain): Promise<string | number> {
 const REFUSED: Array<[string, keyof ReturnType<typeof chainsUnder>]> = [
   ["a chain through a pathlen:0 CA to a sub-CA", "pathLenViolation"],
   ["a sub-CA signed by a CA:FALSE certificate", "subCaUnderNotCa"],
-  ["a leaf (CA:false, no keyUsage) sent as an intermediate does not vouch for the certificate it signed", "leafAsIntermediate"],
+  [
+    "a leaf (CA:false, no keyUsage) sent as an intermediate does not vouch for the certificate it signed",
+    "leafAsIntermediate",
+  ],
   ["a leaf with an unknown critical extension", "unknownCriticalExtension"],
   ["a leaf outside its CA's name constraints", "nameConstraintViolation"],
   ["an expired leaf", "expired"],
@@ -184,7 +208,8 @@ describe("front proxy: X-Remote-* headers are trusted only behind a chain Go's x
   test.each(REFUSED)("401, headers ignored, for %s", async (_name, key) => {
     expect(await userOf(underFrontProxyCa[key])).toBe(401);
   });
-  test("a client-CA certificate does not make the headers count (the bundle is told by fingerprint, not name)", async () => {
+  const fingerprintNotName = "a client-CA certificate does not make the headers count (bundle told by fingerprint)";
+  test(fingerprintNotName, async () => {
     expect(await userOf(underClientCa.valid)).toBe("deep-admin");
   });
 });
@@ -199,7 +224,8 @@ describe("the verdict is reached once per connection", () => {
     });
   });
   test("a chain over 100 KiB is refused by the TLS stack during the handshake", async () => {
-    const huge = chain(...underClientCa.lookAlikes300.certificates, ...underClientCa.lookAlikes300.certificates.slice(1));
+    const { certificates } = underClientCa.lookAlikes300;
+    const huge = chain(...certificates, ...certificates.slice(1));
     await expect(ask(huge)).rejects.toThrow();
   });
 });
@@ -208,7 +234,8 @@ describe("CA rotation", () => {
   test("after the bundles change, new handshakes verify against the new client CA", async () => {
     const before = await userOf(chain(rotatedUser));
     config = { ...config, clientCaPem: rotatedClientCa.certPem };
-    server.updateTls({ certPem: serving.certPem, keyPem: serving.keyPem, clientCaPems: [rotatedClientCa.certPem, frontProxyCa.certPem] });
+    const clientCaPems = [rotatedClientCa.certPem, frontProxyCa.certPem];
+    server.updateTls({ certPem: serving.certPem, keyPem: serving.keyPem, clientCaPems });
     expect({ before, after: await userOf(chain(rotatedUser)), oldCa: await userOf(underClientCa.valid) }).toEqual({
       before: 401,
       after: "rotated-user",

@@ -10,7 +10,14 @@ import { startHttpsServer, type HttpsServer } from "../../src/server/serve.ts";
 
 const now = new Date();
 const ca = generateCertificateAuthority({ commonName: "host-test-ca", now });
-const serving = generateSignedCertificate({ ca, commonName: "localhost", ipAddresses: ["127.0.0.1"], usage: "server", validityDays: 1, now });
+const serving = generateSignedCertificate({
+  ca,
+  commonName: "localhost",
+  ipAddresses: ["127.0.0.1"],
+  usage: "server",
+  validityDays: 1,
+  now,
+});
 let server: HttpsServer;
 const errors: string[] = [];
 
@@ -34,7 +41,8 @@ afterAll(() => server.close(0));
 /** Sends one raw request and returns the status, the lower-cased headers and the body. */
 function rawRequest(head: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: "127.0.0.1", port: server.port, rejectUnauthorized: false }, () => socket.write(head));
+    const socket = tls.connect({ host: "127.0.0.1", port: server.port, rejectUnauthorized: false });
+    socket.once("secureConnect", () => socket.write(head));
     let text = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
@@ -42,7 +50,12 @@ function rawRequest(head: string): Promise<{ status: number; headers: Record<str
       const end = text.indexOf("\r\n\r\n");
       if (end < 0) return;
       const lines = text.slice(0, end).split("\r\n");
-      const headers = Object.fromEntries(lines.slice(1).map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
+      const headers = Object.fromEntries(
+        lines.slice(1).map((line) => {
+          const colon = line.indexOf(":");
+          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+        }),
+      );
       const length = Number(headers["content-length"] ?? "0");
       if (text.length < end + 4 + length) return;
       socket.destroy();
@@ -53,7 +66,8 @@ function rawRequest(head: string): Promise<{ status: number; headers: Record<str
 }
 
 describe("malformed Host headers", () => {
-  test.each(["[:]", "[1]", "abc:99999", "[::1]:70000"])("Host: %s is answered 400 with a Status, not 500", async (host) => {
+  const malformed = ["[:]", "[1]", "abc:99999", "[::1]:70000"];
+  test.each(malformed)("Host: %s is answered 400 with a Status, not 500", async (host) => {
     const response = await rawRequest(`GET /apis HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     expect({ status: response.status, body: JSON.parse(response.body) as unknown }).toEqual({
       status: 400,
@@ -63,7 +77,10 @@ describe("malformed Host headers", () => {
 
   test("a usable Host is kept", async () => {
     const response = await rawRequest("GET /apis HTTP/1.1\r\nHost: [::1]:6443\r\nConnection: close\r\n\r\n");
-    expect({ status: response.status, body: response.body }).toEqual({ status: 200, body: JSON.stringify({ host: "[::1]:6443" }) });
+    expect({ status: response.status, body: response.body }).toEqual({
+      status: 200,
+      body: JSON.stringify({ host: "[::1]:6443" }),
+    });
   });
 });
 
@@ -76,7 +93,8 @@ describe("response hardening headers", () => {
   ])("%s carries Cache-Control and X-Content-Type-Options: nosniff", async (name, path, cacheControl) => {
     const host = name.includes("malformed") ? "[:]" : "127.0.0.1";
     const response = await rawRequest(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    expect({ cacheControl: response.headers["cache-control"], nosniff: response.headers["x-content-type-options"] }).toEqual({
+    const { "cache-control": actualCacheControl, "x-content-type-options": nosniff } = response.headers;
+    expect({ cacheControl: actualCacheControl, nosniff }).toEqual({
       cacheControl,
       nosniff: "nosniff",
     });

@@ -23,6 +23,21 @@ interface Served {
 }
 
 const served: Served[] = [];
+const CUSTOM = "custom.metrics.k8s.io";
+const EXTERNAL = "external.metrics.k8s.io";
+const RESOURCE = "metrics.k8s.io";
+type Row = [
+  verb: Served["verb"],
+  group: string,
+  namespace: string,
+  resource: string,
+  subresource: string,
+  name: string,
+];
+/** Records a provider call as the attributes it stands for. */
+function serve(...[verb, group, namespace, resource, subresource, name]: Row) {
+  served.push({ verb, group, namespace, resource, subresource, name });
+}
 const { registry } = buildMetricRegistry([], []);
 const notFound = () => new NotFoundError("the fake provider has no such object");
 const app = createApp({
@@ -35,11 +50,8 @@ const app = createApp({
       getValues: async ({ writtenResource, namespace, name, metric }) => {
         // `namespaces/<ns>/metrics/<metric>` (the Namespace's own metric) is authorized as Kubernetes reads the path.
         const namespaceMetric = writtenResource === "namespaces" && namespace === undefined;
-        served.push(
-          namespaceMetric
-            ? { verb: "get", group: "custom.metrics.k8s.io", namespace: name, resource: "metrics", subresource: "", name: metric }
-            : { verb: "get", group: "custom.metrics.k8s.io", namespace: namespace ?? "", resource: writtenResource, subresource: metric, name },
-        );
+        if (namespaceMetric) serve("get", CUSTOM, name, "metrics", "", metric);
+        else serve("get", CUSTOM, namespace ?? "", writtenResource, metric, name);
         return [];
       },
     },
@@ -48,7 +60,7 @@ const app = createApp({
     registry: () => registry,
     provider: {
       getValues: async ({ namespace, metric }) => {
-        served.push({ verb: "list", group: "external.metrics.k8s.io", namespace, resource: metric, subresource: "", name: "" });
+        serve("list", EXTERNAL, namespace, metric, "", "");
         return [];
       },
     },
@@ -56,19 +68,19 @@ const app = createApp({
   resourceMetrics: () => ({
     provider: {
       listPods: async (namespace) => {
-        served.push({ verb: "list", group: "metrics.k8s.io", namespace: namespace ?? "", resource: "pods", subresource: "", name: "" });
+        serve("list", RESOURCE, namespace ?? "", "pods", "", "");
         return [];
       },
       getPod: async (namespace, name) => {
-        served.push({ verb: "get", group: "metrics.k8s.io", namespace, resource: "pods", subresource: "", name });
+        serve("get", RESOURCE, namespace, "pods", "", name);
         throw notFound();
       },
       listNodes: async () => {
-        served.push({ verb: "list", group: "metrics.k8s.io", namespace: "", resource: "nodes", subresource: "", name: "" });
+        serve("list", RESOURCE, "", "nodes", "", "");
         return [];
       },
       getNode: async (name) => {
-        served.push({ verb: "get", group: "metrics.k8s.io", namespace: "", resource: "nodes", subresource: "", name });
+        serve("get", RESOURCE, "", "nodes", "", name);
         throw notFound();
       },
     },
@@ -122,7 +134,8 @@ describe("one request reading for authorization and the handler", () => {
       if (served.length === 0) continue;
       servedCount += 1;
       if (served.length !== 1 || canonical(served[0]) !== canonical(authorized)) {
-        mismatches.push(`${target} (${response.status}): authorized ${canonical(authorized)}, served ${JSON.stringify(served)}`);
+        const answer = `${target} (${response.status})`;
+        mismatches.push(`${answer}: authorized ${canonical(authorized)}, served ${JSON.stringify(served)}`);
       }
     }
     expect(mismatches.slice(0, 10)).toEqual([]);
@@ -144,7 +157,8 @@ describe("one request reading for authorization and the handler", () => {
 
   test("a proxy/ prefix is answered 404 and never served as another resource's metric", async () => {
     served.length = 0;
-    const response = await app.handle(new Request("https://127.0.0.1:6443/apis/custom.metrics.k8s.io/v1beta2/proxy/node-1/proxy_power_watts"));
+    const path = "/apis/custom.metrics.k8s.io/v1beta2/proxy/node-1/proxy_power_watts";
+    const response = await app.handle(new Request(`https://127.0.0.1:6443${path}`));
     expect({ status: response.status, served: served.length }).toEqual({ status: 404, served: 0 });
   });
 
@@ -154,7 +168,8 @@ describe("one request reading for authorization and the handler", () => {
       served.length = 0;
       const url = new URL(`https://127.0.0.1:6443/apis/metrics.k8s.io/v1beta1/pods?watch=${value}`);
       statuses.push((await app.handle(new Request(url.href))).status);
-      expect({ authorized: (requestAttributesOf("GET", url) as { verb: string }).verb, served: served.map((entry) => entry.verb) }).toEqual({
+      const authorized = (requestAttributesOf("GET", url) as { verb: string }).verb;
+      expect({ authorized, served: served.map((entry) => entry.verb) }).toEqual({
         authorized: "list",
         served: ["list"],
       });

@@ -61,14 +61,19 @@ function prometheusAnswering() {
   return { state, source };
 }
 
+/** A query cache with a 60 s TTL on a clock that never moves: whatever it keeps, it keeps. */
+const cacheOver = (source: QuerySource) =>
+  createQueryCache({ source, now: () => T * 1000, ttl: 60_000, monotonicNow: () => 0 });
+
 describe("an unparsable sample value", () => {
   test("is not cached: the query cache refuses the result and asks Prometheus again within the TTL", async () => {
     const prometheus = prometheusAnswering();
-    const cache = createQueryCache({ source: prometheus.source, now: () => T * 1000, ttl: 60_000, monotonicNow: () => 0 });
+    const cache = cacheOver(prometheus.source);
     const first = await cache.get(promql("up")).then(() => "served", (error: unknown) => error);
     prometheus.state.value = "1.5";
     const second = await cache.get(promql("up"));
-    expect({ first: first instanceof UnparsableSampleError, second: second.resultType, calls: prometheus.state.calls }).toEqual({
+    const { calls } = prometheus.state;
+    expect({ first: first instanceof UnparsableSampleError, second: second.resultType, calls }).toEqual({
       first: true,
       second: "vector",
       calls: 2,
@@ -78,19 +83,28 @@ describe("an unparsable sample value", () => {
   test.each([
     ["custom", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/web-0/http_requests"],
     ["external", "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_depth"],
-  ])("gives the %s API a 500 'unable to fetch metrics' with the cause logged, then the next answer", async (_api, path) => {
+  ])("gives the %s API a 500 'unable to fetch metrics', cause logged, then the next answer", async (_api, path) => {
     const prometheus = prometheusAnswering();
     const logger = createMemoryLogger(1);
-    const queries = createQueryCache({ source: prometheus.source, now: () => T * 1000, ttl: 60_000, monotonicNow: () => 0 });
+    const queries = cacheOver(prometheus.source);
     const app = createApp({
       logger,
       readiness: () => null,
       selfMetrics: { text: async () => "", contentType: "text/plain" },
       customMetrics: () => ({
         registry: () => registry,
-        provider: createCustomMetricsProvider({ registry: () => registry, mapper: () => mapper, queries, now: () => T * 1000, logger }),
+        provider: createCustomMetricsProvider({
+          registry: () => registry,
+          mapper: () => mapper,
+          queries,
+          now: () => T * 1000,
+          logger,
+        }),
       }),
-      externalMetrics: () => ({ registry: () => registry, provider: createExternalMetricsProvider({ registry: () => registry, queries, logger }) }),
+      externalMetrics: () => ({
+        registry: () => registry,
+        provider: createExternalMetricsProvider({ registry: () => registry, queries, logger }),
+      }),
     });
     const failed = await app.handle(new Request(`https://127.0.0.1:6443${path}`));
     const failure = { status: failed.status, message: ((await failed.json()) as { message: string }).message };
@@ -103,7 +117,7 @@ describe("an unparsable sample value", () => {
     });
   });
 
-  test("makes the resource API skip the pod as when Prometheus fails (logged), never serve it with usage 0", async () => {
+  test("makes the resource API skip the pod as on a Prometheus failure (logged), never serve usage 0", async () => {
     const prometheus = prometheusAnswering();
     const logger = createMemoryLogger(1);
     const pods = [{ namespace: "default", name: "web-0", labels: {} }];

@@ -22,7 +22,11 @@ export const CA_EXTENSIONS = [
 ];
 
 /** Extension lines for a client certificate (clientAuth), as kubeadm issues them. */
-export const CLIENT_EXTENSIONS = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=clientAuth"];
+export const CLIENT_EXTENSIONS = [
+  "basicConstraints=critical,CA:FALSE",
+  "keyUsage=critical,digitalSignature",
+  "extendedKeyUsage=clientAuth",
+];
 
 /** What {@link OpensslPki.issue} makes. */
 export interface IssueOptions {
@@ -48,6 +52,10 @@ export interface OpensslPki {
   lookAlikeCas(subject: string, count: number): OpensslCertificate[];
   close(): void;
 }
+
+const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
+const afterDays = (days: number) => new Date(Date.now() + days * DAY_MS);
 
 const CA_CONFIG = `[ca]
 default_ca = scratch
@@ -82,19 +90,24 @@ export function createOpensslPki(): OpensslPki {
   }
 
   return {
-    issue({ subject, issuer, extensions, notBefore = new Date(Date.now() - 3600_000), notAfter = new Date(Date.now() + 30 * 86_400_000) }) {
+    issue({ subject, issuer, extensions, notBefore = new Date(Date.now() - HOUR_MS), notAfter = afterDays(30) }) {
       const name = `c${++sequence}`;
       const keyPem = newKey(name);
       openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
       writeFileSync(join(dir, `${name}.ext`), `[x]\n${extensions.join("\n")}\n`);
-      const signer = issuer ? ["-cert", `${name}.issuer.pem`, "-keyfile", `${name}.issuer.key`] : ["-selfsign", "-keyfile", `${name}.key`];
+      const signer = issuer
+        ? ["-cert", `${name}.issuer.pem`, "-keyfile", `${name}.issuer.key`]
+        : ["-selfsign", "-keyfile", `${name}.key`];
       if (issuer) {
         writeFileSync(join(dir, `${name}.issuer.pem`), issuer.certPem);
         writeFileSync(join(dir, `${name}.issuer.key`), issuer.keyPem);
       }
       openssl(
-        ["ca", "-config", "ca.cnf", "-batch", "-notext", ...signer, "-in", `${name}.csr`, "-out", `${name}.pem`, "-extfile", `${name}.ext`,
-          "-extensions", "x", "-startdate", opensslTime(notBefore), "-enddate", opensslTime(notAfter)],
+        [
+          ...["ca", "-config", "ca.cnf", "-batch", "-notext", ...signer, "-in", `${name}.csr`, "-out", `${name}.pem`],
+          ...["-extfile", `${name}.ext`, "-extensions", "x"],
+          ...["-startdate", opensslTime(notBefore), "-enddate", opensslTime(notAfter)],
+        ],
         dir,
       );
       return { certPem: readFileSync(join(dir, `${name}.pem`), "utf8"), keyPem };
@@ -105,13 +118,19 @@ export function createOpensslPki(): OpensslPki {
       const certificates: OpensslCertificate[] = [];
       for (let index = 0; index < count; index++) {
         openssl(
-          ["req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", `${index}.key`, "-out", `${index}.pem`,
-            "-subj", subject, "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+          [
+            ...["req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", `${index}.key`, "-out", `${index}.pem`],
+            ...["-subj", subject, "-days", "30"],
+            ...["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
             // Without key identifiers nothing but a signature check tells one look-alike from another.
-            "-addext", "subjectKeyIdentifier=none", "-addext", "authorityKeyIdentifier=none"],
+            ...["-addext", "subjectKeyIdentifier=none", "-addext", "authorityKeyIdentifier=none"],
+          ],
           padding,
         );
-        certificates.push({ certPem: readFileSync(join(padding, `${index}.pem`), "utf8"), keyPem: readFileSync(join(padding, `${index}.key`), "utf8") });
+        certificates.push({
+          certPem: readFileSync(join(padding, `${index}.pem`), "utf8"),
+          keyPem: readFileSync(join(padding, `${index}.key`), "utf8"),
+        });
       }
       return certificates;
     },
