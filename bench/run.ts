@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prom-adapter against a real Prometheus on 127.0.0.1, side by side with the floors (see README.md).
  *
- *   bun run bench/run.ts [--sizes=10k,100k] [--1m] [--skip=discovery,requests,coalescing,freshness,startup,cost]
+ *   bun run bench/run.ts [--sizes=10k,100k] [--1m] [--skip=discovery,requests,coalescing,freshness,startup,cost,client-cert]
  *                        [--duration=5s] [--out=bench/results.json]
  *
  * Prints a table of measurements and targets and writes the raw numbers as JSON.
@@ -18,9 +18,10 @@ import { measureFreshCost, type FreshCostResult } from "./scenarios/fresh-cost.t
 import { measureFreshness, type FreshnessResult } from "./scenarios/freshness.ts";
 import { measureRequests, type RequestsResult } from "./scenarios/requests.ts";
 import { measureStartup, type StartupResult } from "./scenarios/startup.ts";
+import { measureClientCert, type ClientCertResult } from "./scenarios/client-cert.ts";
 
 const SIZES: Readonly<Record<string, number>> = { "10k": 10_000, "100k": 100_000, "1m": 1_000_000 };
-const SCENARIOS = ["discovery", "requests", "coalescing", "freshness", "startup", "cost"] as const;
+const SCENARIOS = ["discovery", "requests", "coalescing", "freshness", "startup", "cost", "client-cert"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface SizeResults {
@@ -107,8 +108,15 @@ async function main(): Promise<void> {
       startup = await measureStartup({ binary, certDir, prometheusUrl: "http://127.0.0.1:9" });
     }
 
+    let clientCert: ClientCertResult | undefined;
+    if (!skip.has("client-cert")) {
+      log("client certificate cost (no certificate, valid, leaf + 300 look-alike CAs)");
+      clientCert = await measureClientCert();
+    }
+
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryBytes: totalmem(), bun: Bun.version, date: new Date().toISOString() };
-    const report = { machine, sizes: perSize, freshness, startup, targets: evaluateTargets(perSize, freshness, startup) };
+    const targets = evaluateTargets(perSize, freshness, startup);
+    const report = { machine, sizes: perSize, freshness, startup, clientCert, targets };
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${renderReport(report)}\n\nwrote ${out}\n`);
   } finally {
@@ -152,7 +160,7 @@ function evaluateTargets(perSize: Record<string, SizeResults>, freshness: Freshn
   return targets;
 }
 
-function renderReport(report: { machine: { cpus: number; cpuModel: string; memoryBytes: number; bun: string }; sizes: Record<string, SizeResults>; freshness?: FreshnessResult | undefined; startup?: StartupResult | undefined; targets: Target[] }): string {
+function renderReport(report: { machine: { cpus: number; cpuModel: string; memoryBytes: number; bun: string }; sizes: Record<string, SizeResults>; freshness?: FreshnessResult | undefined; startup?: StartupResult | undefined; clientCert?: ClientCertResult | undefined; targets: Target[] }): string {
   const sections: string[] = [];
   const { machine } = report;
   sections.push(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${mb(machine.memoryBytes)} RAM, Bun ${machine.bun}`);
@@ -208,6 +216,20 @@ function renderReport(report: { machine: { cpus: number; cpuModel: string; memor
   }
   if (report.startup) other.push(["binary startup to listening", `median ${ms(report.startup.medianMs)}, best ${ms(report.startup.minMs)}`]);
   if (other.length > 0) sections.push("Other", markdownTable(["measurement", "result"], other));
+  if (report.clientCert) {
+    sections.push(
+      "Client certificate cost (server CPU from /proc; one keep-alive connection, then one connection per request)",
+      markdownTable(
+        ["client", "CPU per request", "CPU per handshake + request", "status"],
+        report.clientCert.rows.map((row) => [
+          row.client,
+          ms(row.cpuPerRequestMs),
+          ms(row.cpuPerHandshakeMs),
+          String(row.status),
+        ]),
+      ),
+    );
+  }
 
   sections.push(
     "Targets",

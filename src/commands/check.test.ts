@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../observability/logger.ts";
 import { parseOptions } from "../options.ts";
+import { startCaptureServer } from "../../test/support/capture-server.ts";
 import { runCheck } from "./check.ts";
 import { formatCheckText } from "./check-format.ts";
 import type { RuleFinding } from "./rules-report.ts";
@@ -184,5 +185,27 @@ describe("check without Prometheus", () => {
       `${path}: INVALID: 1 error(s); REST mapper: built-in table (pass --kubeconfig for the cluster's)\n` +
         `${path}:3:10: error: rules[0].name: unknown field "matchs"\n  hint: did you mean "matches"?\n`,
     );
+  });
+});
+
+describe("check exit codes with Prometheus", () => {
+  test("exit code 1 when Prometheus refuses a seriesQuery, 0 when it answers", async () => {
+    let refuse = true;
+    await using prometheus = startCaptureServer(({ pathAndQuery }) =>
+      refuse && pathAndQuery.includes("/api/v1/series")
+        ? Response.json({ status: "error", errorType: "bad_data", error: "parse error" }, { status: 400 })
+        : Response.json({ status: "success", data: [] }),
+    );
+    const path = rulesFile("with-prometheus.yaml", GOOD);
+    const run = () =>
+      runCheck({
+        options: parseOptions(["--config", path, "--prometheus-url", prometheus.url]),
+        withPrometheus: true,
+        cluster: false,
+        logger: silentLogger,
+      });
+    const refused = (await run()).exitCode;
+    refuse = false;
+    expect({ refused, answered: (await run()).exitCode }).toEqual({ refused: 1, answered: 0 });
   });
 });

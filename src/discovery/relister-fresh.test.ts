@@ -78,6 +78,25 @@ describe("incremental discovery passes", () => {
     expect(source.state.seriesCalls).toHaveLength(1);
   });
 
+  test("the freshness pass remembers the names it has seen: a name that matched is not listed again", async () => {
+    const source = fakeSource({ series: {}, names: ["up"] });
+    const clock = createManualClock();
+    const relister = createRelister({ source, rules: () => compiled, clock, logger: createMemoryLogger() });
+    await relister.runOnce();
+    const narrowed = `{__name__=~"^http_.*",namespace!="",__name__=~"http_errors_total"}`;
+    source.state.series[narrowed] = [{ __name__: "http_errors_total", namespace: "a", pod: "p" }];
+    source.state.names = ["up", "http_errors_total"];
+    source.state.seriesCalls.length = 0;
+    const first = await relister.freshPassOnce();
+    const second = await relister.freshPassOnce();
+    const newNames = (outcome: typeof first) => outcome.status === "done" && outcome.newNames;
+    expect({ first: newNames(first), second: newNames(second), seriesCalls: source.state.seriesCalls }).toEqual({
+      first: ["http_errors_total"],
+      second: [],
+      seriesCalls: [narrowed],
+    });
+  });
+
   test("passes are skipped before the first successful run", async () => {
     const source = fakeSource({ series: {}, names: [] });
     const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger: createMemoryLogger() });

@@ -4,6 +4,33 @@
  * Prometheus formats samples with Go's `strconv.FormatFloat(v, 'f', -1, 64)`, which yields plain decimals and the
  * special values `NaN`, `+Inf` and `-Inf`. We accept what Go's `strconv.ParseFloat` accepts for decimal input.
  */
+import type { PromQL, QueryResult } from "./types.ts";
+
+/** A query result holds a sample value that is not a float: Prometheus (or what stands in for it) misbehaved. */
+export class UnparsableSampleError extends Error {
+  override readonly name = "UnparsableSampleError";
+}
+
+/**
+ * Checks that every sample value of `result` parses (vector, matrix and scalar; a string result is text by nature).
+ * Run where a result enters the adapter (the query cache's fetch, the resource provider's queries), so a bad answer
+ * fails like an unreachable Prometheus ("unable to fetch metrics", cause logged) and is never cached.
+ * @throws UnparsableSampleError naming the value and the query.
+ */
+export function checkSampleValues(result: QueryResult, query: PromQL): void {
+  const check = (text: string) => {
+    try {
+      parseSampleValue(text);
+    } catch (error) {
+      throw new UnparsableSampleError(`${(error as Error).message} in the result of ${query}`, { cause: error });
+    }
+  };
+  if (result.resultType === "vector") for (const sample of result.result) check(sample.value);
+  else if (result.resultType === "matrix") {
+    for (const series of result.result) for (const point of series.values) check(point.value);
+  }
+  else if (result.resultType === "scalar") check(result.result.value);
+}
 
 /** Decimal float syntax of Go's ParseFloat: sign, digits with an optional point (at least one digit), exponent. */
 const DECIMAL_FLOAT = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;

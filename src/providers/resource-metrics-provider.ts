@@ -13,6 +13,7 @@ import { parseLabelSelector, SelectorSyntaxError } from "../naming/label-selecto
 import type { CompiledResourceRule, CompiledRules } from "../naming/compile-rules.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import type { Logger } from "../observability/logger.ts";
+import { checkSampleValues } from "../prometheus/sample-value.ts";
 import type { PromQL } from "../prometheus/types.ts";
 import type { QuerySource } from "../registry/query-cache.ts";
 import { BadRequestError, NotFoundError } from "./errors.ts";
@@ -77,6 +78,8 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
   async function usageSamples(query: PromQL, timeSeconds: number, labels: Readonly<Record<string, string>>): Promise<UsageSample[]> {
     const result = await prometheus.query(query, timeSeconds);
     if (result.resultType !== "vector") throw new Error(`query returned a ${result.resultType}, expected a vector: ${query}`);
+    // A value that is not a float fails the query, like an unreachable Prometheus (logged, the objects skipped).
+    checkSampleValues(result, query);
     return result.result.map((sample) => {
       const normalised: Record<string, string> = {};
       for (const [as, label] of Object.entries(labels)) {

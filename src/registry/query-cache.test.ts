@@ -52,6 +52,47 @@ describe("the query cache", () => {
     expect(calls).toHaveLength(2);
   });
 
+  const separateCalls =
+    "the same query with different headers, different parameters, or headers vs none, makes separate Prometheus calls";
+  test(separateCalls, async () => {
+    const calls: string[] = [];
+    const record = (query: string, extras: unknown) => calls.push(`${query} ${JSON.stringify(extras ?? {})}`);
+    const cache = createQueryCache({
+      source: { query: async (query, _time, _signal, extras) => (record(query, extras), VECTOR) },
+      now: Date.now,
+      ttl: 60_000,
+      monotonicNow: () => 1000,
+    });
+    const tenantA = { headers: { "X-Scope-OrgID": "team-a" } };
+    const tenantB = { headers: { "X-Scope-OrgID": "team-b" } };
+    const stepA = { parameters: { step: "1m" } };
+    const stepB = { parameters: { step: "5m" } };
+    const lookups = [undefined, tenantA, tenantB, stepA, stepB, tenantA, stepB, undefined];
+    for (const extras of lookups) await cache.get(promql("up"), extras);
+    expect(calls).toEqual([
+      "up {}",
+      `up ${JSON.stringify(tenantA)}`,
+      `up ${JSON.stringify(tenantB)}`,
+      `up ${JSON.stringify(stepA)}`,
+      `up ${JSON.stringify(stepB)}`,
+    ]);
+  });
+
+  test("the TTL is in milliseconds: 5000 keeps a result 5 s, not 5 ms nor 5000 s", async () => {
+    // NB: lru-cache treats a start time of 0 as "no start", so the clock starts at 1000.
+    let monotonic = 1000;
+    let calls = 0;
+    const source = { query: async () => (calls++, VECTOR) };
+    const cache = createQueryCache({ source, now: Date.now, ttl: 5000, monotonicNow: () => monotonic });
+    await cache.get(promql("up"));
+    monotonic = 5000;
+    await cache.get(promql("up"));
+    const afterFourSeconds = calls;
+    monotonic = 7000;
+    await cache.get(promql("up"));
+    expect({ afterFourSeconds, afterSixSeconds: calls }).toEqual({ afterFourSeconds: 1, afterSixSeconds: 2 });
+  });
+
   test("different queries are different entries", async () => {
     const { calls, source } = controlledSource();
     const cache = createQueryCache({ source, now: Date.now });

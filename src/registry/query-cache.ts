@@ -5,6 +5,7 @@
  * never cached. Bounded by entry count and by total samples held.
  */
 import { LRUCache } from "lru-cache";
+import { checkSampleValues } from "../prometheus/sample-value.ts";
 import type { PromQL, QueryExtras, QueryResult } from "../prometheus/types.ts";
 import type { Milliseconds } from "../util/duration.ts";
 
@@ -58,8 +59,14 @@ export function createQueryCache({
     // Read the clock on every lookup instead of caching it for 1 ms (cheap, and exact for injected clocks).
     ttlResolution: 0,
     ...(monotonicNow ? { perf: { now: monotonicNow } } : {}),
-    // Errors are never cached: a rejected fetch removes its entry.
-    fetchMethod: (key, _stale, { signal, context }) => source.query(queryOf(key), now() / 1000, signal, context),
+    // Errors are never cached: a rejected fetch removes its entry. A result with a sample value that is not a float
+    // is such an error (UnparsableSampleError), so it is not kept for the TTL either.
+    fetchMethod: async (key, _stale, { signal, context }) => {
+      const query = queryOf(key);
+      const result = await source.query(query, now() / 1000, signal, context);
+      checkSampleValues(result, query);
+      return result;
+    },
   });
 
   return {

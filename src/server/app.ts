@@ -15,6 +15,7 @@ import { pathNotFound, statusResponse } from "../api/status.ts";
 import { versionApi } from "../api/version.ts";
 import type { Logger } from "../observability/logger.ts";
 import { ApiError } from "../providers/errors.ts";
+import { refusalOf } from "./request-info.ts";
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -59,10 +60,9 @@ export function createApp({ logger, readiness, selfMetrics, customMetrics, exter
       if (request.method !== "GET") {
         return statusResponse(new ApiError(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`), logger);
       }
-      const url = new URL(request.url);
-      if (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1") {
-        return statusResponse(new ApiError(405, "MethodNotAllowed", "watch is not supported"), logger);
-      }
+      // The same reading of the request as authorization's: a watch or proxy request is never served as a list or get.
+      const refusal = refusalOf(request.method, new URL(request.url));
+      if (refusal) return statusResponse(refusal, logger);
     })
     .onError(({ code, error, request }) => {
       const pretty = wantsPretty(new URL(request.url));

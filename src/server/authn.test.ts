@@ -30,17 +30,25 @@ const CERTS = {
   noCommonName: clientCertificate(clientCa, ""),
 };
 
-/** The PeerCertificate the HTTPS listener records for a client presenting `pem`. */
+const ALL_CAS = [frontProxyCa, clientCa, strangerCa].map((ca) => new X509Certificate(ca.certPem));
+
+/**
+ * The PeerCertificate the HTTPS listener records for a client presenting `pem` when the TLS handshake verified it
+ * (the listener trusts the union of the bundles): the leaf and the CA that signed it. Validity is left to the
+ * authenticator's clock, as on a keep-alive connection that outlived the handshake.
+ */
 function peerOf(pem: string): PeerCertificate {
   const parsed = new X509Certificate(pem);
+  const anchor = ALL_CAS.find((ca) => parsed.verify(ca.publicKey))!;
   const subject = parsed.toLegacyObject().subject as unknown as Record<string, string | string[] | undefined>;
   const values = (field: string | string[] | undefined) => (field === undefined ? [] : Array.isArray(field) ? field : [field]);
   return {
     subjectCommonName: values(subject.CN).at(-1) ?? "",
     organizations: values(subject.O),
-    chainDer: [new Uint8Array(parsed.raw)],
+    chainDer: [new Uint8Array(parsed.raw), new Uint8Array(anchor.raw)],
     notBefore: parsed.validFromDate,
     notAfter: parsed.validToDate,
+    verificationError: undefined,
   };
 }
 
@@ -143,6 +151,17 @@ describe("front-proxy authentication", () => {
       }),
     );
     expect(user.username).toBe("second");
+  });
+
+  test("an allowed-names list with exactly one CN is enforced: another CN of the same CA is refused", async () => {
+    const requestHeader = { ...REQUEST_HEADER, allowedNames: ["front-proxy-client"] };
+    const { authenticate } = authenticatorFor({ clientCaPem: undefined, requestHeader });
+    const request = requestWith({ cert: CERTS.frontProxyOtherName, headers: FORGED_HEADERS });
+    const failure = await failureOf(authenticate(request));
+    expect({ code: failure.code, failures: failure.failures }).toEqual({
+      code: 401,
+      failures: ["front proxy: subject with cn=someone-else is not in the allowed list"],
+    });
   });
 
   test("accepts any CN signed by the CA when no allowed names are set", async () => {

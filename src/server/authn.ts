@@ -17,7 +17,7 @@ import type { TokenReviewer, UserInfo } from "../kubernetes/token-review.ts";
 import { ApiError } from "../providers/errors.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
 import { headersWithPrefixOf, headerValuesOf } from "./raw-headers.ts";
-import { peerCertificateOf, verifyPeerAgainst, type PeerCertificate } from "./tls-peer.ts";
+import { isPeerTrustedBy, peerCertificateOf, type PeerCertificate } from "./tls-peer.ts";
 
 export type { UserInfo } from "../kubernetes/token-review.ts";
 
@@ -84,8 +84,8 @@ export function withAuthenticatedGroup(user: UserInfo): UserInfo {
 }
 
 function frontProxyOutcome(request: Request, peer: PeerCertificate, settings: RequestHeaderConfig, now: Date): Outcome {
-  if (!verifyPeerAgainst(peer, [settings.caPem], now)) {
-    return { failure: "front proxy: certificate not signed by the requestheader CA, or expired" };
+  if (!isPeerTrustedBy(peer, settings.caPem, now)) {
+    return { failure: `front proxy: certificate not signed by the requestheader CA, or expired${reasonOf(peer)}` };
   }
   if (settings.allowedNames.length > 0 && !settings.allowedNames.includes(peer.subjectCommonName)) {
     return { failure: `front proxy: subject with cn=${peer.subjectCommonName} is not in the allowed list` };
@@ -107,10 +107,16 @@ function frontProxyOutcome(request: Request, peer: PeerCertificate, settings: Re
 }
 
 function x509Outcome(peer: PeerCertificate, clientCaPem: string, now: Date): Outcome {
-  if (!verifyPeerAgainst(peer, [clientCaPem], now)) return { failure: "x509: certificate not signed by the client CA, or expired" };
+  if (!isPeerTrustedBy(peer, clientCaPem, now)) {
+    return { failure: `x509: certificate not signed by the client CA, or expired${reasonOf(peer)}` };
+  }
   // NB: a trusted certificate without a CN names nobody (k8s.io/apiserver's CommonNameUserConversion).
   if (peer.subjectCommonName === "") return undefined;
   return { user: { username: peer.subjectCommonName, uid: "", groups: [...peer.organizations], extra: {} } };
+}
+
+function reasonOf(peer: PeerCertificate): string {
+  return peer.verificationError === undefined ? "" : ` (${peer.verificationError})`;
 }
 
 async function tokenOutcome(request: Request, reviewer: TokenReviewer): Promise<Outcome> {

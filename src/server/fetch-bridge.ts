@@ -14,10 +14,15 @@ export interface ListenerAddress {
 // own address so routing never goes wrong.
 const USABLE_HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]{3,})(?::[0-9]{1,5})?$/;
 
+/** The Host header names no valid authority (`new URL` rejects it: `[:]`, `[1]`, a port over 65535); answered 400. */
+export class MalformedHostError extends Error {
+  override readonly name = "MalformedHostError";
+}
+
 /**
  * A Fetch `Request` for `incoming`: method, `https://<Host><target>` URL, every header line (repeated ones joined by
  * Fetch rules; see raw-headers.ts for the raw lines), the body streamed for methods other than GET and HEAD, and a
- * signal that aborts when the client goes away before the response is complete.
+ * signal that aborts when the client goes away before the response is complete. Throws MalformedHostError.
  */
 export function toFetchRequest(incoming: IncomingMessage, listener: ListenerAddress, signal: AbortSignal): Request {
   const method = incoming.method ?? "GET";
@@ -36,6 +41,9 @@ export function toFetchRequest(incoming: IncomingMessage, listener: ListenerAddr
 function urlOf(incoming: IncomingMessage, listener: ListenerAddress): string {
   const hostHeader = incoming.headers.host;
   const authority = hostHeader !== undefined && USABLE_HOST_HEADER.test(hostHeader) ? hostHeader : listenerAuthority(listener);
+  if (!URL.canParse(`https://${authority}/`)) {
+    throw new MalformedHostError(`malformed Host header ${JSON.stringify(hostHeader)}`);
+  }
   const target = incoming.url ?? "/";
   if (target.startsWith("/")) return `https://${authority}${target}`;
   // Absolute-form ("https://other/path") or asterisk-form targets: keep only the path and query.
@@ -77,6 +85,7 @@ export async function writeFetchResponse(outgoing: ServerResponse, response: Res
   for (const [name, value] of response.headers) {
     if (name !== "set-cookie") outgoing.setHeader(name, value);
   }
+  setHardeningHeaders(outgoing);
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) outgoing.setHeader("set-cookie", cookies);
   if (method === "HEAD" || response.body === null) {
@@ -109,6 +118,16 @@ export async function writeFetchResponse(outgoing: ServerResponse, response: Res
     // NB: stops a streaming body whose client went away; a no-op after the stream ended.
     reader.cancel().catch(() => {});
   }
+}
+
+/**
+ * The headers kube-apiserver's filters put on responses: `Cache-Control: no-cache, private` unless the handler set
+ * one (k8s.io/apiserver WithCacheControl: every answer is behind authentication), and `X-Content-Type-Options:
+ * nosniff` (kube-apiserver sets it on its health and plain-text answers; here on all of them).
+ */
+export function setHardeningHeaders(outgoing: ServerResponse): void {
+  if (!outgoing.hasHeader("cache-control")) outgoing.setHeader("cache-control", "no-cache, private");
+  outgoing.setHeader("x-content-type-options", "nosniff");
 }
 
 function writeChunk(outgoing: ServerResponse, chunk: Uint8Array): Promise<void> {

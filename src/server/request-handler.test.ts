@@ -10,9 +10,11 @@ describe("the request handler", () => {
   test("beyond maxInFlight requests get 429 with Retry-After, and the next one is served again", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
     const handler = createRequestHandler({
+      // The first two calls wait; a later one that reaches the app answers at once, so a wrong bound fails fast.
       handle: async () => {
-        await gate;
+        if (calls++ < 2) await gate;
         return new Response("ok");
       },
       metrics: createSelfMetrics({ processMetrics: false }),
@@ -29,6 +31,42 @@ describe("the request handler", () => {
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
     expect((await handler(request("/healthz"))).status).toBe(200);
+  });
+
+  test("the in-flight bound is exact: with maxInFlight 1 and one in flight, the next gets 429 at once", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const handler = createRequestHandler({
+      // Only the first call waits; any later call that reaches the app answers at once (so a wrong bound fails fast).
+      handle: async () => (calls++ === 0 ? (await gate, new Response("held")) : new Response("let through")),
+      metrics: createSelfMetrics({ processMetrics: false }),
+      logger: createMemoryLogger(),
+      maxInFlight: 1,
+    });
+    const held = handler(request("/healthz"));
+    const over = await handler(request("/healthz"));
+    release();
+    expect({ over: over.status, held: (await held).status }).toEqual({ over: 429, held: 200 });
+  });
+
+  test("Retry-After is set on 429 only, never on other error answers", async () => {
+    const answers = [404, 500, 503, 429].map((code) => {
+      const handler = createRequestHandler({
+        handle: async () => {
+          throw new ApiError(code, "InternalError", "failed");
+        },
+        metrics: createSelfMetrics({ processMetrics: false }),
+        logger: createMemoryLogger(),
+      });
+      return handler(request("/apis")).then((response) => [response.status, response.headers.get("retry-after")]);
+    });
+    expect(await Promise.all(answers)).toEqual([
+      [404, null],
+      [500, null],
+      [503, null],
+      [429, "1"],
+    ]);
   });
 
   test("a refused security check answers its Status and never reaches the app", async () => {

@@ -10,7 +10,8 @@
  * always sees the same name, namespace and metric that the handler will serve. (Go decodes the whole path before
  * splitting; the two differ only for `%2F`, which names no Kubernetes object.)
  */
-import { BadRequestError } from "../providers/errors.ts";
+import { pathNotFound } from "../api/status.ts";
+import { ApiError, BadRequestError } from "../providers/errors.ts";
 
 /** Attributes of a request on an API resource (`resourceAttributes` of a SubjectAccessReview). */
 export interface ResourceRequestAttributes {
@@ -108,12 +109,37 @@ export function requestAttributesOf(method: string, url: URL): RequestAttributes
   return { kind: "resource", verb, group, version, namespace, resource, subresource, name };
 }
 
-/** `watch` present with any value but `0` or `false` (apimachinery's query-parameter bool conversion). */
-function isWatchRequested(query: URLSearchParams): boolean {
+/**
+ * Whether the query asks for a watch: its first `watch` value is anything but `0` or `false` in any case, the empty
+ * value included (apimachinery's Convert_Slice_string_To_bool). The one reading of `watch`: authorization
+ * (`requestAttributesOf`) and the app's refusal (app.ts) both use it, so a request authorized as a list is never one
+ * the app would refuse as a watch and the reverse.
+ */
+export function isWatchRequested(query: URLSearchParams): boolean {
   const value = query.get("watch");
   if (value === null) return false;
+  // NB: Go's strings.EqualFold also folds U+017F (ſ) to s; toLowerCase does not, so `falſe` counts as a watch here
+  // and is refused, the safe side.
   const lowered = value.toLowerCase();
   return lowered !== "0" && lowered !== "false";
+}
+
+/**
+ * Why the app must refuse a request rather than serve it, from the same reading authorization makes: 405 for a watch
+ * (by parameter or `watch/` prefix), 404 for a `proxy/` request or a Namespace subresource (`namespaces/<ns>/status`);
+ * undefined when it may be served. Throws
+ * BadRequestError for an undecodable path, as `requestAttributesOf` does.
+ */
+export function refusalOf(method: string, url: URL): ApiError | undefined {
+  if (isWatchRequested(url.searchParams)) return new ApiError(405, "MethodNotAllowed", "watch is not supported");
+  const attributes = requestAttributesOf(method, url);
+  if (attributes.kind !== "resource") return undefined;
+  if (attributes.verb === "watch") return new ApiError(405, "MethodNotAllowed", "watch is not supported");
+  if (attributes.verb === "proxy") return pathNotFound();
+  // `namespaces/<ns>/status` and `/finalize` are the Namespace object's subresources to authorization; no API here
+  // serves them, and the external metrics route would otherwise serve a metric named `status` in <ns> under them.
+  if (attributes.resource === "namespaces" && NAMESPACE_SUBRESOURCES.has(attributes.subresource)) return pathNotFound();
+  return undefined;
 }
 
 function percentDecoded(segment: string): string {

@@ -84,13 +84,17 @@ function requestTo(target: string, { cert, headers = [] }: { cert?: string; head
   recordRawHeaders(request, headers.flat());
   if (cert) {
     const parsed = new X509Certificate(cert);
+    // As the TLS handshake reports a chain it verified against the union of the bundles: leaf, then its CA.
+    const cas = [frontProxyCa, clientCa, strangerCa].map((ca) => new X509Certificate(ca.certPem));
+    const anchor = cas.find((ca) => parsed.verify(ca.publicKey))!;
     const subject = parsed.toLegacyObject().subject as unknown as Record<string, string | undefined>;
     recordPeerCertificate(request, {
       subjectCommonName: subject.CN ?? "",
       organizations: subject.O === undefined ? [] : [subject.O],
-      chainDer: [new Uint8Array(parsed.raw)],
+      chainDer: [new Uint8Array(parsed.raw), new Uint8Array(anchor.raw)],
       notBefore: parsed.validFromDate,
       notAfter: parsed.validToDate,
+      verificationError: undefined,
     });
   }
   return request;

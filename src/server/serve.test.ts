@@ -7,7 +7,7 @@ import tls from "node:tls";
 import { generateCertificateAuthority, generateSignedCertificate, type CertificateAndKey } from "./certificates.ts";
 import { headerValuesOf } from "./raw-headers.ts";
 import { startHttpsServer, type HttpsServer, type ServerErrorSource } from "./serve.ts";
-import { peerCertificateOf, verifyPeerAgainst } from "./tls-peer.ts";
+import { isPeerTrustedBy, peerCertificateOf } from "./tls-peer.ts";
 
 const now = new Date();
 const DAY_MS = 24 * 3600_000;
@@ -33,7 +33,7 @@ async function echo(request: Request): Promise<Response> {
       subjectCommonName: peer.subjectCommonName,
       organizations: peer.organizations,
       chainLength: peer.chainDer.length,
-      verified: verifyPeerAgainst(peer, [ca.certPem], new Date()),
+      verified: isPeerTrustedBy(peer, ca.certPem, new Date()),
     },
   });
 }

@@ -18,7 +18,13 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
-import { toFetchRequest, writeFetchResponse, type ListenerAddress } from "./fetch-bridge.ts";
+import {
+  MalformedHostError,
+  setHardeningHeaders,
+  toFetchRequest,
+  writeFetchResponse,
+  type ListenerAddress,
+} from "./fetch-bridge.ts";
 import { recordRawHeaders } from "./raw-headers.ts";
 import { peerCertificateOfSocket, recordPeerCertificate, type PeerCertificate } from "./tls-peer.ts";
 
@@ -30,15 +36,17 @@ export type ServerErrorSource =
   | "response" // the response body failed midway or could not be written
   | "connection"; // socket error on an established connection (usually a client reset)
 
-/** Serving certificate and the CA bundle used to request client certificates. */
+/** Serving certificate and the CA bundles client certificates are verified against. */
 export interface TlsMaterial {
   /** Serving certificate PEM, optionally followed by its chain. */
   certPem: string;
   /** Private key PEM of the serving certificate. */
   keyPem: string;
   /**
-   * CA bundles named in the certificate request. A client certificate is requested but never required and never
-   * rejected here; authentication verifies it (tls-peer.ts). Default none (any certificate is requested).
+   * CA bundles (all of them: client CA and front-proxy CA) the TLS handshake verifies client certificates against.
+   * A certificate is requested but never required, and a handshake is never refused for it: the verdict is recorded
+   * (tls-peer.ts) and authentication decides which bundle the chain ended at. Default none: no certificate is
+   * trusted by any bundle.
    */
   clientCaPems?: string[];
 }
@@ -87,6 +95,16 @@ const INTERNAL_ERROR_STATUS = JSON.stringify({
   message: "Internal error occurred",
   reason: "InternalError",
   code: 500,
+});
+
+const MALFORMED_HOST_STATUS = JSON.stringify({
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  message: "the Host header is not a valid host",
+  reason: "BadRequest",
+  code: 400,
 });
 
 interface Connection {
@@ -208,7 +226,15 @@ export async function startHttpsServer({
     signal: AbortSignal,
   ): Promise<void> {
     try {
-      const request = toFetchRequest(incoming, address, signal);
+      let request: Request;
+      try {
+        request = toFetchRequest(incoming, address, signal);
+      } catch (error) {
+        if (!(error instanceof MalformedHostError)) throw error;
+        onError(error, "client-request");
+        writeStatus(outgoing, 400, MALFORMED_HOST_STATUS);
+        return;
+      }
       recordRawHeaders(request, incoming.rawHeaders);
       const peer = connection ? peerOf(connection) : undefined;
       if (peer) recordPeerCertificate(request, peer);
@@ -217,7 +243,7 @@ export async function startHttpsServer({
         response = await handle(request);
       } catch (error) {
         onError(asError(error), "handler");
-        writeInternalError(outgoing);
+        writeStatus(outgoing, 500, INTERNAL_ERROR_STATUS);
         return;
       }
       if (closing) outgoing.setHeader("connection", "close");
@@ -225,7 +251,7 @@ export async function startHttpsServer({
     } catch (error) {
       onError(asError(error), "response");
       if (outgoing.headersSent) outgoing.destroy();
-      else writeInternalError(outgoing);
+      else writeStatus(outgoing, 500, INTERNAL_ERROR_STATUS);
     }
   }
 
@@ -286,10 +312,11 @@ function secureContextOptions({ certPem, keyPem, clientCaPems }: TlsMaterial): t
   return { cert: certPem, key: keyPem, ...(clientCaPems && clientCaPems.length > 0 ? { ca: clientCaPems } : {}) };
 }
 
-function writeInternalError(outgoing: http.ServerResponse): void {
+function writeStatus(outgoing: http.ServerResponse, code: number, body: string): void {
   if (outgoing.headersSent || outgoing.destroyed) return;
-  outgoing.writeHead(500, { "content-type": "application/json", "content-length": Buffer.byteLength(INTERNAL_ERROR_STATUS) });
-  outgoing.end(INTERNAL_ERROR_STATUS);
+  setHardeningHeaders(outgoing);
+  outgoing.writeHead(code, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  outgoing.end(body);
 }
 
 function asError(error: unknown): Error {

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { generateCertificateAuthority, generateSignedCertificate } from "./certificates.ts";
-import { peerCertificateOf, recordPeerCertificate, verifyPeerAgainst, type PeerCertificate } from "./tls-peer.ts";
+import {
+  isPeerTrustedBy,
+  MAX_PEER_CHAIN_LENGTH,
+  peerCertificateOf,
+  recordPeerCertificate,
+  type PeerCertificate,
+} from "./tls-peer.ts";
 
 const now = new Date();
 const DAY_MS = 24 * 3600_000;
@@ -15,7 +21,7 @@ function client(ca: { certPem: string; keyPem: string }, extra: Partial<Paramete
   return generateSignedCertificate({ ca, commonName: "front-proxy-client", usage: "client", validityDays: 30, now, ...extra }).certPem;
 }
 
-/** A PeerCertificate as the listener would record it for this chain (leaf first). */
+/** A PeerCertificate as the listener records it after the TLS stack verified this chain (leaf first, anchor last). */
 function peerOf(...chainPems: string[]): PeerCertificate {
   const leaf = new X509Certificate(chainPems[0]!);
   return {
@@ -24,46 +30,70 @@ function peerOf(...chainPems: string[]): PeerCertificate {
     chainDer: chainPems.map((pem) => new Uint8Array(new X509Certificate(pem).raw)),
     notBefore: leaf.validFromDate,
     notAfter: leaf.validToDate,
+    verificationError: undefined,
   };
 }
 
-describe("verifyPeerAgainst", () => {
+const proxyChain = () => [client(frontProxyCa), frontProxyCa.certPem];
+
+describe("isPeerTrustedBy", () => {
   test.each([
-    { name: "a client certificate signed by the CA", chain: [client(frontProxyCa)], bundle: [frontProxyCa.certPem], expected: true },
-    { name: "a CA found in a multi-certificate bundle", chain: [client(frontProxyCa)], bundle: [clientCa.certPem + frontProxyCa.certPem], expected: true },
-    { name: "a CA found in the second bundle", chain: [client(frontProxyCa)], bundle: [clientCa.certPem, frontProxyCa.certPem], expected: true },
-    { name: "a certificate signed by another CA", chain: [client(clientCa)], bundle: [frontProxyCa.certPem], expected: false },
-    { name: "a CA with the same name but another key", chain: [client(impostorCa)], bundle: [frontProxyCa.certPem], expected: false },
-    { name: "the CA the client sent along with its own certificate", chain: [client(impostorCa), impostorCa.certPem], bundle: [frontProxyCa.certPem], expected: false },
-    { name: "an intermediate CA the client sent", chain: [client(intermediate), intermediate.certPem], bundle: [clientCa.certPem], expected: true },
-    { name: "an intermediate CA the client did not send", chain: [client(intermediate)], bundle: [clientCa.certPem], expected: false },
-    { name: "a serving certificate (no client-auth usage)", chain: [client(frontProxyCa, { usage: "server" })], bundle: [frontProxyCa.certPem], expected: false },
+    { name: "a chain ending at the bundle's CA", chain: proxyChain(), bundle: frontProxyCa.certPem, expected: true },
     {
-      name: "an expired certificate",
-      chain: [client(frontProxyCa, { notBefore: new Date(now.getTime() - 10 * DAY_MS), validityDays: 1 })],
-      bundle: [frontProxyCa.certPem],
+      name: "a chain ending at a CA found in a multi-certificate bundle",
+      chain: [client(frontProxyCa), frontProxyCa.certPem],
+      bundle: clientCa.certPem + frontProxyCa.certPem,
+      expected: true,
+    },
+    {
+      name: "a chain ending at another bundle's CA",
+      chain: [client(clientCa), clientCa.certPem],
+      bundle: frontProxyCa.certPem,
       expected: false,
     },
     {
-      name: "a certificate not valid yet",
-      chain: [client(frontProxyCa, { notBefore: new Date(now.getTime() + DAY_MS) })],
-      bundle: [frontProxyCa.certPem],
+      name: "a chain ending at a CA with the bundle CA's name but another key",
+      chain: [client(impostorCa), impostorCa.certPem],
+      bundle: frontProxyCa.certPem,
       expected: false,
     },
-    { name: "an empty bundle", chain: [client(frontProxyCa)], bundle: [], expected: false },
-    { name: "a bundle that is not PEM", chain: [client(frontProxyCa)], bundle: ["not a certificate"], expected: false },
+    {
+      name: "a chain through an intermediate to the bundle's CA",
+      chain: [client(intermediate), intermediate.certPem, clientCa.certPem],
+      bundle: clientCa.certPem,
+      expected: true,
+    },
+    {
+      name: "a chain ending at an intermediate the bundle does not hold",
+      chain: [client(intermediate), intermediate.certPem],
+      bundle: clientCa.certPem,
+      expected: false,
+    },
+    { name: "an empty bundle", chain: [client(frontProxyCa), frontProxyCa.certPem], bundle: "", expected: false },
+    { name: "a bundle that is not PEM", chain: proxyChain(), bundle: "not a certificate", expected: false },
   ])("decides $expected for $name", ({ chain, bundle, expected }) => {
-    expect(verifyPeerAgainst(peerOf(...chain), bundle, now)).toBe(expected);
+    expect(isPeerTrustedBy(peerOf(...chain), bundle, now)).toBe(expected);
   });
 
-  test("rejects a chain whose CA has expired at the given time", () => {
-    const peer = peerOf(client(frontProxyCa, { validityDays: 3 * 365 }));
-    expect(verifyPeerAgainst(peer, [frontProxyCa.certPem], new Date(now.getTime() + 2 * 365 * DAY_MS))).toBe(false);
+  test("refuses a chain the TLS handshake did not verify, even when it ends at the bundle's CA", () => {
+    const peer = { ...peerOf(client(frontProxyCa), frontProxyCa.certPem), verificationError: "CERT_HAS_EXPIRED" };
+    expect(isPeerTrustedBy(peer, frontProxyCa.certPem, now)).toBe(false);
   });
 
-  test("rejects a chain holding bytes that are not a certificate", () => {
-    const peer = { ...peerOf(client(frontProxyCa)), chainDer: [new Uint8Array([1, 2, 3])] };
-    expect(verifyPeerAgainst(peer, [frontProxyCa.certPem], now)).toBe(false);
+  test("refuses a verified chain once its leaf has expired at the given time (keep-alive outlives it)", () => {
+    const peer = peerOf(client(frontProxyCa, { validityDays: 30 }), frontProxyCa.certPem);
+    expect(isPeerTrustedBy(peer, frontProxyCa.certPem, new Date(now.getTime() + 31 * DAY_MS))).toBe(false);
+  });
+
+  test("refuses a verified chain once its CA has expired at the given time", () => {
+    const peer = peerOf(client(frontProxyCa, { validityDays: 3 * 365 }), frontProxyCa.certPem);
+    expect(isPeerTrustedBy(peer, frontProxyCa.certPem, new Date(now.getTime() + 2 * 365 * DAY_MS))).toBe(false);
+  });
+
+  test(`refuses a chain of more than ${MAX_PEER_CHAIN_LENGTH} certificates`, () => {
+    const padding = Array.from({ length: MAX_PEER_CHAIN_LENGTH }, () => intermediate.certPem);
+    const peer = peerOf(client(intermediate), ...padding, clientCa.certPem);
+    expect(isPeerTrustedBy(peer, clientCa.certPem, now)).toBe(false);
   });
 });
 

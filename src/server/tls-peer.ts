@@ -1,28 +1,43 @@
 /**
- * The one place that reads the client certificate: the HTTPS listener records what the TLS layer received for each
- * request, and authentication (front proxy, x509) asks for it here and verifies it against its own CA bundle.
+ * The one place that reads the client certificate. The TLS handshake verifies the chain (the listener asks for a
+ * certificate and gives the TLS stack the union of the client-CA and front-proxy-CA bundles); this module records,
+ * once per connection, what the TLS stack decided and the chain it verified. Authentication (front proxy, x509) then
+ * asks `isPeerTrustedBy` whether that verified chain ends at a certificate of *its* bundle, compared by SHA-256
+ * fingerprint, never by name.
  *
- * NB: the TLS layer only *requests* a certificate and never rejects one (api.md §9): its single `authorized` flag
- * says nothing about which of several CA bundles (client-ca-file, requestheader-client-ca-file) the certificate
- * chains to, so `verifyPeerAgainst` does the chain verification itself. The handshake has already proven that the
- * client holds the certificate's private key.
+ * NB: path validation is the TLS stack's (Bun 1.4.5's BoringSSL, purpose "SSL client"), checked by experiment and by
+ * test/regression/11-chain-dos.test.ts: basicConstraints and pathLen, CA:FALSE issuers, keyUsage keyCertSign on CAs,
+ * the clientAuth EKU (a leaf without EKU passes, as in Go), unknown critical extensions, name constraints, validity,
+ * and at most 100 chain levels; it refuses a Certificate message over 100 KiB. It runs once per handshake, so the
+ * cost of a long chain is paid once per connection, not per request.
  */
 import { X509Certificate } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
 
-/** The certificate chain a client presented, as the TLS layer received it. */
+/** The certificate chain a client presented, and what the TLS handshake decided about it. */
 export interface PeerCertificate {
   /** Subject CN of the leaf (the last CN when there are several, as Go's pkix does); "" when absent. */
   subjectCommonName: string;
   /** Subject O values of the leaf, in order. */
   organizations: string[];
-  /** DER of every certificate in the chain, leaf first. Later entries are untrusted until verified. */
+  /**
+   * DER of the chain, leaf first. When `verificationError` is undefined this is the chain the TLS stack verified,
+   * ending at the trust anchor it found in the CA bundles; otherwise it is untrusted.
+   */
   chainDer: Uint8Array[];
   /** Start of the leaf's validity. */
   notBefore: Date;
   /** End of the leaf's validity. */
   notAfter: Date;
+  /**
+   * Why the chain is not trusted (the TLS stack's code such as `CERT_HAS_EXPIRED`, or this module's own reason);
+   * undefined when the TLS stack verified it against the CA bundles given to the listener.
+   */
+  verificationError: string | undefined;
 }
+
+/** Most certificates a trusted chain may hold, anchor included (Kubernetes clients send 1–3). */
+export const MAX_PEER_CHAIN_LENGTH = 10;
 
 const peerByRequest = new WeakMap<Request, PeerCertificate>();
 
@@ -36,15 +51,29 @@ export function recordPeerCertificate(request: Request, peer: PeerCertificate): 
   peerByRequest.set(request, peer);
 }
 
-/** Reads the certificate chain the client presented on `socket`; `undefined` when it sent none. */
+const peerBySocket = new WeakMap<TLSSocket, PeerCertificate | null>();
+
+/**
+ * The certificate chain the client presented on `socket` and the TLS stack's verdict on it; `undefined` when it
+ * sent none. Read once per connection (cached on the socket), since the handshake verified it once.
+ */
 export function peerCertificateOfSocket(socket: TLSSocket): PeerCertificate | undefined {
+  let peer = peerBySocket.get(socket);
+  if (peer === undefined) {
+    peer = readPeerCertificate(socket) ?? null;
+    peerBySocket.set(socket, peer);
+  }
+  return peer ?? undefined;
+}
+
+function readPeerCertificate(socket: TLSSocket): PeerCertificate | undefined {
   const leaf = socket.getPeerCertificate(true) as DetailedPeerCertificate | null | undefined;
   if (!leaf?.raw || leaf.raw.length === 0) return undefined;
   const chainDer: Uint8Array[] = [];
   const seen = new Set<DetailedPeerCertificate>();
-  // NB: the TLS layer appends the issuer it found in its own CA list after the certificates the client sent; it is
-  // treated as untrusted like the rest, only the bundle given to verifyPeerAgainst is trusted.
+  // One more than the cap, to tell "too long" from "at the cap"; the rest of a long chain is never parsed.
   for (let current: DetailedPeerCertificate | undefined = leaf; current?.raw && !seen.has(current); current = current.issuerCertificate) {
+    if (chainDer.length > MAX_PEER_CHAIN_LENGTH) break;
     seen.add(current);
     chainDer.push(new Uint8Array(current.raw));
   }
@@ -57,7 +86,28 @@ export function peerCertificateOfSocket(socket: TLSSocket): PeerCertificate | un
     chainDer,
     notBefore: parsed.validFromDate,
     notAfter: parsed.validToDate,
+    verificationError: verificationErrorOf(socket, chainDer),
   };
+}
+
+function verificationErrorOf(socket: TLSSocket, chainDer: readonly Uint8Array[]): string | undefined {
+  if (!socket.authorized) {
+    const error = socket.authorizationError as (Error & { code?: string }) | string | null | undefined;
+    if (typeof error === "string") return error;
+    return error?.code ?? error?.message ?? "the TLS handshake did not verify the certificate";
+  }
+  if (chainDer.length > MAX_PEER_CHAIN_LENGTH) return `the chain holds more than ${MAX_PEER_CHAIN_LENGTH} certificates`;
+  // NB: not a second path validation: it only makes sure the chain the TLS stack reports is the signature chain it
+  // verified (each certificate signed by the next), so that its last certificate really is the anchor whose
+  // fingerprint decides the bundle. At most MAX_PEER_CHAIN_LENGTH - 1 signature checks, once per connection.
+  const chain = chainDer.map((der) => new X509Certificate(der));
+  for (let index = 0; index + 1 < chain.length; index++) {
+    const [subject, issuer] = [chain[index]!, chain[index + 1]!];
+    if (!subject.checkIssued(issuer) || !subject.verify(issuer.publicKey)) {
+      return "the verified chain reported by the TLS stack does not link";
+    }
+  }
+  return undefined;
 }
 
 function valuesOf(field: string | string[] | undefined): string[] {
@@ -65,52 +115,20 @@ function valuesOf(field: string | string[] | undefined): string[] {
   return Array.isArray(field) ? field : [field];
 }
 
-const CLIENT_AUTH_OID = "1.3.6.1.5.5.7.3.2";
-const ANY_EXTENDED_KEY_USAGE_OID = "2.5.29.37.0";
-const MAX_CHAIN_LENGTH = 10;
-
 /**
- * Whether `peer` chains to one of the certificates in `caPems` (each entry may be a PEM bundle of several
- * certificates) at time `now`: every link's signature verifies, every certificate on the path is within its validity
- * period, issuers are CA certificates, and wherever an extended key usage is present it allows client
- * authentication. The certificates the client sent after its leaf may serve as intermediates.
- *
- * NB: uses `node:crypto` X509Certificate rather than node-forge: forge cannot parse certificates with ECDSA keys
- * (k3s and others issue them), and OpenSSL's `checkIssued` also matches authority/subject key identifiers.
+ * Whether `peer`'s chain was verified by the TLS handshake and ends at a certificate of the `caPem` bundle (compared
+ * by SHA-256 fingerprint), with every certificate of the chain within its validity period at `now`. The validity is
+ * checked again here because a keep-alive connection outlives the handshake.
  */
-export function verifyPeerAgainst(peer: PeerCertificate, caPems: readonly string[], now: Date): boolean {
-  const anchors = caPems.flatMap(parsedBundle);
-  if (anchors.length === 0) return false;
-  let chain: X509Certificate[];
-  try {
-    chain = parsedChainOf(peer);
-  } catch {
-    return false;
-  }
-  const [leaf, ...intermediates] = chain;
-  if (!leaf || !isUsableAt(leaf, now)) return false;
-  const used = new Set<X509Certificate>();
-  let current = leaf;
-  for (let depth = 0; depth < MAX_CHAIN_LENGTH; depth++) {
-    if (anchors.some((anchor) => isIssuerOf(anchor, current, now))) return true;
-    const next = intermediates.find((candidate) => !used.has(candidate) && isIssuerOf(candidate, current, now));
-    if (!next) return false;
-    used.add(next);
-    current = next;
-  }
-  return false;
-}
-
-function isIssuerOf(issuer: X509Certificate, subject: X509Certificate, now: Date): boolean {
-  return issuer.ca && isUsableAt(issuer, now) && subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
-}
-
-function isUsableAt(certificate: X509Certificate, now: Date): boolean {
+export function isPeerTrustedBy(peer: PeerCertificate, caPem: string, now: Date): boolean {
+  if (peer.verificationError !== undefined || peer.chainDer.length > MAX_PEER_CHAIN_LENGTH) return false;
+  const chain = parsedChainOf(peer);
+  const anchor = chain.at(-1);
+  if (!anchor || !fingerprintsOf(caPem).has(anchor.fingerprint256)) return false;
   const time = now.getTime();
-  if (time < certificate.validFromDate.getTime() || time > certificate.validToDate.getTime()) return false;
-  // NB: node names the extended key usage list `keyUsage`; it is undefined when the extension is absent.
-  const extendedKeyUsage = certificate.keyUsage as string[] | undefined;
-  return extendedKeyUsage === undefined || extendedKeyUsage.includes(CLIENT_AUTH_OID) || extendedKeyUsage.includes(ANY_EXTENDED_KEY_USAGE_OID);
+  return chain.every(
+    (certificate) => time >= certificate.validFromDate.getTime() && time <= certificate.validToDate.getTime(),
+  );
 }
 
 const parsedChains = new WeakMap<PeerCertificate, X509Certificate[]>();
@@ -126,21 +144,23 @@ function parsedChainOf(peer: PeerCertificate): X509Certificate[] {
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const MAX_CACHED_BUNDLES = 16;
-const parsedBundles = new Map<string, X509Certificate[]>();
+const fingerprintsByBundle = new Map<string, Set<string>>();
 
-/** The certificates of a PEM bundle; blocks that do not parse are skipped. Cached, since bundles change rarely. */
-function parsedBundle(pem: string): X509Certificate[] {
-  const cached = parsedBundles.get(pem);
+/** SHA-256 fingerprints of a PEM bundle's certificates; blocks that do not parse are skipped. Cached per bundle. */
+function fingerprintsOf(pem: string): Set<string> {
+  const cached = fingerprintsByBundle.get(pem);
   if (cached) return cached;
-  const certificates: X509Certificate[] = [];
+  const fingerprints = new Set<string>();
   for (const block of pem.match(PEM_CERTIFICATE) ?? []) {
     try {
-      certificates.push(new X509Certificate(block));
+      fingerprints.add(new X509Certificate(block).fingerprint256);
     } catch {
       // An unparsable block trusts nothing; loading the bundle is where it gets reported.
     }
   }
-  if (parsedBundles.size >= MAX_CACHED_BUNDLES) parsedBundles.delete(parsedBundles.keys().next().value!);
-  parsedBundles.set(pem, certificates);
-  return certificates;
+  if (fingerprintsByBundle.size >= MAX_CACHED_BUNDLES) {
+    fingerprintsByBundle.delete(fingerprintsByBundle.keys().next().value!);
+  }
+  fingerprintsByBundle.set(pem, fingerprints);
+  return fingerprints;
 }

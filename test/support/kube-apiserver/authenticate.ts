@@ -4,7 +4,7 @@
  * request, including one with no credentials, is not authenticated (anonymous access is off). Authenticated users
  * get `system:authenticated`, like every real authenticator chain adds.
  */
-import { peerCertificateOf, verifyPeerAgainst } from "../../../src/server/tls-peer.ts";
+import { isPeerTrustedBy, peerCertificateOf } from "../../../src/server/tls-peer.ts";
 import type { CallerIdentity, TokenIdentity, UserInfo } from "./types.ts";
 
 /** What a token means: a user, or `"invalid"` (rejected). */
@@ -36,7 +36,7 @@ export function userOfToken(token: string, adminToken: string, tokens: TokenTabl
 /** The caller of `request`, or undefined when it must be answered 401. */
 export function authenticateCaller(request: Request, options: { caPem: string; adminToken: string; tokens: TokenTable; now: Date }): CallerIdentity | undefined {
   const peer = peerCertificateOf(request);
-  if (peer && verifyPeerAgainst(peer, [options.caPem], options.now)) {
+  if (peer && isPeerTrustedBy(peer, options.caPem, options.now)) {
     return { username: peer.subjectCommonName, groups: withAuthenticatedGroup(peer.organizations, peer.subjectCommonName), via: "certificate" };
   }
   const token = bearerTokenOf(request);
