@@ -3,7 +3,7 @@
  * error and warning into a located finding with a hint where one applies. Nothing here parses rules itself.
  */
 import { readRulesSource } from "../config/defaults.ts";
-import { ConfigError, type ConfigIssue } from "../config/errors.ts";
+import { ConfigError, formatIssueDetails, type ConfigIssue } from "../config/errors.ts";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules, type CompiledRules } from "../naming/compile-rules.ts";
 import type { RestMapper } from "../naming/rest-mapper.ts";
@@ -20,6 +20,8 @@ export interface RuleFinding {
   readonly message: string;
   /** What to write instead, when we can tell. */
   readonly hint?: string;
+  /** For YAML syntax errors: the source line and a caret under the column (two lines). */
+  readonly excerpt?: string;
 }
 
 export interface RulesReport {
@@ -48,15 +50,15 @@ export async function loadRulesReport(configFile: string | undefined, mapper: ()
   }
 }
 
-/** `file:line:col: path: message`, then `  hint: ...` on the next line when there is one. */
+/** `file:line:col: path: message`, then the source excerpt and `  hint: ...` on the next lines when there are. */
 export function formatFinding(finding: RuleFinding): string {
   const where = finding.line > 0 ? `${finding.file}:${finding.line}:${finding.column}` : finding.file;
   const head = `${where}: ${finding.severity}: ${finding.path === "" ? "" : `${finding.path}: `}${finding.message}`;
-  return finding.hint === undefined ? head : `${head}\n  hint: ${finding.hint}`;
+  return head + formatIssueDetails(finding.excerpt, finding.hint);
 }
 
 function errorFinding(issue: ConfigIssue, mapperKind: MapperKind): RuleFinding {
-  const hint = errorHint(issue, mapperKind);
+  const hint = issue.hint ?? errorHint(issue, mapperKind);
   return { severity: "error", ...issue, ...(hint === undefined ? {} : { hint }) };
 }
 
