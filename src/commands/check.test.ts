@@ -62,7 +62,16 @@ describe("check without Prometheus", () => {
       "a YAML syntax error",
       "rules:\n- seriesQuery: 'x'\n  metricsQuery: [unclosed\n",
       1,
-      [{ severity: "error", line: 4, column: 1, path: "", message: "Flow sequence in block collection must be sufficiently indented and end with a ] at line 4, column 1:" }],
+      [
+        {
+          severity: "error",
+          line: 4,
+          column: 1,
+          path: "",
+          message: "Flow sequence in block collection must be sufficiently indented and end with a ]",
+          hint: "a value starting with [ or { is a YAML flow list or mapping: close it, or quote the whole value",
+        },
+      ],
     ],
     [
       "missing required fields",
