@@ -18,6 +18,11 @@ export interface CheckInput {
   readonly withPrometheus: boolean;
   /** Resolve resources with the cluster's discovery (`--kubeconfig`) instead of the built-in table. */
   readonly cluster: boolean;
+  /**
+   * Standalone without `--kubeconfig`: the default kubeconfig found ($KUBECONFIG, ~/.kube/config), tried for the
+   * cluster's discovery; when it does not answer the built-in table is used, as the server does. Default none.
+   */
+  readonly defaultKubeconfig?: string;
   readonly logger: Logger;
   /** Wall clock in ms; default Date.now. */
   readonly now?: () => number;
@@ -52,8 +57,17 @@ export interface CheckReport {
 }
 
 /** Runs the check. Throws UnreachableError (Prometheus or Kubernetes) and UsageError (unusable Prometheus credentials). */
-export async function runCheck({ options, withPrometheus, cluster, logger, now = Date.now }: CheckInput): Promise<CheckReport> {
-  const access: KubernetesAccess = cluster ? await connectKubernetes(options.kubernetes.kubeconfig, logger) : builtinAccess();
+export async function runCheck({ options, withPrometheus, cluster, defaultKubeconfig, logger, now = Date.now }: CheckInput): Promise<CheckReport> {
+  let access: KubernetesAccess = builtinAccess();
+  if (cluster) access = await connectKubernetes(options.kubernetes.kubeconfig, logger);
+  else if (defaultKubeconfig !== undefined) {
+    try {
+      access = await connectKubernetes(defaultKubeconfig, logger);
+    } catch (error) {
+      if (!(error instanceof UnreachableError)) throw error;
+      logger.warn("the default kubeconfig did not work; using the built-in resource table", { kubeconfig: defaultKubeconfig, error: error.message });
+    }
+  }
   const rules = await loadRulesReport(options.configFile, access.mapper, access.mapperKind);
   const base = { file: rules.file, mapper: access.mapperKind, kubernetes: access.server ?? null, findings: rules.findings };
   const compiled = rules.compiled;

@@ -3,7 +3,7 @@
  * error and warning into a located finding with a hint where one applies. Nothing here parses rules itself.
  */
 import { readRulesSource } from "../config/defaults.ts";
-import { ConfigError, formatIssueDetails, type ConfigIssue } from "../config/errors.ts";
+import { ConfigError, formatIssueDetails, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules, type CompiledRules } from "../naming/compile-rules.ts";
 import type { RestMapper } from "../naming/rest-mapper.ts";
@@ -22,6 +22,8 @@ export interface RuleFinding {
   readonly hint?: string;
   /** For YAML syntax errors: the source line and a caret under the column (two lines). */
   readonly excerpt?: string;
+  /** Warnings only: stable kind of warning (WARNING_CODES in config/errors.ts). */
+  readonly code?: WarningCode;
 }
 
 export interface RulesReport {
@@ -42,11 +44,14 @@ export async function loadRulesReport(configFile: string | undefined, mapper: ()
   try {
     const source = await readRulesSource(configFile);
     file = source.name;
-    const compiled = compileRules(parseRulesText(source.text, source.name), mapper);
+    // NB: as a standalone server does, the built-in table warns about resources it cannot know (CRDs).
+    const unknownResources = mapperKind === "builtin" ? "warn" : "error";
+    const compiled = compileRules(parseRulesText(source.text, source.name), mapper, { unknownResources });
     return { file, findings: compiled.warnings.map(warningFinding), compiled };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return { file, findings: error.issues.map((issue) => errorFinding(issue, mapperKind)), compiled: null };
+    const findings = [...error.issues.map((issue) => errorFinding(issue, mapperKind)), ...error.warnings.map(warningFinding)];
+    return { file, findings, compiled: null };
   }
 }
 
@@ -117,7 +122,7 @@ function errorHint({ path, message }: ConfigIssue, mapperKind: MapperKind): stri
 
 /** Warnings come from compileRules as `file:line:col: path: message` text; split them back into fields. */
 function warningFinding(issue: ConfigIssue): RuleFinding {
-  const hint = warningHint(issue.message);
+  const hint = issue.hint ?? warningHint(issue.message);
   return { severity: "warning", ...issue, ...(hint === undefined ? {} : { hint }) };
 }
 

@@ -5,6 +5,7 @@
  */
 import { FLAGS, OptionsError, parseOptions, type FlagName, type Options } from "../options.ts";
 import { createLogger } from "../observability/logger.ts";
+import { standaloneKubeconfigPath } from "../kubernetes/standalone-kubeconfig.ts";
 import { runCheck } from "./check.ts";
 import { formatCheckText } from "./check-format.ts";
 import { UnreachableError, UsageError } from "./environment.ts";
@@ -108,7 +109,9 @@ export async function runSubcommand(argv: readonly string[], io: SubcommandIo): 
       const report = await runCheck({
         options: args.options,
         withPrometheus: args.given.has("prometheus-url"),
-        cluster: !args.options.standalone && (args.given.has("kubeconfig") || Boolean(io.env.KUBERNETES_SERVICE_HOST)),
+        // NB: like the server: --kubeconfig, in a pod, or (standalone) a default kubeconfig that works.
+        cluster: args.given.has("kubeconfig") || (!args.options.standalone && Boolean(io.env.KUBERNETES_SERVICE_HOST)),
+        defaultKubeconfig: args.options.standalone && !args.given.has("kubeconfig") ? standaloneKubeconfigPath(undefined, io.env) : undefined,
         logger: createLogger({ verbosity: args.options.verbosity, format: args.options.logFormat, write: io.stderr }),
       });
       await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatCheckText(report));

@@ -45,6 +45,8 @@ interface ValueSpan {
 export interface LoadedRules {
   readonly rules: RulesFile;
   readonly source: SourceMap;
+  /** Things that load but probably are a mistake (see WARNING_CODES), located like errors. Default none. */
+  readonly warnings?: readonly ConfigIssue[];
 }
 
 /** Parses rules file text. Throws ConfigError listing every problem. */
@@ -97,10 +99,11 @@ export function parseRulesText(text: string, file: string): LoadedRules {
     throw new ConfigError([{ file, line, column, path: "", message: "only one YAML document is allowed" }]);
   }
 
+  const warnings = helmValuesWarnings(docs[0] as Document | undefined, file, at);
   const reader = createReader(docs[0] as Document | undefined, file, issues, positions, at, text);
   const rules = reader.rulesFile();
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { rules, source };
+  if (issues.length > 0) throw new ConfigError(issues, warnings);
+  return { rules, source, warnings };
 }
 
 function createReader(
@@ -380,6 +383,32 @@ function createReader(
       return { rules, externalRules, resourceRules: resource };
     },
   };
+}
+
+/** Keys of the Helm chart's `rules:` values, which the chart renders into the adapter's config. */
+const HELM_RULES_KEYS = new Set(["default", "custom", "external", "existing", "resource"]);
+
+/** A warning when the document looks like the prometheus-adapter Helm chart's values rather than its config. */
+function helmValuesWarnings(doc: Document | undefined, file: string, at: (offset: number | undefined) => SourcePosition): ConfigIssue[] {
+  const root = doc?.contents;
+  if (!root || !isMap(root)) return [];
+  const rulesPair = root.items.find((pair) => isScalar(pair.key) && pair.key.value === "rules");
+  const rulesNode = rulesPair?.value;
+  if (!rulesNode || !isMap(rulesNode)) return [];
+  const helmKey = rulesNode.items.find((pair) => isScalar(pair.key) && HELM_RULES_KEYS.has(String(pair.key.value)));
+  if (!helmKey || !isScalar(helmKey.key)) return [];
+  const { line, column } = at(helmKey.key.range?.[0]);
+  return [
+    {
+      file,
+      line,
+      column,
+      path: "rules",
+      code: "helm-values-file",
+      message: `this looks like the Helm chart's values (rules.${String(helmKey.key.value)}), not the adapter's rules file`,
+      hint: "pass the config the chart renders (its ConfigMap's config.yaml), or move rules.custom/external/resource to top-level rules/externalRules/resourceRules",
+    },
+  ];
 }
 
 /** The merge key of YAML 1.1, which yaml.v2 (upstream's reader) supports. */
