@@ -78,17 +78,14 @@ export function parseRulesText(text: string, file: string): LoadedRules {
 
   const docs = Array.isArray(documents) ? documents : [documents];
   const lines = text.split(/\r?\n/);
-  const seen = new Set<string>();
-  for (const doc of docs) {
-    for (const error of doc.errors) {
-      const [start] = error.linePos ?? [];
-      const line = start?.line ?? 0;
-      const column = start?.col ?? 0;
-      // NB: the parser often reports one mistake several times at the same place; once is enough.
-      if (seen.has(`${line}:${column}`)) continue;
-      seen.add(`${line}:${column}`);
-      issues.push({ file, line, column, path: "", ...describeSyntaxError(error.code, error.message, lines[line - 1], column) });
-    }
+  // NB: only the first syntax error is reported, as yaml.v2 does: the parser goes on and reports every token after
+  // it as unexpected, which buries the one mistake.
+  const firstError = docs.flatMap((doc) => doc.errors)[0];
+  if (firstError !== undefined) {
+    const [start] = firstError.linePos ?? [];
+    const line = start?.line ?? 0;
+    const column = start?.col ?? 0;
+    issues.push({ file, line, column, path: "", ...describeSyntaxError(firstError.code, firstError.message, lines[line - 1], column) });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   // Like yaml.v2, the first document is the configuration and empty documents after it (a trailing `---`) are
