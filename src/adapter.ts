@@ -48,9 +48,15 @@ export { StartupError } from "./startup-error.ts";
  * Standalone: the cluster's API discovery when a kubeconfig is at hand, else null (the built-in table). The
  * Kubernetes client is loaded only then. Throws StartupError when `--kubeconfig` was given but does not work.
  */
-async function standaloneRestMapper(options: Options, logger: Logger, env: Environment): Promise<DiscoveryRestMapper | null> {
+async function standaloneRestMapper(
+  options: Options,
+  logger: Logger,
+  env: Environment,
+): Promise<DiscoveryRestMapper | null> {
   if (standaloneKubeconfigPath(options.kubernetes.kubeconfig, env) === undefined) return null;
-  const { connectStandaloneMapper, StandaloneKubeconfigError } = await import("./kubernetes/standalone-rest-mapper.ts");
+  const { connectStandaloneMapper, StandaloneKubeconfigError } = await import(
+    "./kubernetes/standalone-rest-mapper.ts"
+  );
   try {
     const source = await connectStandaloneMapper({ kubeconfigFlag: options.kubernetes.kubeconfig, env, logger });
     return source.kind === "cluster" ? source.restMapper : null;

@@ -57,7 +57,8 @@ export interface CheckReport {
 }
 
 /** Runs the check. Throws UnreachableError (Prometheus or Kubernetes) and UsageError (unusable Prometheus credentials). */
-export async function runCheck({ options, withPrometheus, cluster, defaultKubeconfig, logger, now = Date.now }: CheckInput): Promise<CheckReport> {
+export async function runCheck(input: CheckInput): Promise<CheckReport> {
+  const { options, withPrometheus, cluster, defaultKubeconfig, logger, now = Date.now } = input;
   let access: KubernetesAccess = builtinAccess();
   if (cluster) access = await connectKubernetes(options.kubernetes.kubeconfig, logger);
   else if (defaultKubeconfig !== undefined) {
@@ -65,7 +66,10 @@ export async function runCheck({ options, withPrometheus, cluster, defaultKubeco
       access = await connectKubernetes(defaultKubeconfig, logger);
     } catch (error) {
       if (!(error instanceof UnreachableError)) throw error;
-      logger.warn("the default kubeconfig did not work; using the built-in resource table", { kubeconfig: defaultKubeconfig, error: error.message });
+      logger.warn("the default kubeconfig did not work; using the built-in resource table", {
+        kubeconfig: defaultKubeconfig,
+        error: error.message,
+      });
     }
   }
   const rules = await loadRulesReport(options.configFile, access.mapper, access.mapperKind);

@@ -50,7 +50,8 @@ export async function loadRulesReport(configFile: string | undefined, mapper: ()
     return { file, findings: compiled.warnings.map(warningFinding), compiled };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const findings = [...error.issues.map((issue) => errorFinding(issue, mapperKind)), ...error.warnings.map(warningFinding)];
+    const errors = error.issues.map((issue) => errorFinding(issue, mapperKind));
+    const findings = [...errors, ...error.warnings.map(warningFinding)];
     return { file, findings, compiled: null };
   }
 }

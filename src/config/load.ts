@@ -85,7 +85,8 @@ export function parseRulesText(text: string, file: string): LoadedRules {
     const [start] = firstError.linePos ?? [];
     const line = start?.line ?? 0;
     const column = start?.col ?? 0;
-    issues.push({ file, line, column, path: "", ...describeSyntaxError(firstError.code, firstError.message, lines[line - 1], column) });
+    const described = describeSyntaxError(firstError.code, firstError.message, lines[line - 1], column);
+    issues.push({ file, line, column, path: "", ...described });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   // Like yaml.v2, the first document is the configuration and empty documents after it (a trailing `---`) are
@@ -386,7 +387,11 @@ function createReader(
 const HELM_RULES_KEYS = new Set(["default", "custom", "external", "existing", "resource"]);
 
 /** A warning when the document looks like the prometheus-adapter Helm chart's values rather than its config. */
-function helmValuesWarnings(doc: Document | undefined, file: string, at: (offset: number | undefined) => SourcePosition): ConfigIssue[] {
+function helmValuesWarnings(
+  doc: Document | undefined,
+  file: string,
+  at: (offset: number | undefined) => SourcePosition,
+): ConfigIssue[] {
   const root = doc?.contents;
   if (!root || !isMap(root)) return [];
   const rulesPair = root.items.find((pair) => isScalar(pair.key) && pair.key.value === "rules");
@@ -402,8 +407,10 @@ function helmValuesWarnings(doc: Document | undefined, file: string, at: (offset
       column,
       path: "rules",
       code: "helm-values-file",
-      message: `this looks like the Helm chart's values (rules.${String(helmKey.key.value)}), not the adapter's rules file`,
-      hint: "pass the config the chart renders (its ConfigMap's config.yaml), or move rules.custom/external/resource to top-level rules/externalRules/resourceRules",
+      message: `this looks like the Helm chart's values (rules.${String(helmKey.key.value)}), ` + "not the adapter's rules file",
+      hint:
+        "pass the config the chart renders (its ConfigMap's config.yaml), " +
+        "or move rules.custom/external/resource to top-level rules/externalRules/resourceRules",
     },
   ];
 }
@@ -422,7 +429,12 @@ function isEmptyDocument(doc: Document): boolean {
  * A YAML syntax error as a located issue: the parser's message without its repeated position, the source line
  * with a caret under the column, and a hint for the usual causes.
  */
-function describeSyntaxError(code: string, message: string, sourceLine: string | undefined, column: number): Pick<ConfigIssue, "message" | "excerpt" | "hint"> {
+function describeSyntaxError(
+  code: string,
+  message: string,
+  sourceLine: string | undefined,
+  column: number,
+): Pick<ConfigIssue, "message" | "excerpt" | "hint"> {
   const text = firstLine(message).replace(/ at line \d+, column \d+:?$/, "").replace(/:$/, "");
   const hint = syntaxHint(code, message, sourceLine ?? "", column);
   const withHint = hint === undefined ? {} : { hint };

@@ -6,7 +6,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 /** The kubeconfig a standalone run uses: the flag, else $KUBECONFIG's first existing file, else ~/.kube/config. */
-export function standaloneKubeconfigPath(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+export function standaloneKubeconfigPath(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
   if (flag !== undefined) return flag;
   const fromEnv = (env.KUBECONFIG ?? "").split(":").find((path) => path !== "" && existsSync(path));
   if (fromEnv !== undefined) return fromEnv;

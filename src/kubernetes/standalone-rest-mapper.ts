@@ -10,7 +10,12 @@ import { standaloneKubeconfigPath } from "./standalone-kubeconfig.ts";
 
 export type StandaloneMapperSource =
   /** The cluster's discovery, refreshed before every relist. */
-  | { readonly kind: "cluster"; readonly restMapper: DiscoveryRestMapper; readonly server: string; readonly kubeconfig: string }
+  | {
+      readonly kind: "cluster";
+      readonly restMapper: DiscoveryRestMapper;
+      readonly server: string;
+      readonly kubeconfig: string;
+    }
   /** No kubeconfig (or a default one that did not answer): the built-in table. */
   | { readonly kind: "builtin" };
 
@@ -43,9 +48,13 @@ export async function connectStandaloneMapper({
     logger.info(0, "standalone: resources from the cluster's API discovery", { kubeconfig: path, server });
     return { kind: "cluster", restMapper, server, kubeconfig: path };
   } catch (error) {
-    const detail = error instanceof KubeConfigError ? error.message : `cannot read API discovery from ${server}: ${(error as Error).message}`;
+    const detail =
+      error instanceof KubeConfigError ? error.message : `cannot read API discovery from ${server}: ${(error as Error).message}`;
     if (kubeconfigFlag !== undefined) throw new StandaloneKubeconfigError(detail);
-    logger.warn("standalone: the default kubeconfig did not work; using the built-in resource table", { kubeconfig: path, error: detail });
+    logger.warn("standalone: the default kubeconfig did not work; using the built-in resource table", {
+      kubeconfig: path,
+      error: detail,
+    });
     return { kind: "builtin" };
   }
 }

@@ -82,7 +82,8 @@ export function compileRules(
         warn(
           join(path, `resources.overrides.${label}`),
           "unknown-resource",
-          `unknown resource ${detail}: label "${label}" is not associated with it, so metrics only it would give are skipped`,
+          `unknown resource ${detail}: label "${label}" is not associated with it, ` +
+            "so metrics only it would give are skipped",
           undefined,
           "the built-in table knows common resources only: pass --kubeconfig (or have $KUBECONFIG or ~/.kube/config) " +
             "to use the cluster's resources, CRDs included",
@@ -93,7 +94,8 @@ export function compileRules(
   const warnBraces = (path: string, template: string) => {
     const at = template.indexOf("{{");
     if (at < 0) return;
-    warn(path, "template-literal-braces", "`{{` is literal text here (template delimiters are << and >>): it reaches PromQL unchanged", at);
+    const message = "`{{` is literal text here (template delimiters are << and >>): it reaches PromQL unchanged";
+    warn(path, "template-literal-braces", message, at);
   };
   /** Runs one compile step; on failure records the issue at `<path>.<field>` and returns null. */
   function attempt<T>(path: string, field: string, step: () => T): T | null {
@@ -109,16 +111,22 @@ export function compileRules(
 
   function discoveryRule(rule: DiscoveryRule, path: string, external: boolean): CompiledDiscoveryRule | null {
     const namer = attempt(path, "name", () => createMetricNamer(rule));
-    const resources = attempt(path, "resources", () => createResourceConverter(rule.resources, mapper, converterOptions(path)));
+    const resources = attempt(path, "resources", () =>
+      createResourceConverter(rule.resources, mapper, converterOptions(path)),
+    );
     const metricsQuery = attempt(path, "metricsQuery", () => compileTemplate(rule.metricsQuery, QUERY_TEMPLATE_FIELDS));
     for (const warning of namer?.warnings ?? []) warn(join(path, "name.as"), "name-as-group-name", warning);
     if (!external && rule.resources.namespaced !== undefined) {
-      warn(join(path, "resources.namespaced"), "namespaced-has-no-effect", "has no effect in `rules`; it is only read for `externalRules`");
+      const message = "has no effect in `rules`; it is only read for `externalRules`";
+      warn(join(path, "resources.namespaced"), "namespaced-has-no-effect", message);
     }
     if (metricsQuery) warnBraces(join(path, "metricsQuery"), rule.metricsQuery);
     if (rule.name.as.includes("<<")) {
       const at = rule.name.as.indexOf("<<");
-      warn(join(path, "name.as"), "name-as-template", "`<< >>` in name.as is never expanded (name.as takes regex references such as $1 or ${1}): the metric name keeps it literally", at);
+      const message =
+        "`<< >>` in name.as is never expanded (name.as takes regex references such as $1 or ${1}): " +
+        "the metric name keeps it literally";
+      warn(join(path, "name.as"), "name-as-template", message, at);
     }
     if (!external && resources) warnNamespacedWithoutNamespaceLabel(rule, path);
     const namespaced = rule.resources.namespaced !== false;
@@ -155,12 +163,15 @@ export function compileRules(
     warn(
       join(path, "resources.overrides"),
       "namespaced-without-namespace-label",
-      "every resource of this rule is namespaced, but no label maps the namespaces resource: every query for its metrics fails (add e.g. `namespace: {resource: namespace}`)",
+      "every resource of this rule is namespaced, but no label maps the namespaces resource: " +
+        "every query for its metrics fails (add e.g. `namespace: {resource: namespace}`)",
     );
   }
 
   function resourceRule(rule: ResourceRule, path: string): CompiledResourceRule | null {
-    const resources = attempt(path, "resources", () => createResourceConverter(rule.resources, mapper, converterOptions(path)));
+    const resources = attempt(path, "resources", () =>
+      createResourceConverter(rule.resources, mapper, converterOptions(path)),
+    );
     const containerQuery = attempt(path, "containerQuery", () => compileTemplate(rule.containerQuery, QUERY_TEMPLATE_FIELDS));
     const nodeQuery = attempt(path, "nodeQuery", () => compileTemplate(rule.nodeQuery, QUERY_TEMPLATE_FIELDS));
     if (containerQuery) warnBraces(join(path, "containerQuery"), rule.containerQuery);
@@ -181,7 +192,9 @@ export function compileRules(
   if (rules.resourceRules) {
     const cpu = resourceRule(rules.resourceRules.cpu, "resourceRules.cpu");
     const memory = resourceRule(rules.resourceRules.memory, "resourceRules.memory");
-    if (!rules.resourceRules.windowSet) warn("resourceRules", "resource-window-unset", "no `window` set: metrics.k8s.io answers will report a window of 0s");
+    if (!rules.resourceRules.windowSet) {
+      warn("resourceRules", "resource-window-unset", "no `window` set: metrics.k8s.io answers will report a window of 0s");
+    }
     if (cpu && memory) resource = { cpu, memory, window: rules.resourceRules.window };
   }
   if (issues.length > 0) throw new ConfigError(issues);

@@ -74,7 +74,9 @@ function locatedEmit(offset: number, emit: Emit): Emit {
     try {
       emit(dot, out);
     } catch (error) {
-      if (error instanceof TemplateExecutionError && error.offset < 0) throw new TemplateExecutionError(error.detail, offset);
+      if (error instanceof TemplateExecutionError && error.offset < 0) {
+        throw new TemplateExecutionError(error.detail, offset);
+      }
       throw error;
     }
   };
@@ -201,7 +203,9 @@ export function compileTemplate(source: string, schema: TemplateSchema): Compile
     const elementType = (type & (LIST | MAP) ? STRING : 0) | (type & INT ? INT : 0) || NIL;
     const keyType = (type & (LIST | INT) ? INT : 0) | (type & MAP ? STRING : 0) || NIL;
     const [first, second] = node.pipe.decl;
-    if (second !== undefined && type === INT) fail(`can't use ${typeName(type)} to iterate over more than one variable`, node.offset);
+    if (second !== undefined && type === INT) {
+      fail(`can't use ${typeName(type)} to iterate over more than one variable`, node.offset);
+    }
     if (first !== undefined && !node.pipe.isAssign) setSlotType(first.slot, (second ? keyType : elementType) | type);
     if (second !== undefined && !node.pipe.isAssign) setSlotType(second.slot, elementType | type);
     const body = compileList(node.list, elementType);
@@ -228,7 +232,9 @@ export function compileTemplate(source: string, schema: TemplateSchema): Compile
         if (list.length > 0) return;
       } else if (typeof value === "number") {
         if (value > MAX_RANGE_COUNT) throw new TemplateExecutionError(`range over ${value}: counts above ${MAX_RANGE_COUNT} are not supported`);
-        if (second !== undefined) throw new TemplateExecutionError(`can't use ${value} to iterate over more than one variable`);
+        if (second !== undefined) {
+          throw new TemplateExecutionError(`can't use ${value} to iterate over more than one variable`);
+        }
         for (let i = 0; i < value; i++) if (!iteration(i, i, out)) break;
         if (value > 0) return;
       } else if (isStringMap(value)) {

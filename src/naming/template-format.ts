@@ -39,6 +39,11 @@ function plain(verb: string): FormatDirective {
 }
 
 const UTF8_ENCODER = new TextEncoder();
+const UNSUPPORTED_ARGUMENTS = "printf argument indexes and widths from arguments (%[n], %*) are not supported";
+
+function isValidRune(value: number): boolean {
+  return value >= 0 && value <= 0x10ffff && !(value >= 0xd800 && value <= 0xdfff);
+}
 
 function runeCount(text: string): number {
   let count = 0;
@@ -96,13 +101,16 @@ function formatUnicode(value: number, directive: FormatDirective): string {
 /** Go's `%x` of a string: hex of its UTF-8 bytes; the space flag separates bytes, `#` adds 0x. */
 function formatHexString(text: string, directive: FormatDirective, upper: boolean): string {
   let bytes = UTF8_ENCODER.encode(text);
-  if (directive.precision !== null && directive.precision < bytes.length) bytes = bytes.subarray(0, directive.precision);
+  const { precision } = directive;
+  if (precision !== null && precision < bytes.length) bytes = bytes.subarray(0, precision);
   const prefix = directive.sharp ? (upper ? "0X" : "0x") : "";
   const parts = [...bytes].map((byte) => {
     const hex = byte.toString(16).padStart(2, "0");
     return upper ? hex.toUpperCase() : hex;
   });
-  const joined = directive.space ? parts.map((part) => prefix + part).join(" ") : (parts.length > 0 ? prefix : "") + parts.join("");
+  const joined = directive.space
+    ? parts.map((part) => prefix + part).join(" ")
+    : (parts.length > 0 ? prefix : "") + parts.join("");
   return pad(joined, directive, false);
 }
 
@@ -153,7 +161,7 @@ function formatInt(value: number, directive: FormatDirective): string {
     case "X":
       return formatInteger(value, 16, directive.verb === "X", directive);
     case "c":
-      return pad(value >= 0 && value <= 0x10ffff && !(value >= 0xd800 && value <= 0xdfff) ? String.fromCodePoint(value) : "\uFFFD", directive, false);
+      return pad(isValidRune(value) ? String.fromCodePoint(value) : "\uFFFD", directive, false);
     case "q":
       return pad(goQuoteRune(value), directive, false);
     case "U":
@@ -179,7 +187,8 @@ function goSyntax(value: Exclude<TemplateValue, null>): string {
     return "struct {" + fields.join(", ") + "}";
   }
   const map = value as Readonly<Record<string, string>>;
-  return "map[string]string{" + sortedKeys(map).map((key) => `${goQuote(key)}:${goQuote(map[key] ?? "")}`).join(", ") + "}";
+  const entries = sortedKeys(map).map((key) => `${goQuote(key)}:${goQuote(map[key] ?? "")}`);
+  return "map[string]string{" + entries.join(", ") + "}";
 }
 
 /** Formats a non-nil value with a directive as Go's fmt does, recursing into slices, maps and the root struct. */
@@ -192,7 +201,8 @@ export function formatValue(value: Exclude<TemplateValue, null>, directive: Form
     case "number":
       return formatInt(value, directive);
     case "boolean":
-      return directive.verb === "v" || directive.verb === "t" ? pad(String(value), directive) : badVerb(directive.verb, value);
+      if (directive.verb === "v" || directive.verb === "t") return pad(String(value), directive);
+      return badVerb(directive.verb, value);
   }
   if (Array.isArray(value)) {
     const list: readonly string[] = value;
@@ -208,7 +218,9 @@ export function formatValue(value: Exclude<TemplateValue, null>, directive: Form
     return "{" + fields.join(" ") + "}";
   }
   if (isStringMap(value)) {
-    const entries = sortedKeys(value).map((key) => `${formatValue(key, directive)}:${formatValue(value[key] ?? "", directive)}`);
+    const entries = sortedKeys(value).map(
+      (key) => `${formatValue(key, directive)}:${formatValue(value[key] ?? "", directive)}`,
+    );
     return "map[" + entries.join(" ") + "]";
   }
   return String(value);
@@ -271,14 +283,14 @@ export function compileFormat(format: string): CompiledFormat | { readonly error
       return i === start ? null : Number(format.slice(start, i));
     };
     if (format[i] === "[" || format[i] === "*") {
-      return { error: `printf argument indexes and widths from arguments (%[n], %*) are not supported: ${goQuote(format)}` };
+      return { error: `${UNSUPPORTED_ARGUMENTS}: ${goQuote(format)}` };
     }
     const width = readNumber();
     let precision: number | null = null;
     if (format[i] === ".") {
       i++;
       if (format[i] === "[" || format[i] === "*") {
-        return { error: `printf argument indexes and widths from arguments (%[n], %*) are not supported: ${goQuote(format)}` };
+        return { error: `${UNSUPPORTED_ARGUMENTS}: ${goQuote(format)}` };
       }
       precision = readNumber() ?? 0;
     }
@@ -296,7 +308,8 @@ export function compileFormat(format: string): CompiledFormat | { readonly error
     if (text !== "") pieces.push(text);
     text = "";
     // NB: as in Go, `-` turns off zero padding and `+` turns off the space flag.
-    pieces.push({ verb, ...flags, zero: flags.zero && !flags.minus, space: flags.space && !flags.plus, width, precision });
+    const { zero, minus, space, plus } = flags;
+    pieces.push({ verb, ...flags, zero: zero && !minus, space: space && !plus, width, precision });
   }
   if (text !== "") pieces.push(text);
   return pieces;
@@ -321,7 +334,9 @@ export function goSprintf(format: CompiledFormat, values: readonly TemplateValue
     else out += verb === "v" || verb === "T" ? pad("<nil>", piece, false) : `%!${verb}(<nil>)`;
   }
   if (next < values.length) {
-    const extra = values.slice(next).map((value) => (value === null ? "<nil>" : `${goTypeName(value)}=${formatValue(value, PLAIN_V)}`));
+    const extra = values
+      .slice(next)
+      .map((value) => (value === null ? "<nil>" : `${goTypeName(value)}=${formatValue(value, PLAIN_V)}`));
     out += `%!(EXTRA ${extra.join(", ")})`;
   }
   return out;

@@ -78,11 +78,14 @@ function indexType(args: readonly Compiled[], offset: number): number {
 function sliceType(args: readonly Compiled[], offset: number): number {
   const type = args[0]?.type ?? NIL;
   if (!(type & (STRING | LIST))) {
-    fail(type === NIL ? "error calling slice: slice of untyped nil" : `error calling slice: can't slice item of type ${typeName(type)}`, offset);
+    const detail = type === NIL ? "slice of untyped nil" : `can't slice item of type ${typeName(type)}`;
+    fail(`error calling slice: ${detail}`, offset);
   }
   if (type === STRING && args.length === 4) fail("error calling slice: cannot 3-index slice a string", offset);
   for (const index of args.slice(1)) {
-    if (!(index.type & INT)) fail(`error calling slice: cannot index slice/array with type ${typeName(index.type)}`, offset);
+    if (!(index.type & INT)) {
+      fail(`error calling slice: cannot index slice/array with type ${typeName(index.type)}`, offset);
+    }
   }
   return type & (STRING | LIST);
 }

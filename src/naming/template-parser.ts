@@ -245,7 +245,11 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): P
         names.push(variable);
         const isAssign = after.kind === "assign";
         if (isAssign) {
-          const decl = names.map((name) => ({ name: name.value, slot: lookup(name.value, name.offset), offset: name.offset }));
+          const decl = names.map((name) => ({
+            name: name.value,
+            slot: lookup(name.value, name.offset),
+            offset: name.offset,
+          }));
           for (const target of decl) assignedSlots.add(target.slot);
           return { decl, isAssign };
         }

@@ -231,7 +231,8 @@ export function goSlice(item: TemplateValue, indexes: readonly TemplateValue[]):
   const cut = [0, length];
   indexes.forEach((index, i) => {
     if (typeof index !== "number") {
-      failCall("slice", index === null ? "cannot index slice/array with nil" : `cannot index slice/array with type ${goTypeName(index)}`);
+      const type = index === null ? "nil" : `type ${goTypeName(index)}`;
+      failCall("slice", `cannot index slice/array with ${type}`);
     }
     if (index < 0 || index > length) failCall("slice", `index out of range: ${index}`);
     cut[i] = index;
