@@ -111,8 +111,9 @@ export async function runSubcommand(argv: readonly string[], io: SubcommandIo): 
         withPrometheus: args.given.has("prometheus-url"),
         // NB: like the server: --kubeconfig, in a pod, or (standalone) a default kubeconfig that works.
         cluster: args.given.has("kubeconfig") || (!args.options.standalone && Boolean(io.env.KUBERNETES_SERVICE_HOST)),
-        defaultKubeconfig:
-          args.options.standalone && !args.given.has("kubeconfig") ? standaloneKubeconfigPath(undefined, io.env) : undefined,
+        defaultKubeconfig: args.options.standalone && !args.given.has("kubeconfig")
+          ? standaloneKubeconfigPath(undefined, io.env)
+          : undefined,
         logger: createLogger({ verbosity: args.options.verbosity, format: args.options.logFormat, write: io.stderr }),
       });
       await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatCheckText(report));

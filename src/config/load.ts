@@ -3,7 +3,18 @@
  * only, string fields keep their source text (`as: 123` is "123"), and every problem is reported with file, line,
  * column and path (spec rules.md §1). Nothing is compiled here; see naming/compile-rules.ts.
  */
-import { Alias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Scalar, type YAMLMap } from "yaml";
+import {
+  Alias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+  type Scalar,
+  type YAMLMap,
+} from "yaml";
 import { parsePrometheusDuration } from "../util/duration.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import type {
@@ -407,7 +418,7 @@ function helmValuesWarnings(
       column,
       path: "rules",
       code: "helm-values-file",
-      message: `this looks like the Helm chart's values (rules.${String(helmKey.key.value)}), ` + "not the adapter's rules file",
+      message: `this looks like the Helm chart's values (rules.${String(helmKey.key.value)}), not the adapter's config`,
       hint:
         "pass the config the chart renders (its ConfigMap's config.yaml), " +
         "or move rules.custom/external/resource to top-level rules/externalRules/resourceRules",

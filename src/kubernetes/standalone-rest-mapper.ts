@@ -49,7 +49,9 @@ export async function connectStandaloneMapper({
     return { kind: "cluster", restMapper, server, kubeconfig: path };
   } catch (error) {
     const detail =
-      error instanceof KubeConfigError ? error.message : `cannot read API discovery from ${server}: ${(error as Error).message}`;
+      error instanceof KubeConfigError
+        ? error.message
+        : `cannot read API discovery from ${server}: ${(error as Error).message}`;
     if (kubeconfigFlag !== undefined) throw new StandaloneKubeconfigError(detail);
     logger.warn("standalone: the default kubeconfig did not work; using the built-in resource table", {
       kubeconfig: path,

@@ -11,7 +11,11 @@ import { NamingError } from "./errors.ts";
 import { createMetricNamer, type MetricNamer } from "./metric-namer.ts";
 import { QUERY_TEMPLATE_FIELDS } from "./query-builder.ts";
 import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "./query-template.ts";
-import { createResourceConverter, type ResourceConverter, type ResourceConverterOptions } from "./resource-converter.ts";
+import {
+  createResourceConverter,
+  type ResourceConverter,
+  type ResourceConverterOptions,
+} from "./resource-converter.ts";
 import type { RestMapper } from "./rest-mapper.ts";
 
 /** A compiled entry of `rules` or `externalRules`. */
@@ -193,7 +197,8 @@ export function compileRules(
     const cpu = resourceRule(rules.resourceRules.cpu, "resourceRules.cpu");
     const memory = resourceRule(rules.resourceRules.memory, "resourceRules.memory");
     if (!rules.resourceRules.windowSet) {
-      warn("resourceRules", "resource-window-unset", "no `window` set: metrics.k8s.io answers will report a window of 0s");
+      const message = "no `window` set: metrics.k8s.io answers will report a window of 0s";
+      warn("resourceRules", "resource-window-unset", message);
     }
     if (cpu && memory) resource = { cpu, memory, window: rules.resourceRules.window };
   }

@@ -1,7 +1,8 @@
 /**
  * The `<< >>` templates of rules files (metricsQuery, resources.template): Go text/template with delimiters `<<`
- * and `>>` — variables, if/with/range with else, break/continue, pipelines and every builtin function. A template is compiled once — parsed, type-checked against the
- * fields the caller provides, turned into closures — and executed many times without parsing.
+ * and `>>` — variables, if/with/range with else, break/continue, pipelines and every builtin function. A template
+ * is compiled once — parsed, type-checked against the fields the caller provides, turned into closures — and
+ * executed many times without parsing.
  */
 import { TemplateExecutionError } from "./template-errors.ts";
 import { printValue } from "./template-format.ts";

@@ -75,7 +75,7 @@ describe("check on configs shaped like real ones", () => {
         `F/helm-values.yaml: INVALID: 2 error(s), 1 warning(s); ${MAPPER}`,
         'F/helm-values.yaml:2:1: error: unknown field "prometheus"',
         "F/helm-values.yaml:6:3: error: rules: expected a list, got a mapping",
-        "F/helm-values.yaml:6:3: warning: rules: this looks like the Helm chart's values (rules.default), not the adapter's rules file",
+        "F/helm-values.yaml:6:3: warning: rules: this looks like the Helm chart's values (rules.default), not the adapter's config",
         "  hint: pass the config the chart renders (its ConfigMap's config.yaml), or move rules.custom/external/resource to top-level rules/externalRules/resourceRules",
       ],
     ],
