@@ -5,8 +5,20 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
-import { compileRulesText, createMetricsApp, discoverRegistry, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  compileRulesText,
+  createMetricsApp,
+  discoverRegistry,
+  prometheusClient,
+  type MetricsApp,
+} from "../support/metrics-app.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type OpenMetricsSeries,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
@@ -32,7 +44,7 @@ const RULES = `externalRules:
   resources: {namespaced: false}
   metricsQuery: sum(kafka_consumergroup_lag{<<range $k, $v := .LabelValuesByName>><<$k>>="<<$v>>",<<end>>})
 `;
-const GROUP = "/apis/external.metrics.k8s.io/v1beta1";
+const METRIC = "/apis/external.metrics.k8s.io/v1beta1/namespaces/kafka/kafka_consumergroup_lag";
 
 let prometheus: RunningPrometheus;
 let app: MetricsApp;
@@ -41,7 +53,8 @@ beforeAll(async () => {
   if (skip) return;
   prometheus = await startPrometheus({ openMetrics: openMetricsText(SERIES) });
   const client = prometheusClient(prometheus.url);
-  app = createMetricsApp({ logger: createMemoryLogger(3), external: { registry: await discoverRegistry(client, compileRulesText(RULES)), client } });
+  const registry = await discoverRegistry(client, compileRulesText(RULES));
+  app = createMetricsApp({ logger: createMemoryLogger(3), external: { registry, client } });
 });
 
 afterAll(async () => {
@@ -59,9 +72,10 @@ describe.skipIf(skip !== null)("a range-based external rule against a real Prome
   test("the HPA's request with a label selector gets the sum over exactly the selected series", async () => {
     // What an HPA with `metric.selector.matchLabels: {consumergroup: billing, topic: orders}` asks for.
     const selector = encodeURIComponent("consumergroup=billing,topic=orders");
-    const response = await app.handle(new Request(`http://adapter${GROUP}/namespaces/kafka/kafka_consumergroup_lag?labelSelector=${selector}`));
+    const response = await app.handle(new Request(`http://adapter${METRIC}?labelSelector=${selector}`));
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { items: { metricName: string; metricLabels: Record<string, string>; value: string }[] };
+    type Item = { metricName: string; metricLabels: Record<string, string>; value: string };
+    const body = (await response.json()) as { items: Item[] };
     // The rendered query ranges over the map in key order and keeps the trailing comma, which PromQL accepts.
     expect(await direct('sum(kafka_consumergroup_lag{consumergroup="billing",topic="orders",})')).toEqual(["150"]);
     expect(body.items.map(({ metricName, metricLabels, value }) => ({ metricName, metricLabels, value }))).toEqual([
@@ -71,7 +85,7 @@ describe.skipIf(skip !== null)("a range-based external rule against a real Prome
 
   test("a set-based selector becomes a regex value in the same range", async () => {
     const selector = encodeURIComponent("topic in (orders,refunds),consumergroup=billing");
-    const response = await app.handle(new Request(`http://adapter${GROUP}/namespaces/kafka/kafka_consumergroup_lag?labelSelector=${selector}`));
+    const response = await app.handle(new Request(`http://adapter${METRIC}?labelSelector=${selector}`));
     expect(response.status).toBe(200);
     const body = (await response.json()) as { items: { value: string }[] };
     // <<$v>> is "orders|refunds" for the `in`, written with = by this rule: Prometheus matches it literally.

@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { customResourceDefinition } from "../support/kube-apiserver/default-resources.ts";
 import { startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { recentSampleTimes, steadyGauge } from "../support/series.ts";
 
 setDefaultTimeout(60_000);
@@ -24,7 +29,8 @@ const RULES = `rules:
       rollout: {group: argoproj.io, resource: rollouts}
   metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
 `;
-const METRIC_PATH = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/rollouts.argoproj.io/web/rollout_queue_depth";
+const METRIC_PATH =
+  "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/rollouts.argoproj.io/web/rollout_queue_depth";
 /** No $KUBECONFIG and a HOME without ~/.kube/config. */
 const NO_KUBECONFIG_ENV = { HOME: join(import.meta.dir, "does-not-exist") };
 
@@ -36,9 +42,12 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
   beforeAll(async () => {
     if (skip) return;
     cluster = await startKubeApiServer();
-    cluster.addResource(customResourceDefinition({ group: "argoproj.io", version: "v1alpha1", kind: "Rollout", plural: "rollouts", namespaced: true }));
+    const rollouts = { group: "argoproj.io", version: "v1alpha1", kind: "Rollout", plural: "rollouts", namespaced: true };
+    cluster.addResource(customResourceDefinition(rollouts));
     prometheus = await startPrometheus({
-      openMetrics: openMetricsText([steadyGauge("rollout_queue_depth", { namespace: "default", rollout: "web" }, 7, recentSampleTimes())]),
+      openMetrics: openMetricsText([
+        steadyGauge("rollout_queue_depth", { namespace: "default", rollout: "web" }, 7, recentSampleTimes()),
+      ]),
     });
   });
 
@@ -48,10 +57,15 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
     await cluster?.close();
   });
 
-  test("with --kubeconfig, the cluster's discovery knows the CRD and its metric is served from Prometheus labels", async () => {
+  test("with --kubeconfig, the cluster's discovery knows the CRD; its metric is served from Prometheus labels", async () => {
     cluster.clearRequests();
     const kubeconfig = cluster.kubeconfigFor({ token: cluster.adminToken });
-    const adapter = await startTestAdapter({ prometheusUrl: prometheus.url, rules: RULES, extraArgs: ["--kubeconfig", kubeconfig], env: NO_KUBECONFIG_ENV });
+    const adapter = await startTestAdapter({
+      prometheusUrl: prometheus.url,
+      rules: RULES,
+      extraArgs: ["--kubeconfig", kubeconfig],
+      env: NO_KUBECONFIG_ENV,
+    });
     adapters.push(adapter);
     expect(await adapter.adapter.relister.runOnce()).toBe(true);
     expect(adapter.logs.join("\n")).not.toContain("unknown resource");
@@ -62,7 +76,10 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { items: { describedObject: unknown; value: string }[] };
     expect(body.items.map(({ describedObject, value }) => ({ describedObject, value }))).toEqual([
-      { describedObject: { kind: "Rollout", namespace: "default", name: "web", apiVersion: "argoproj.io/v1alpha1" }, value: "7" },
+      {
+        describedObject: { kind: "Rollout", namespace: "default", name: "web", apiVersion: "argoproj.io/v1alpha1" },
+        value: "7",
+      },
     ]);
     // Discovery only: no object lists, no reviews.
     const paths = cluster.requests().map((request) => request.path);
@@ -73,7 +90,8 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
 
   test("the default kubeconfig ($KUBECONFIG) is used the same way when --kubeconfig is not given", async () => {
     const kubeconfig = cluster.kubeconfigFor({ token: cluster.adminToken });
-    const adapter = await startTestAdapter({ prometheusUrl: prometheus.url, rules: RULES, env: { ...NO_KUBECONFIG_ENV, KUBECONFIG: kubeconfig } });
+    const env = { ...NO_KUBECONFIG_ENV, KUBECONFIG: kubeconfig };
+    const adapter = await startTestAdapter({ prometheusUrl: prometheus.url, rules: RULES, env });
     adapters.push(adapter);
     expect(await adapter.adapter.relister.runOnce()).toBe(true);
     expect((await adapter.get(METRIC_PATH)).status).toBe(200);
@@ -95,7 +113,12 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
     const kubeconfig = cluster.kubeconfigFor({ token: cluster.adminToken });
     cluster.failNext("/api", 500, 10);
     await expect(
-      startTestAdapter({ prometheusUrl: prometheus.url, rules: RULES, extraArgs: ["--kubeconfig", kubeconfig], env: NO_KUBECONFIG_ENV }),
+      startTestAdapter({
+        prometheusUrl: prometheus.url,
+        rules: RULES,
+        extraArgs: ["--kubeconfig", kubeconfig],
+        env: NO_KUBECONFIG_ENV,
+      }),
     ).rejects.toThrow(/cannot read API discovery from https:\/\/127\.0\.0\.1:\d+/);
   });
 });

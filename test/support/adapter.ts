@@ -48,7 +48,11 @@ export async function startTestAdapter({
     args.push("--config", join(dir, "rules.yaml"));
   }
   const logger = createMemoryLogger(6);
-  const adapter = await startAdapter(parseOptions(args), { logger, clock: systemClock, ...(env === undefined ? {} : { env }) });
+  const adapter = await startAdapter(parseOptions(args), {
+    logger,
+    clock: systemClock,
+    ...(env === undefined ? {} : { env }),
+  });
   const ca = readFileSync(join(dir, "certs", "ca.crt"), "utf8");
   const baseUrl = `https://127.0.0.1:${adapter.port}`;
   const request = (path: string, init: RequestInit) => fetch(`${baseUrl}${path}`, { ...init, tls: { ca } } as RequestInit);
