@@ -8,7 +8,14 @@ import type { Logger } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
 import { formatPrometheusDuration as formatDuration } from "../util/duration.ts";
 import { discoverOnce, isUnreachable, type Collision, type RuleDiscovery } from "./discovery-report.ts";
-import { builtinAccess, connectKubernetes, connectPrometheus, UnreachableError, type KubernetesAccess } from "./environment.ts";
+import {
+  builtinAccess,
+  connectKubernetes,
+  connectPrometheus,
+  standaloneAccess,
+  UnreachableError,
+  type KubernetesAccess,
+} from "./environment.ts";
 import { EXIT_OK, EXIT_PROBLEMS } from "./exit-codes.ts";
 import { loadRulesReport, type RuleFinding } from "./rules-report.ts";
 
@@ -18,11 +25,8 @@ export interface CheckInput {
   readonly withPrometheus: boolean;
   /** Resolve resources with the cluster's discovery (`--kubeconfig`) instead of the built-in table. */
   readonly cluster: boolean;
-  /**
-   * Standalone without `--kubeconfig`: the default kubeconfig found ($KUBECONFIG, ~/.kube/config), tried for the
-   * cluster's discovery; when it does not answer the built-in table is used, as the server does. Default none.
-   */
-  readonly defaultKubeconfig?: string;
+  /** Environment ($KUBECONFIG, $HOME: a standalone check's default kubeconfig, as the server's); default none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   /** Wall clock in ms; default Date.now. */
   readonly now?: () => number;
@@ -58,20 +62,13 @@ export interface CheckReport {
 
 /** Runs the check. Throws UnreachableError (Prometheus or Kubernetes) and UsageError (unusable Prometheus credentials). */
 export async function runCheck(input: CheckInput): Promise<CheckReport> {
-  const { options, withPrometheus, cluster, defaultKubeconfig, logger, now = Date.now } = input;
-  let access: KubernetesAccess = builtinAccess();
-  if (cluster) access = await connectKubernetes(options.kubernetes.kubeconfig, logger);
-  else if (defaultKubeconfig !== undefined) {
-    try {
-      access = await connectKubernetes(defaultKubeconfig, logger);
-    } catch (error) {
-      if (!(error instanceof UnreachableError)) throw error;
-      logger.warn("the default kubeconfig did not work; using the built-in resource table", {
-        kubeconfig: defaultKubeconfig,
-        error: error.message,
-      });
-    }
-  }
+  const { options, withPrometheus, cluster, env = {}, logger, now = Date.now } = input;
+  // NB: a standalone check resolves resources as a standalone server would.
+  const access: KubernetesAccess = options.standalone
+    ? await standaloneAccess(options.kubernetes.kubeconfig, env, logger)
+    : cluster
+      ? await connectKubernetes(options.kubernetes.kubeconfig, logger)
+      : builtinAccess();
   const rules = await loadRulesReport(options.configFile, access.mapper, access.mapperKind);
   const base = { file: rules.file, mapper: access.mapperKind, kubernetes: access.server ?? null, findings: rules.findings };
   const compiled = rules.compiled;

@@ -5,7 +5,6 @@
  */
 import { FLAGS, OptionsError, parseOptions, type FlagName, type Options } from "../options.ts";
 import { createLogger } from "../observability/logger.ts";
-import { standaloneKubeconfigPath } from "../kubernetes/standalone-kubeconfig.ts";
 import { runCheck } from "./check.ts";
 import { formatCheckText } from "./check-format.ts";
 import { UnreachableError, UsageError } from "./environment.ts";
@@ -109,18 +108,15 @@ export async function runSubcommand(argv: readonly string[], io: SubcommandIo): 
       const report = await runCheck({
         options: args.options,
         withPrometheus: args.given.has("prometheus-url"),
-        // NB: like the server: --kubeconfig, in a pod, or (standalone) a default kubeconfig that works.
-        cluster: args.given.has("kubeconfig") || (!args.options.standalone && Boolean(io.env.KUBERNETES_SERVICE_HOST)),
-        defaultKubeconfig: args.options.standalone && !args.given.has("kubeconfig")
-          ? standaloneKubeconfigPath(undefined, io.env)
-          : undefined,
+        cluster: !args.options.standalone && (args.given.has("kubeconfig") || Boolean(io.env.KUBERNETES_SERVICE_HOST)),
+        env: io.env,
         logger: createLogger({ verbosity: args.options.verbosity, format: args.options.logFormat, write: io.stderr }),
       });
       await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatCheckText(report));
       return report.exitCode;
     }
     if (args.positionals.length !== 1) throw new UsageError(`explain takes one API path, e.g.\n  ${PATH_EXAMPLES.join("\n  ")}`);
-    const report = await runExplain({ options: args.options, path: args.positionals[0] as string });
+    const report = await runExplain({ options: args.options, path: args.positionals[0] as string, env: io.env });
     await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatExplainText(report));
     return report.exitCode;
   } catch (error) {

@@ -5,7 +5,10 @@
  * without one, the adapter still starts, warns, and skips the metrics only the CRD would give.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runSubcommand } from "../../src/commands/subcommand.ts";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { customResourceDefinition } from "../support/kube-apiserver/default-resources.ts";
 import { startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
@@ -107,6 +110,38 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
     const discovery = await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta2")).text();
     expect(discovery).not.toContain("rollouts");
     expect((await adapter.get(METRIC_PATH)).status).toBe(404);
+  });
+
+  test("check and explain resolve the CRD the same way: through the kubeconfig, else a warning with the reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "standalone-crd-"));
+    const rulesFile = join(dir, "rules.yaml");
+    writeFileSync(rulesFile, RULES);
+    const run = async (argv: string[], env: Record<string, string | undefined>) => {
+      let stdout = "";
+      const code = await runSubcommand(argv, { stdout: (text) => void (stdout += text), stderr: () => {}, env });
+      return { code, stdout };
+    };
+    try {
+      const kubeconfig = cluster.kubeconfigFor({ token: cluster.adminToken });
+      const withCluster = await run(["check", "--standalone", "--config", rulesFile], { ...NO_KUBECONFIG_ENV, KUBECONFIG: kubeconfig });
+      expect(withCluster.stdout).toBe(`${rulesFile}: valid (1 rules, 0 externalRules); REST mapper: API discovery of ${cluster.url}\n`);
+      expect(withCluster.code).toBe(0);
+
+      const builtin = await run(["check", "--standalone", "--config", rulesFile], NO_KUBECONFIG_ENV);
+      expect(builtin.stdout).toContain(`${rulesFile}: valid (1 rules, 0 externalRules; 1 warning(s))`);
+      expect(builtin.stdout).toContain(`${rulesFile}:6:16: warning: rules[0].resources.overrides.rollout: unknown resource`);
+      expect(builtin.code).toBe(0);
+
+      const explainArgs = ["explain", "--standalone", "--config", rulesFile, "--prometheus-url", prometheus.url, METRIC_PATH];
+      const explained = await run(explainArgs, NO_KUBECONFIG_ENV);
+      expect(explained.stdout).toContain('rules[0].resources.overrides.rollout: unknown resource rollouts.argoproj.io');
+      expect(explained.stdout).toContain('label "rollout" is not associated with it');
+      const explainedWithCluster = await run(explainArgs, { ...NO_KUBECONFIG_ENV, KUBECONFIG: kubeconfig });
+      expect(explainedWithCluster.stdout).not.toContain("unknown resource");
+      expect(explainedWithCluster.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a --kubeconfig that does not answer stops the start with the reason", async () => {
