@@ -9,11 +9,14 @@ import type { TemplateValue } from "./template-values.ts";
 const UTF8_ENCODER = new TextEncoder();
 const UPPER_HEX = "0123456789ABCDEF";
 
-/** Go's evalArgs: a lone string argument as is, anything else as fmt.Sprint of all the arguments. */
+/**
+ * Go's evalArgs: a lone string argument as is, anything else as fmt.Sprint of all the arguments, where nil (or a
+ * missing map key) reads as the string `<no value>`.
+ */
 export function joinArguments(values: readonly TemplateValue[]): string {
   const [only] = values;
   if (values.length === 1 && typeof only === "string") return only;
-  return goSprint(values);
+  return goSprint(values.map((value) => value ?? "<no value>"));
 }
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
