@@ -63,7 +63,16 @@ describe("check without Prometheus", () => {
       "a YAML syntax error",
       "rules:\n- seriesQuery: 'x'\n  metricsQuery: [unclosed\n",
       1,
-      [{ severity: "error", line: 4, column: 1, path: "", message: "Flow sequence in block collection must be sufficiently indented and end with a ] at line 4, column 1:" }],
+      [
+        {
+          severity: "error",
+          line: 4,
+          column: 1,
+          path: "",
+          message: "Flow sequence in block collection must be sufficiently indented and end with a ]",
+          hint: "a value starting with [ or { is a YAML flow list or mapping: close it, or quote the whole value",
+        },
+      ],
     ],
     [
       "missing required fields",
@@ -129,15 +138,17 @@ describe("check without Prometheus", () => {
     [
       "an override naming a resource the built-in table does not know",
       "rules:\n- seriesQuery: 'x'\n  resources: {overrides: {widget: {group: example.com, resource: widgets}}}\n  metricsQuery: '<<.Series>>'\n",
-      1,
+      0,
       [
         {
-          severity: "error",
+          severity: "warning",
           line: 3,
           column: 35,
           path: "rules[0].resources.overrides.widget",
-          message: 'unable to normalize group-resource widgets.example.com: the server doesn\'t have a resource type "widgets.example.com"',
-          hint: "only the built-in table of common resources is known without a cluster; pass --kubeconfig to check against the cluster's resources (CRDs included)",
+          code: "unknown-resource",
+          message:
+            'unknown resource widgets.example.com: the server doesn\'t have a resource type "widgets.example.com": label "widget" is not associated with it, so metrics only it would give are skipped',
+          hint: "the built-in table knows common resources only: pass --kubeconfig (or have $KUBECONFIG or ~/.kube/config) to use the cluster's resources, CRDs included",
         },
       ],
     ],
@@ -151,6 +162,7 @@ describe("check without Prometheus", () => {
           line: 4,
           column: 37,
           path: "rules[0].name.as",
+          code: "name-as-group-name",
           message: 'name.as "$1_per_second": "$1_per_second" names the group "1_per_second", which expands to nothing; write "${1}_per_second"',
           hint: 'Go\'s Regexp.Expand reads "$1_per_second" as one group name, so every metric name of this rule is empty and its series are skipped: write "${1}_per_second"',
         },

@@ -8,7 +8,14 @@ import type { Logger } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
 import { formatPrometheusDuration as formatDuration } from "../util/duration.ts";
 import { discoverOnce, isUnreachable, type Collision, type RuleDiscovery } from "./discovery-report.ts";
-import { builtinAccess, connectKubernetes, connectPrometheus, UnreachableError, type KubernetesAccess } from "./environment.ts";
+import {
+  builtinAccess,
+  connectKubernetes,
+  connectPrometheus,
+  standaloneAccess,
+  UnreachableError,
+  type KubernetesAccess,
+} from "./environment.ts";
 import { EXIT_OK, EXIT_PROBLEMS } from "./exit-codes.ts";
 import { loadRulesReport, type RuleFinding } from "./rules-report.ts";
 
@@ -18,6 +25,8 @@ export interface CheckInput {
   readonly withPrometheus: boolean;
   /** Resolve resources with the cluster's discovery (`--kubeconfig`) instead of the built-in table. */
   readonly cluster: boolean;
+  /** Environment ($KUBECONFIG, $HOME: a standalone check's default kubeconfig, as the server's); default none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   /** Wall clock in ms; default Date.now. */
   readonly now?: () => number;
@@ -52,8 +61,14 @@ export interface CheckReport {
 }
 
 /** Runs the check. Throws UnreachableError (Prometheus or Kubernetes) and UsageError (unusable Prometheus credentials). */
-export async function runCheck({ options, withPrometheus, cluster, logger, now = Date.now }: CheckInput): Promise<CheckReport> {
-  const access: KubernetesAccess = cluster ? await connectKubernetes(options.kubernetes.kubeconfig, logger) : builtinAccess();
+export async function runCheck(input: CheckInput): Promise<CheckReport> {
+  const { options, withPrometheus, cluster, env = {}, logger, now = Date.now } = input;
+  // NB: a standalone check resolves resources as a standalone server would.
+  const access: KubernetesAccess = options.standalone
+    ? await standaloneAccess(options.kubernetes.kubeconfig, env, logger)
+    : cluster
+      ? await connectKubernetes(options.kubernetes.kubeconfig, logger)
+      : builtinAccess();
   const rules = await loadRulesReport(options.configFile, access.mapper, access.mapperKind);
   const base = { file: rules.file, mapper: access.mapperKind, kubernetes: access.server ?? null, findings: rules.findings };
   const compiled = rules.compiled;

@@ -5,6 +5,7 @@
  */
 import { createDiscoveryRestMapper, kubeDiscoveryFetcher } from "../kubernetes/discovery-rest-mapper.ts";
 import { KubeConfigError, loadKubeConfig } from "../kubernetes/kube-config.ts";
+import { connectStandaloneMapper, StandaloneKubeconfigError } from "../kubernetes/standalone-rest-mapper.ts";
 import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-lister.ts";
 import { createKubernetesObjectSource } from "../kubernetes/resource-object-source.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../naming/rest-mapper.ts";
@@ -38,6 +39,27 @@ export interface KubernetesAccess {
   readonly resourceObjects: ResourceObjectSource | undefined;
   /** The API server URL in cluster mode. */
   readonly server: string | undefined;
+}
+
+/**
+ * What a `--standalone` server uses (kubernetes/standalone-rest-mapper.ts): the cluster's API discovery for the REST
+ * mapper when a kubeconfig is at hand (`--kubeconfig`, $KUBECONFIG, ~/.kube/config), else the built-in table; never
+ * objects (they come from Prometheus). Throws UnreachableError when `--kubeconfig` was given but does not work.
+ */
+export async function standaloneAccess(
+  kubeconfigFlag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+): Promise<KubernetesAccess> {
+  try {
+    const source = await connectStandaloneMapper({ kubeconfigFlag, env, logger });
+    if (source.kind === "builtin") return builtinAccess();
+    const { restMapper, server } = source;
+    return { mapperKind: "cluster", mapper: () => restMapper.current(), objects: undefined, resourceObjects: undefined, server };
+  } catch (error) {
+    if (error instanceof StandaloneKubeconfigError) throw new UnreachableError(error.message);
+    throw error;
+  }
 }
 
 /** The built-in table standalone mode uses. */

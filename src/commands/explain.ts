@@ -15,7 +15,7 @@ import { parseSeriesSelector } from "../providers/series-selector.ts";
 import { createQueryCache } from "../registry/query-cache.ts";
 import { formatPrometheusDuration } from "../util/duration.ts";
 import { discoverOnce, isUnreachable, type DiscoveryReport } from "./discovery-report.ts";
-import { builtinAccess, connectKubernetes, connectPrometheus, UnreachableError, type KubernetesAccess } from "./environment.ts";
+import { connectKubernetes, connectPrometheus, standaloneAccess, UnreachableError, type KubernetesAccess } from "./environment.ts";
 import { answerThroughApp, responseMessage, type Analysis } from "./explain-common.ts";
 import { analyseCustomRequest } from "./explain-custom.ts";
 import { analyseExternalRequest } from "./explain-external.ts";
@@ -32,16 +32,20 @@ export interface ExplainInput {
   readonly path: string;
   /** Wall clock in ms; default Date.now. */
   readonly now?: () => number;
+  /** Environment ($KUBECONFIG, $HOME: a standalone run's default kubeconfig); default none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
  * Explains one request. Throws UsageError (not a metric path, unusable Prometheus credentials) and UnreachableError
  * (Prometheus or Kubernetes cannot be reached before the request runs).
  */
-export async function runExplain({ options, path, now = Date.now }: ExplainInput): Promise<ExplainReport> {
+export async function runExplain({ options, path, now = Date.now, env = {} }: ExplainInput): Promise<ExplainReport> {
   const target = parseExplainPath(path);
   const serverLog = createMemoryLogger(10);
-  const access: KubernetesAccess = options.standalone ? builtinAccess() : await connectKubernetes(options.kubernetes.kubeconfig, serverLog);
+  const access: KubernetesAccess = options.standalone
+    ? await standaloneAccess(options.kubernetes.kubeconfig, env, serverLog)
+    : await connectKubernetes(options.kubernetes.kubeconfig, serverLog);
   const prometheus = connectPrometheus(options);
   const steps: ExplainStep[] = [];
   const finish = (verdict: ExplainVerdict, unreachable: string | null = null): ExplainReport => ({

@@ -3,7 +3,7 @@
  * error and warning into a located finding with a hint where one applies. Nothing here parses rules itself.
  */
 import { readRulesSource } from "../config/defaults.ts";
-import { ConfigError, type ConfigIssue } from "../config/errors.ts";
+import { ConfigError, formatIssueDetails, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules, type CompiledRules } from "../naming/compile-rules.ts";
 import type { RestMapper } from "../naming/rest-mapper.ts";
@@ -20,6 +20,10 @@ export interface RuleFinding {
   readonly message: string;
   /** What to write instead, when we can tell. */
   readonly hint?: string;
+  /** For YAML syntax errors: the source line and a caret under the column (two lines). */
+  readonly excerpt?: string;
+  /** Warnings only: stable kind of warning (WARNING_CODES in config/errors.ts). */
+  readonly code?: WarningCode;
 }
 
 export interface RulesReport {
@@ -40,23 +44,27 @@ export async function loadRulesReport(configFile: string | undefined, mapper: ()
   try {
     const source = await readRulesSource(configFile);
     file = source.name;
-    const compiled = compileRules(parseRulesText(source.text, source.name), mapper);
+    // NB: as a standalone server does, the built-in table warns about resources it cannot know (CRDs).
+    const unknownResources = mapperKind === "builtin" ? "warn" : "error";
+    const compiled = compileRules(parseRulesText(source.text, source.name), mapper, { unknownResources });
     return { file, findings: compiled.warnings.map(warningFinding), compiled };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return { file, findings: error.issues.map((issue) => errorFinding(issue, mapperKind)), compiled: null };
+    const errors = error.issues.map((issue) => errorFinding(issue, mapperKind));
+    const findings = [...errors, ...error.warnings.map(warningFinding)];
+    return { file, findings, compiled: null };
   }
 }
 
-/** `file:line:col: path: message`, then `  hint: ...` on the next line when there is one. */
+/** `file:line:col: path: message`, then the source excerpt and `  hint: ...` on the next lines when there are. */
 export function formatFinding(finding: RuleFinding): string {
   const where = finding.line > 0 ? `${finding.file}:${finding.line}:${finding.column}` : finding.file;
   const head = `${where}: ${finding.severity}: ${finding.path === "" ? "" : `${finding.path}: `}${finding.message}`;
-  return finding.hint === undefined ? head : `${head}\n  hint: ${finding.hint}`;
+  return head + formatIssueDetails(finding.excerpt, finding.hint);
 }
 
 function errorFinding(issue: ConfigIssue, mapperKind: MapperKind): RuleFinding {
-  const hint = errorHint(issue, mapperKind);
+  const hint = issue.hint ?? errorHint(issue, mapperKind);
   return { severity: "error", ...issue, ...(hint === undefined ? {} : { hint }) };
 }
 
@@ -115,7 +123,7 @@ function errorHint({ path, message }: ConfigIssue, mapperKind: MapperKind): stri
 
 /** Warnings come from compileRules as `file:line:col: path: message` text; split them back into fields. */
 function warningFinding(issue: ConfigIssue): RuleFinding {
-  const hint = warningHint(issue.message);
+  const hint = issue.hint ?? warningHint(issue.message);
   return { severity: "warning", ...issue, ...(hint === undefined ? {} : { hint }) };
 }
 

@@ -109,13 +109,14 @@ export async function runSubcommand(argv: readonly string[], io: SubcommandIo): 
         options: args.options,
         withPrometheus: args.given.has("prometheus-url"),
         cluster: !args.options.standalone && (args.given.has("kubeconfig") || Boolean(io.env.KUBERNETES_SERVICE_HOST)),
+        env: io.env,
         logger: createLogger({ verbosity: args.options.verbosity, format: args.options.logFormat, write: io.stderr }),
       });
       await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatCheckText(report));
       return report.exitCode;
     }
     if (args.positionals.length !== 1) throw new UsageError(`explain takes one API path, e.g.\n  ${PATH_EXAMPLES.join("\n  ")}`);
-    const report = await runExplain({ options: args.options, path: args.positionals[0] as string });
+    const report = await runExplain({ options: args.options, path: args.positionals[0] as string, env: io.env });
     await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatExplainText(report));
     return report.exitCode;
   } catch (error) {

@@ -73,6 +73,16 @@ describe("loading a rules file", () => {
     expect(errorsOf(`rules:\n${RULE}---\nrules: []\n`)).toEqual(["rules.yaml:5:1: only one YAML document is allowed"]);
   });
 
+  test("trailing empty documents are fine, as in yaml.v2", () => {
+    for (const tail of ["---\n", "---", "---\n# end\n---\n", "...\n"]) {
+      expect(parseRulesText(`rules:\n${RULE}${tail}`, "r.yaml").rules.rules).toHaveLength(1);
+    }
+  });
+
+  test("a second document with content is refused at its line even after an empty one", () => {
+    expect(errorsOf(`rules:\n${RULE}---\n---\nrules: []\n`)).toEqual(["rules.yaml:6:1: only one YAML document is allowed"]);
+  });
+
   test("a file with no rules at all is refused", () => {
     expect(errorsOf(`rules: []\n`)).toEqual(["rules.yaml:1:1: the file defines no rules, externalRules or resourceRules: nothing would be served"]);
     expect(errorsOf(``)).toEqual(["rules.yaml: the file defines no rules, externalRules or resourceRules: nothing would be served"]);
@@ -119,5 +129,63 @@ describe("prom-adapter's rule extensions", () => {
     ["  prometheus: {params: {}}\n", 'rules.yaml:4:16: rules[0].prometheus: unknown field "params"'],
   ])("%p is refused", (extra, message) => {
     expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n${extra}`)).toEqual([message]);
+  });
+});
+
+describe("YAML merge keys and anchors, as yaml.v2 reads them", () => {
+  test("a rule merges another with <<: *anchor and overrides a field", () => {
+    const text = `rules:\n- &base\n  seriesQuery: up\n  metricsQuery: sum(x)\n  resources: {template: <<.Resource>>}\n- <<: *base\n  seriesQuery: down\n`;
+    const [first, second] = parseRulesText(text, "r.yaml").rules.rules;
+    expect(first?.seriesQuery).toBe("up");
+    expect(second).toEqual({ ...first!, seriesQuery: "down" });
+  });
+
+  test("a list of merged mappings: the first one wins, keys of the mapping itself win over all", () => {
+    const text = `rules:\n- seriesQuery: up\n  metricsQuery: x\n  resources: {overrides: {a: &a {resource: pods}, b: &b {resource: nodes, group: g}}}\n` +
+      `- seriesQuery: up\n  metricsQuery: x\n  resources:\n    overrides:\n      c:\n        <<: [*a, *b]\n      d:\n        <<: *b\n        group: h\n`;
+    const overrides = parseRulesText(text, "r.yaml").rules.rules[1]?.resources.overrides;
+    expect(overrides).toEqual({ c: { group: "g", resource: "pods" }, d: { group: "h", resource: "nodes" } });
+  });
+
+  test("unknown keys are still errors after merging, located where they are written", () => {
+    const text = `rules:\n- seriesQuery: up\n  metricsQuery: x\n  resources: &res {template: <<.Resource>>, bogus: 1}\n- seriesQuery: up\n  metricsQuery: x\n  resources: {<<: *res}\n`;
+    expect(errorsOf(text)).toEqual([
+      'rules.yaml:4:45: rules[0].resources: unknown field "bogus"',
+      'rules.yaml:4:45: rules[1].resources: unknown field "bogus"',
+    ]);
+  });
+
+  test("a merged key and the same key in the mapping are not duplicates; the same key written twice is", () => {
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  <<: {seriesQuery: x}\n  metricsQuery: x\n  metricsQuery: y\n`)).toEqual([
+      'rules.yaml:5:3: rules[0]: duplicate key "metricsQuery"',
+    ]);
+  });
+
+  test("a merge of a scalar is an error; a quoted << is an ordinary (unknown) key", () => {
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n  <<: 3\n`)).toEqual(["rules.yaml:4:7: rules[0]: map merge requires map or sequence of maps as the value"]);
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n  "<<": {}\n`)).toEqual(['rules.yaml:4:3: rules[0]: unknown field "<<"']);
+  });
+});
+
+describe("YAML syntax errors", () => {
+  test("a double-quoted metricsQuery with inner quotes shows the line, a caret and a hint", () => {
+    const text = `rules:\n- seriesQuery: up\n  metricsQuery: "sum(x{a!="POD"})"\n`;
+    expect(errorsOf(text)).toEqual([
+      "rules.yaml:3:28: Unexpected scalar at node end",
+      '      metricsQuery: "sum(x{a!="POD"})"',
+      "                               ^",
+      '  hint: the value starts with a quote; inner quotes must be escaped (\\"), or use single quotes or a block scalar (|)',
+    ]);
+  });
+
+  test("the message neither repeats the position nor ends in a colon", () => {
+    for (const message of errorsOf(`rules:\n\t- seriesQuery: up\n`).filter((line) => line.startsWith("rules.yaml"))) {
+      expect(message).not.toMatch(/at line \d+|:$/);
+    }
+  });
+
+  test("tabs and unclosed flow lists get hints", () => {
+    expect(errorsOf(`rules:\n\t- seriesQuery: up\n`).at(-1)).toBe("  hint: indent with spaces: YAML does not allow tabs in indentation");
+    expect(errorsOf(`rules:\n- seriesQuery: [up\n`).at(-1)).toContain("hint: a value starting with [ or { is a YAML flow list or mapping");
   });
 });

@@ -3,7 +3,18 @@
  * only, string fields keep their source text (`as: 123` is "123"), and every problem is reported with file, line,
  * column and path (spec rules.md §1). Nothing is compiled here; see naming/compile-rules.ts.
  */
-import { Alias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Scalar } from "yaml";
+import {
+  Alias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+  type Scalar,
+  type YAMLMap,
+} from "yaml";
 import { parsePrometheusDuration } from "../util/duration.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import type {
@@ -45,6 +56,8 @@ interface ValueSpan {
 export interface LoadedRules {
   readonly rules: RulesFile;
   readonly source: SourceMap;
+  /** Things that load but probably are a mistake (see WARNING_CODES), located like errors. Default none. */
+  readonly warnings?: readonly ConfigIssue[];
 }
 
 /** Parses rules file text. Throws ConfigError listing every problem. */
@@ -75,23 +88,31 @@ export function parseRulesText(text: string, file: string): LoadedRules {
   };
 
   const docs = Array.isArray(documents) ? documents : [documents];
-  for (const doc of docs) {
-    for (const error of doc.errors) {
-      const [start] = error.linePos ?? [];
-      issues.push({ file, line: start?.line ?? 0, column: start?.col ?? 0, path: "", message: firstLine(error.message) });
-    }
+  const lines = text.split(/\r?\n/);
+  // NB: only the first syntax error is reported, as yaml.v2 does: the parser goes on and reports every token after
+  // it as unexpected, which buries the one mistake.
+  const firstError = docs.flatMap((doc) => doc.errors)[0];
+  if (firstError !== undefined) {
+    const [start] = firstError.linePos ?? [];
+    const line = start?.line ?? 0;
+    const column = start?.col ?? 0;
+    const described = describeSyntaxError(firstError.code, firstError.message, lines[line - 1], column);
+    issues.push({ file, line, column, path: "", ...described });
   }
   if (issues.length > 0) throw new ConfigError(issues);
-  if (docs.length > 1) {
-    const second = docs[1] as Document;
-    const { line, column } = at(second.range?.[0]);
+  // Like yaml.v2, the first document is the configuration and empty documents after it (a trailing `---`) are
+  // fine; unlike yaml.v2, which silently ignores the rest, a second document with content is refused.
+  const extra = docs.slice(1).find((doc) => !isEmptyDocument(doc));
+  if (extra !== undefined) {
+    const { line, column } = at(extra.range?.[0]);
     throw new ConfigError([{ file, line, column, path: "", message: "only one YAML document is allowed" }]);
   }
 
+  const warnings = helmValuesWarnings(docs[0] as Document | undefined, file, at);
   const reader = createReader(docs[0] as Document | undefined, file, issues, positions, at, text);
   const rules = reader.rulesFile();
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { rules, source };
+  if (issues.length > 0) throw new ConfigError(issues, warnings);
+  return { rules, source, warnings };
 }
 
 function createReader(
@@ -118,6 +139,32 @@ function createReader(
     positions.set(path, { position: at(node.range[0]), shift: valueShift(node, text) });
   };
 
+  /**
+   * The pairs of a mapping with merge keys (`<<: *base`, `<<: [*a, *b]`) expanded in place, in the order yaml.v2
+   * applies them: later pairs overwrite earlier ones, and in a list of merged mappings the first one wins. Merged
+   * pairs are marked so that only keys written twice in the mapping itself count as duplicates.
+   */
+  function mergedPairs(node: YAMLMap, path: string, depth = 0): { key: unknown; value: unknown; merged: boolean }[] {
+    const out: { key: unknown; value: unknown; merged: boolean }[] = [];
+    for (const pair of node.items) {
+      const keyNode = resolve(pair.key);
+      if (!(keyNode && isScalar(keyNode) && keyNode.type === "PLAIN" && keyNode.value === MERGE_KEY)) {
+        out.push({ key: pair.key, value: pair.value, merged: depth > 0 });
+        continue;
+      }
+      const value = resolve(pair.value);
+      const sources = value !== null && isSeq(value) ? value.items.map((item) => resolve(item)).reverse() : [value];
+      for (const source of sources) {
+        if (source === null || !isMap(source) || depth >= MAX_MERGE_DEPTH) {
+          issue(source ?? keyNode, path, "map merge requires map or sequence of maps as the value");
+          continue;
+        }
+        for (const merged of mergedPairs(source, path, depth + 1)) out.push({ ...merged, merged: true });
+      }
+    }
+    return out;
+  }
+
   /** Reads a mapping with exactly the given keys; reports unknown and duplicate keys. */
   function fields(node: Node | null, path: string, known: readonly string[]): Map<string, Node | null> {
     const out = new Map<string, Node | null>();
@@ -126,16 +173,20 @@ function createReader(
       issue(node, path, `expected a mapping, got ${describe(node)}`);
       return out;
     }
-    for (const pair of node.items) {
+    const explicit = new Set<string>();
+    for (const pair of mergedPairs(node, path)) {
       const keyNode = resolve(pair.key);
       const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : undefined;
       if (key === undefined) {
         issue(keyNode ?? node, path, "mapping keys must be strings");
         continue;
       }
-      if (out.has(key)) {
-        issue(keyNode, path, `duplicate key "${key}"`);
-        continue;
+      if (!pair.merged) {
+        if (explicit.has(key)) {
+          issue(keyNode, path, `duplicate key "${key}"`);
+          continue;
+        }
+        explicit.add(key);
       }
       if (!known.includes(key)) {
         issue(keyNode, path, `unknown field "${key}"`);
@@ -254,16 +305,20 @@ function createReader(
       issue(node, path, `expected a mapping, got ${describe(node)}`);
       return out;
     }
-    for (const pair of node.items) {
+    const explicit = new Set<string>();
+    for (const pair of mergedPairs(node, path)) {
       const keyNode = resolve(pair.key);
       const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : "";
       if (key === "") {
         issue(keyNode ?? node, path, "keys must be non-empty strings");
         continue;
       }
-      if (Object.hasOwn(out, key)) {
-        issue(keyNode, path, `duplicate key "${key}"`);
-        continue;
+      if (!pair.merged) {
+        if (explicit.has(key)) {
+          issue(keyNode, path, `duplicate key "${key}"`);
+          continue;
+        }
+        explicit.add(key);
       }
       const value = resolve(pair.value);
       const entryPath = join(path, key);
@@ -337,6 +392,83 @@ function createReader(
       return { rules, externalRules, resourceRules: resource };
     },
   };
+}
+
+/** Keys of the Helm chart's `rules:` values, which the chart renders into the adapter's config. */
+const HELM_RULES_KEYS = new Set(["default", "custom", "external", "existing", "resource"]);
+
+/** A warning when the document looks like the prometheus-adapter Helm chart's values rather than its config. */
+function helmValuesWarnings(
+  doc: Document | undefined,
+  file: string,
+  at: (offset: number | undefined) => SourcePosition,
+): ConfigIssue[] {
+  const root = doc?.contents;
+  if (!root || !isMap(root)) return [];
+  const rulesPair = root.items.find((pair) => isScalar(pair.key) && pair.key.value === "rules");
+  const rulesNode = rulesPair?.value;
+  if (!rulesNode || !isMap(rulesNode)) return [];
+  const helmKey = rulesNode.items.find((pair) => isScalar(pair.key) && HELM_RULES_KEYS.has(String(pair.key.value)));
+  if (!helmKey || !isScalar(helmKey.key)) return [];
+  const { line, column } = at(helmKey.key.range?.[0]);
+  return [
+    {
+      file,
+      line,
+      column,
+      path: "rules",
+      code: "helm-values-file",
+      message: `this looks like the Helm chart's values (rules.${String(helmKey.key.value)}), not the adapter's config`,
+      hint:
+        "pass the config the chart renders (its ConfigMap's config.yaml), " +
+        "or move rules.custom/external/resource to top-level rules/externalRules/resourceRules",
+    },
+  ];
+}
+
+/** The merge key of YAML 1.1, which yaml.v2 (upstream's reader) supports. */
+const MERGE_KEY = "<<";
+/** Bound on merges of merges, so that a pathological file cannot recurse without end. */
+const MAX_MERGE_DEPTH = 50;
+
+function isEmptyDocument(doc: Document): boolean {
+  const contents = doc.contents;
+  return contents === null || (isScalar(contents) && isNullScalar(contents) && contents.tag === undefined);
+}
+
+/**
+ * A YAML syntax error as a located issue: the parser's message without its repeated position, the source line
+ * with a caret under the column, and a hint for the usual causes.
+ */
+function describeSyntaxError(
+  code: string,
+  message: string,
+  sourceLine: string | undefined,
+  column: number,
+): Pick<ConfigIssue, "message" | "excerpt" | "hint"> {
+  const text = firstLine(message).replace(/ at line \d+, column \d+:?$/, "").replace(/:$/, "");
+  const hint = syntaxHint(code, message, sourceLine ?? "", column);
+  const withHint = hint === undefined ? {} : { hint };
+  // NB: an error at the end of the file points at an empty line; the message and hint say enough there.
+  if (sourceLine === undefined || sourceLine.trim() === "" || column < 1) return { message: text, ...withHint };
+  const caret = sourceLine.slice(0, column - 1).replace(/[^\t]/g, " ") + "^";
+  return { message: text, excerpt: `${sourceLine}\n${caret}`, ...withHint };
+}
+
+const QUOTED_VALUE = /^(\s*(?:-\s+)?[^\s#:][^#:]*:\s+)(["'])/;
+
+function syntaxHint(code: string, message: string, sourceLine: string, column: number): string | undefined {
+  if (code === "TAB_AS_INDENT") return "indent with spaces: YAML does not allow tabs in indentation";
+  if (/^Flow (sequence|mapping)/.test(message)) {
+    return "a value starting with [ or { is a YAML flow list or mapping: close it, or quote the whole value";
+  }
+  const quoted = QUOTED_VALUE.exec(sourceLine);
+  if (quoted && column > (quoted[1]?.length ?? 0) + 1) {
+    return quoted[2] === '"'
+      ? 'the value starts with a quote; inner quotes must be escaped (\\"), or use single quotes or a block scalar (|)'
+      : "the value starts with a single quote; inner single quotes must be doubled (''), or use a block scalar (|)";
+  }
+  return undefined;
 }
 
 const DECIMAL_NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;

@@ -2,7 +2,7 @@
  * Compiles a loaded rules file once, before the server listens: regexes, templates, resource associations. Every
  * error is reported with the file, line, column, rule path and field (spec rules.md §1); warnings are returned.
  */
-import { ConfigError, type ConfigIssue } from "../config/errors.ts";
+import { ConfigError, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";
 import type { DiscoveryRule, ResourceRule } from "../config/schema.ts";
 import type { QueryExtras } from "../prometheus/types.ts";
@@ -11,7 +11,11 @@ import { NamingError } from "./errors.ts";
 import { createMetricNamer, type MetricNamer } from "./metric-namer.ts";
 import { QUERY_TEMPLATE_FIELDS } from "./query-builder.ts";
 import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "./query-template.ts";
-import { createResourceConverter, type ResourceConverter } from "./resource-converter.ts";
+import {
+  createResourceConverter,
+  type ResourceConverter,
+  type ResourceConverterOptions,
+} from "./resource-converter.ts";
 import type { RestMapper } from "./rest-mapper.ts";
 
 /** A compiled entry of `rules` or `externalRules`. */
@@ -50,17 +54,52 @@ export interface CompiledRules {
   readonly warnings: readonly ConfigIssue[];
 }
 
+export interface CompileOptions {
+  /**
+   * What an override naming a resource the mapper does not know is: `error` (default; the mapper is the cluster's),
+   * or `warn` (standalone without a cluster: the built-in table cannot know CRDs), which drops the override with an
+   * `unknown-resource` warning so that the series only it would associate are skipped.
+   */
+  readonly unknownResources?: "error" | "warn";
+}
+
 /** Compiles every rule; throws ConfigError listing every problem. `mapper` is read on each use (it may refresh). */
-export function compileRules({ rules, source }: LoadedRules, mapper: () => RestMapper): CompiledRules {
+export function compileRules(
+  { rules, source, warnings: loadWarnings = [] }: LoadedRules,
+  mapper: () => RestMapper,
+  { unknownResources = "error" }: CompileOptions = {},
+): CompiledRules {
   const issues: ConfigIssue[] = [];
-  const warnings: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [...loadWarnings];
   const report = (path: string, message: string, offset?: number) => {
     const { line, column } = source.positionOf(path, offset);
     issues.push({ file: source.file, line, column, path, message });
   };
-  const warn = (path: string, message: string) => {
-    const { line, column } = source.positionOf(path);
-    warnings.push({ file: source.file, line, column, path, message });
+  const warn = (path: string, code: WarningCode, message: string, offset?: number, hint?: string) => {
+    const { line, column } = source.positionOf(path, offset);
+    warnings.push({ file: source.file, line, column, path, message, code, ...(hint === undefined ? {} : { hint }) });
+  };
+  const converterOptions = (path: string): ResourceConverterOptions => {
+    if (unknownResources === "error") return {};
+    return {
+      onUnknownOverride: (label, detail) =>
+        warn(
+          join(path, `resources.overrides.${label}`),
+          "unknown-resource",
+          `unknown resource ${detail}: label "${label}" is not associated with it, ` +
+            "so metrics only it would give are skipped",
+          undefined,
+          "the built-in table knows common resources only: pass --kubeconfig (or have $KUBECONFIG or ~/.kube/config) " +
+            "to use the cluster's resources, CRDs included",
+        ),
+    };
+  };
+  /** A literal `{{` in a `<< >>` template (Helm or plain Go-template habit) reaches PromQL unchanged. */
+  const warnBraces = (path: string, template: string) => {
+    const at = template.indexOf("{{");
+    if (at < 0) return;
+    const message = "`{{` is literal text here (template delimiters are << and >>): it reaches PromQL unchanged";
+    warn(path, "template-literal-braces", message, at);
   };
   /** Runs one compile step; on failure records the issue at `<path>.<field>` and returns null. */
   function attempt<T>(path: string, field: string, step: () => T): T | null {
@@ -76,12 +115,24 @@ export function compileRules({ rules, source }: LoadedRules, mapper: () => RestM
 
   function discoveryRule(rule: DiscoveryRule, path: string, external: boolean): CompiledDiscoveryRule | null {
     const namer = attempt(path, "name", () => createMetricNamer(rule));
-    const resources = attempt(path, "resources", () => createResourceConverter(rule.resources, mapper));
+    const resources = attempt(path, "resources", () =>
+      createResourceConverter(rule.resources, mapper, converterOptions(path)),
+    );
     const metricsQuery = attempt(path, "metricsQuery", () => compileTemplate(rule.metricsQuery, QUERY_TEMPLATE_FIELDS));
-    for (const warning of namer?.warnings ?? []) warn(join(path, "name.as"), warning);
+    for (const warning of namer?.warnings ?? []) warn(join(path, "name.as"), "name-as-group-name", warning);
     if (!external && rule.resources.namespaced !== undefined) {
-      warn(join(path, "resources.namespaced"), "has no effect in `rules`; it is only read for `externalRules`");
+      const message = "has no effect in `rules`; it is only read for `externalRules`";
+      warn(join(path, "resources.namespaced"), "namespaced-has-no-effect", message);
     }
+    if (metricsQuery) warnBraces(join(path, "metricsQuery"), rule.metricsQuery);
+    if (rule.name.as.includes("<<")) {
+      const at = rule.name.as.indexOf("<<");
+      const message =
+        "`<< >>` in name.as is never expanded (name.as takes regex references such as $1 or ${1}): " +
+        "the metric name keeps it literally";
+      warn(join(path, "name.as"), "name-as-template", message, at);
+    }
+    if (!external && resources) warnNamespacedWithoutNamespaceLabel(rule, path);
     const namespaced = rule.resources.namespaced !== false;
     if (external && namespaced && resources) {
       attempt(path, "resources", () => {
@@ -100,10 +151,35 @@ export function compileRules({ rules, source }: LoadedRules, mapper: () => RestM
     return { id: path, namer, resources, metricsQuery, namespaced, defaultValue: rule.defaultValue, queryExtras: hasExtras ? { parameters, headers } : undefined };
   }
 
+  /** A custom rule whose override resources are all namespaced but that maps no namespace label cannot be queried. */
+  function warnNamespacedWithoutNamespaceLabel(rule: DiscoveryRule, path: string): void {
+    const { overrides, template } = rule.resources;
+    const references = Object.values(overrides);
+    if (template !== "" || references.length === 0) return;
+    const infos = references.map((reference) => {
+      try {
+        return mapper().resolve(reference);
+      } catch {
+        return null;
+      }
+    });
+    if (infos.some((info) => info === null || !info.namespaced)) return;
+    warn(
+      join(path, "resources.overrides"),
+      "namespaced-without-namespace-label",
+      "every resource of this rule is namespaced, but no label maps the namespaces resource: " +
+        "every query for its metrics fails (add e.g. `namespace: {resource: namespace}`)",
+    );
+  }
+
   function resourceRule(rule: ResourceRule, path: string): CompiledResourceRule | null {
-    const resources = attempt(path, "resources", () => createResourceConverter(rule.resources, mapper));
+    const resources = attempt(path, "resources", () =>
+      createResourceConverter(rule.resources, mapper, converterOptions(path)),
+    );
     const containerQuery = attempt(path, "containerQuery", () => compileTemplate(rule.containerQuery, QUERY_TEMPLATE_FIELDS));
     const nodeQuery = attempt(path, "nodeQuery", () => compileTemplate(rule.nodeQuery, QUERY_TEMPLATE_FIELDS));
+    if (containerQuery) warnBraces(join(path, "containerQuery"), rule.containerQuery);
+    if (nodeQuery) warnBraces(join(path, "nodeQuery"), rule.nodeQuery);
     if (!resources) return null;
     const labelFor = (resource: string) =>
       attempt(path, "resources", () => resources.labelForResource({ group: "", resource }));
@@ -120,7 +196,10 @@ export function compileRules({ rules, source }: LoadedRules, mapper: () => RestM
   if (rules.resourceRules) {
     const cpu = resourceRule(rules.resourceRules.cpu, "resourceRules.cpu");
     const memory = resourceRule(rules.resourceRules.memory, "resourceRules.memory");
-    if (!rules.resourceRules.windowSet) warn("resourceRules", "no `window` set: metrics.k8s.io answers will report a window of 0s");
+    if (!rules.resourceRules.windowSet) {
+      const message = "no `window` set: metrics.k8s.io answers will report a window of 0s";
+      warn("resourceRules", "resource-window-unset", message);
+    }
     if (cpu && memory) resource = { cpu, memory, window: rules.resourceRules.window };
   }
   if (issues.length > 0) throw new ConfigError(issues);

@@ -239,13 +239,20 @@ describe("compile errors", () => {
     ["define", '<<define "x">>y<<end>>', "<<define>> is not supported"],
     ["template", '<<template "x">>', "<<template>> is not supported"],
     ["block", '<<block "x" .>>y<<end>>', "<<block>> is not supported"],
-    ["break", "<<range .GroupBySlice>><<break>><<end>>", "<<break>> is not supported"],
-    ["continue", "<<range .GroupBySlice>><<continue>><<end>>", "<<continue>> is not supported"],
-    ["variable declaration", "<<$x := .Series>>", "variables are not supported: $x"],
-    ["the $ variable", "<<$.Series>>", "variables are not supported: $"],
-    ["assignment without a variable", "<<.Series = 1>>", "variable declarations are not supported: ="],
+    ["break outside range", "<<if 1>><<break>><<end>>", "<<break>> outside <<range>>"],
+    ["continue outside range", "<<continue>>", "<<continue>> outside <<range>>"],
+    ["break with an argument", "<<range .GroupBySlice>><<break 1>><<end>>", "unexpected"],
+    ["undefined variable", "<<$x>>", 'undefined variable "$x"'],
+    ["assignment to an undefined variable", "<<$x = 1>>", 'undefined variable "$x"'],
+    ["field of a string variable", "<<$x := .Series>><<$x.y>>", "can't evaluate field y in type string"],
+    ["unknown field through $", "<<range .GroupBySlice>><<$.Serie>><<end>>", "unknown field .Serie"],
+    ["arguments to a variable", "<<$ 1>>", "can't give argument to non-function $"],
+    ["assignment without a variable", "<<.Series = 1>>", 'unexpected "=" in operand'],
+    ["declaration after a command", "<<.Series $ := 1>>", 'unexpected ":=" in operand'],
+    ["three range variables", "<<range $a, $b, $c := .GroupBySlice>><<end>>", "too many declarations in range"],
     ["unknown function", "<<foo .Series>>", 'function "foo" not defined'],
-    ["Go builtin outside the subset", "<<html .Series>>", 'function "html" is not supported'],
+    ["call has nothing to call in rules data", "<<call .Series>>", 'function "call" is not supported'],
+    ["slice of a map", "<<slice .LabelValuesByName 1>>", "can't slice item of type map[string]string"],
     ["too few arguments", "<<len>>", "wrong number of args for len: want 1 got 0"],
     ["too many arguments", "<<lt 1 2 3>>", "wrong number of args for lt: want 2 got 3"],
     ["a piped value counts as an argument", "<<.Series | len 1>>", "wrong number of args for len: want 1 got 2"],
@@ -289,8 +296,8 @@ describe("compile errors", () => {
     ["comparison of slices", "<<eq .GroupBySlice .GroupBySlice>>", "non-comparable type []string"],
     ["range over a string", "<<range .Series>><<end>>", "range can't iterate over string"],
     ["printf with a non-string format", "<<printf 1>>", "printf format must be a string, not int"],
-    ["printf verb outside the subset", '<<printf "%x" 1>>', "printf verb %x is not supported"],
-    ["printf width", '<<printf "%5s" .Series>>', "printf flags, width, precision and argument indexes are not supported"],
+    ["printf argument index", '<<printf "%[1]s" .Series>>', "printf argument indexes and widths from arguments"],
+    ["printf width from an argument", '<<printf "%*d" 3 1>>', "printf argument indexes and widths from arguments"],
   ];
   test.each(cases)("%s", (_name, template, message) => {
     expect(compileError(template).detail).toContain(message);
@@ -332,8 +339,9 @@ describe("execution errors", () => {
   });
 
   test("a printf format read from the data is checked when it runs", () => {
-    const data = { ...DATA, LabelValuesByName: { format: "%x" } };
-    expect(executionError("<<printf .LabelValuesByName.format 1>>", data).detail).toContain("printf verb %x is not supported");
+    const data = { ...DATA, LabelValuesByName: { format: "%[1]d" } };
+    expect(executionError("<<printf .LabelValuesByName.format 1>>", data).detail).toContain("printf argument indexes");
+    expect(render("<<printf .LabelValuesByName.format 10>>", { ...DATA, LabelValuesByName: { format: "%x" } })).toBe("a");
   });
 
   test("a field missing from the data is an execution error", () => {
@@ -388,8 +396,8 @@ function mulberry32(seed: number): () => number {
 /** Random templates: well-formed ones built from the grammar, mutated ones, and soups of fragments. */
 function templateGenerator(random: () => number): () => string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const operands = [".Series", ".GroupBySlice", ".LabelValuesByName", ".LabelValuesByName.pod", ".LabelValuesByName.node", ".GroupBy", ".", '"a"', '""', '"%s-%d"', '"%q|%v"', "`r\\aw`", "0", "1", "-2", "'x'", "true", "false", "nil", ".Serie", ".Series.x", "0x10"];
-  const functions = ["printf", "print", "len", "index", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not"];
+  const operands = [".Series", ".GroupBySlice", ".LabelValuesByName", ".LabelValuesByName.pod", ".LabelValuesByName.node", ".GroupBy", ".", '"a"', '""', '"%s-%d"', '"%q|%v"', "`r\\aw`", "0", "1", "-2", "'x'", "true", "false", "nil", ".Serie", ".Series.x", "0x10", "$", "$.GroupBySlice", "$.LabelValuesByName.pod", "$v"];
+  const functions = ["printf", "print", "len", "index", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "slice", "html", "js", "urlquery", "println"];
   const operand = (depth: number): string => {
     const r = random();
     if (depth < 2 && r < 0.15) return `(${pipeline(depth + 1)})`;
@@ -416,7 +424,9 @@ function templateGenerator(random: () => number): () => string {
       const r = random();
       if (depth < 3 && r < 0.25) {
         const keyword = pick(["if", "with", "range"]);
-        out += `${open()}${keyword} ${pipeline(0)}${close()}${list(depth + 1)}`;
+        const declaration = keyword === "range" ? pick(["", "$v := ", "$k, $v := "]) : pick(["", "", "$v := "]);
+        const loopControl = keyword === "range" && random() < 0.2 ? `${open()}${pick(["break", "continue"])}${close()}` : "";
+        out += `${open()}${keyword} ${declaration}${pipeline(0)}${close()}${loopControl}${list(depth + 1)}`;
         if (random() < 0.3) out += `${open()}else${close()}${list(depth + 1)}`;
         else if (keyword !== "range" && random() < 0.2) out += `${open()}else ${keyword} ${pipeline(0)}${close()}${list(depth + 1)}`;
         out += `${open()}end${close()}`;

@@ -20,6 +20,14 @@ export interface ResourceConverter {
   labelForResource(resource: GroupResource): string;
 }
 
+export interface ResourceConverterOptions {
+  /**
+   * When set, an override naming a resource the mapper does not know is dropped (its label then maps to nothing)
+   * and reported here with the label and a description, instead of failing. Default: unknown overrides throw.
+   */
+  readonly onUnknownOverride?: (label: string, detail: string) => void;
+}
+
 const LABEL_TEMPLATE_FIELDS = { Group: "string", Resource: "string" } as const;
 
 /**
@@ -27,7 +35,11 @@ const LABEL_TEMPLATE_FIELDS = { Group: "string", Resource: "string" } as const;
  * (`field` = `resources.overrides.<label>`); a template without `.Resource` is one too (`resources.template`).
  * The mapper may change later (refresh): template lookups are cached per mapper generation.
  */
-export function createResourceConverter(mapping: ResourceMapping, mapper: () => RestMapper): ResourceConverter {
+export function createResourceConverter(
+  mapping: ResourceMapping,
+  mapper: () => RestMapper,
+  { onUnknownOverride }: ResourceConverterOptions = {},
+): ResourceConverter {
   const overrideByLabel = new Map<string, GroupResource>();
   const labelByResource = new Map<string, string>();
   for (const [label, reference] of Object.entries(mapping.overrides)) {
@@ -36,6 +48,10 @@ export function createResourceConverter(mapping: ResourceMapping, mapper: () => 
       info = mapper().resolve(reference);
     } catch (error) {
       if (!(error instanceof UnknownResourceError)) throw error;
+      if (onUnknownOverride !== undefined) {
+        onUnknownOverride(label, `${formatReference(reference)}: ${error.message}`);
+        continue;
+      }
       throw new NamingError(`unable to normalize group-resource ${formatReference(reference)}: ${error.message}`, `resources.overrides.${label}`);
     }
     overrideByLabel.set(label, { group: info.group, resource: info.resource });

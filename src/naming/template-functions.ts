@@ -1,11 +1,13 @@
 /**
- * The functions of the `<< >>` template subset — printf, print, len, index, eq ne lt le gt ge, and or not — with
- * their argument counts and the checks that can be made when the template is compiled.
+ * The builtin functions of Go text/template — and or not len index slice print printf println html js urlquery
+ * eq ne lt le gt ge (`call` has nothing to call in rules data) — with their argument counts and the checks that
+ * can be made when the template is compiled.
  */
 import { TemplateExecutionError } from "./template-errors.ts";
-import { compileFormat, goSprint, goSprintf, type CompiledFormat } from "./template-format.ts";
+import { compileFormat, goSprint, goSprintf, goSprintln, type CompiledFormat } from "./template-format.ts";
 import { BOOL, fail, INT, LIST, located, MAP, NIL, SAMPLE_VALUES, STRING, typeName, type Compiled, type Evaluate } from "./template-types.ts";
-import { goCompare, goEq, goIndex, goLen, goTypeName, isTrue, type TemplateValue } from "./template-values.ts";
+import { htmlEscape, joinArguments, jsEscape, urlQueryEscape } from "./template-escape.ts";
+import { goCompare, goEq, goIndex, goLen, goSlice, goTypeName, isTrue, type TemplateValue } from "./template-values.ts";
 
 type Arity = readonly [min: number, max: number];
 const ARITY: Readonly<Record<string, Arity>> = {
@@ -13,7 +15,9 @@ const ARITY: Readonly<Record<string, Arity>> = {
   eq: [1, Infinity],
   ge: [2, 2],
   gt: [2, 2],
+  html: [0, Infinity],
   index: [1, Infinity],
+  js: [0, Infinity],
   le: [2, 2],
   len: [1, 1],
   lt: [2, 2],
@@ -22,6 +26,9 @@ const ARITY: Readonly<Record<string, Arity>> = {
   or: [1, Infinity],
   print: [0, Infinity],
   printf: [1, Infinity],
+  println: [0, Infinity],
+  slice: [1, 4],
+  urlquery: [0, Infinity],
 };
 
 /** Names of the functions templates may call. */
@@ -68,6 +75,21 @@ function indexType(args: readonly Compiled[], offset: number): number {
   return type;
 }
 
+function sliceType(args: readonly Compiled[], offset: number): number {
+  const type = args[0]?.type ?? NIL;
+  if (!(type & (STRING | LIST))) {
+    const detail = type === NIL ? "slice of untyped nil" : `can't slice item of type ${typeName(type)}`;
+    fail(`error calling slice: ${detail}`, offset);
+  }
+  if (type === STRING && args.length === 4) fail("error calling slice: cannot 3-index slice a string", offset);
+  for (const index of args.slice(1)) {
+    if (!(index.type & INT)) {
+      fail(`error calling slice: cannot index slice/array with type ${typeName(index.type)}`, offset);
+    }
+  }
+  return type & (STRING | LIST);
+}
+
 /** A printf format only known at execution time: compiled on each call; unsupported verbs fail execution. */
 function runtimeFormat(format: TemplateValue): CompiledFormat {
   if (typeof format !== "string") {
@@ -83,6 +105,16 @@ function functionBody(name: string, args: readonly Compiled[], offset: number): 
   switch (name) {
     case "print":
       return [goSprint, STRING];
+    case "println":
+      return [goSprintln, STRING];
+    case "html":
+      return [(values) => htmlEscape(joinArguments(values)), STRING];
+    case "js":
+      return [(values) => jsEscape(joinArguments(values)), STRING];
+    case "urlquery":
+      return [(values) => urlQueryEscape(joinArguments(values)), STRING];
+    case "slice":
+      return [(values) => goSlice(values[0] ?? null, values.slice(1)), sliceType(args, offset)];
     case "printf": {
       const format = args[0];
       if (format && !(format.type & STRING)) fail(`printf format must be a string, not ${typeName(format.type)}`, offset);

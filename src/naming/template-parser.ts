@@ -1,6 +1,7 @@
 /**
- * Parser of the `<< >>` template language: Go text/template/parse/parse.go restricted to the supported subset.
- * Produces a syntax tree; types, field names and function arity are checked later by query-template.ts.
+ * Parser of the `<< >>` template language: Go text/template/parse/parse.go (everything but define, template, block
+ * and floating-point or complex constants). Produces a syntax tree in which each variable is resolved to a numbered
+ * slot; types, field names and function arity are checked later by query-template.ts.
  */
 import { TemplateCompileError } from "./template-errors.ts";
 import { lexTemplate, type Token, type TokenKind } from "./template-lexer.ts";
@@ -18,6 +19,8 @@ export type OperandNode =
   | { readonly kind: "int"; readonly value: number; readonly text: string; readonly offset: number }
   | { readonly kind: "bool"; readonly value: boolean; readonly offset: number }
   | { readonly kind: "nil"; readonly offset: number }
+  /** `$name` (or `$`, slot 0): the slot of the declaration the name refers to. */
+  | { readonly kind: "variable"; readonly name: string; readonly slot: number; readonly offset: number }
   /** A parenthesised pipeline. */
   | { readonly kind: "pipe"; readonly pipe: PipeNode; readonly offset: number };
 
@@ -27,9 +30,20 @@ export interface CommandNode {
   readonly offset: number;
 }
 
+/** A variable declared (`$x :=`) or assigned (`$x =`) by a pipeline. */
+export interface VariableTarget {
+  readonly name: string;
+  readonly slot: number;
+  readonly offset: number;
+}
+
 /** Commands separated by `|`; each command's result is the last argument of the next one. */
 export interface PipeNode {
   readonly commands: readonly CommandNode[];
+  /** Variables set to the pipeline's value (for `range`, to each key/index and element); empty when none. */
+  readonly decl: readonly VariableTarget[];
+  /** True for `$x = ...` (assign existing variables), false for `$x := ...` (declare new ones). */
+  readonly isAssign: boolean;
   readonly offset: number;
 }
 
@@ -42,12 +56,22 @@ export type TemplateNode =
       readonly list: readonly TemplateNode[];
       readonly elseList: readonly TemplateNode[] | null;
       readonly offset: number;
-    };
+    }
+  | { readonly kind: "break" | "continue"; readonly offset: number };
+
+/** A parsed template: its nodes and what the compiler needs to know about its variables. */
+export interface ParsedTemplate {
+  readonly nodes: readonly TemplateNode[];
+  /** Number of variable slots; slot 0 is `$`, the data the template runs on. */
+  readonly slotCount: number;
+  /** Slots that some `$x = ...` assigns after their declaration, so their static type is unknown. */
+  readonly assignedSlots: ReadonlySet<number>;
+}
 
 type ListEnd = { readonly kind: "end"; readonly offset: number } | { readonly kind: "else"; readonly offset: number };
 
-/** Go builtins outside the supported subset: named as unsupported rather than unknown. */
-const UNSUPPORTED_GO_FUNCTIONS: ReadonlySet<string> = new Set(["call", "html", "js", "println", "slice", "urlquery"]);
+/** Go builtins that cannot apply to rules data (it holds no functions): named as unsupported rather than unknown. */
+const UNSUPPORTED_GO_FUNCTIONS: ReadonlySet<string> = new Set(["call"]);
 /** Limits on nesting (control structures, parentheses) and pipeline length, so that input cannot exhaust the stack. */
 const MAX_DEPTH = 500;
 const MAX_PIPELINE_COMMANDS = 500;
@@ -79,14 +103,28 @@ function describe(token: Token): string {
 }
 
 /**
- * Parses template source into a list of nodes. `functions` names the functions the caller implements.
- * Throws TemplateCompileError for syntax errors and constructs outside the subset (define, template, block,
- * break, continue, variables, unknown functions, floating-point and complex constants).
+ * Parses template source. `functions` names the functions the caller implements. Throws TemplateCompileError for
+ * syntax errors, undefined variables, `break`/`continue` outside `range`, and the constructs not implemented
+ * (define, template, block, unknown functions, floating-point and complex constants).
  */
-export function parseTemplate(source: string, functions: ReadonlySet<string>): TemplateNode[] {
+export function parseTemplate(source: string, functions: ReadonlySet<string>): ParsedTemplate {
   const tokens = lexTemplate(source);
   let index = 0;
   let depth = 0;
+  let rangeDepth = 0;
+  // Variables in scope, innermost last, as Go's Tree.vars; a control structure pops what it declared at its end.
+  const scope: { name: string; slot: number }[] = [{ name: "$", slot: 0 }];
+  let slotCount = 1;
+  const assignedSlots = new Set<number>();
+  const declare = (name: string, offset: number): VariableTarget => {
+    const slot = slotCount++;
+    scope.push({ name, slot });
+    return { name, slot, offset };
+  };
+  const lookup = (name: string, offset: number): number => {
+    for (let i = scope.length - 1; i >= 0; i--) if (scope[i]?.name === name) return scope[i]?.slot ?? 0;
+    return fail(`undefined variable ${goQuote(name)}`, offset);
+  };
 
   const eofToken = tokens[tokens.length - 1] ?? { kind: "eof", value: "", offset: source.length };
   const peek = (): Token => tokens[index] ?? eofToken;
@@ -119,7 +157,7 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
       case "nil":
         return { kind: "nil", offset };
       case "variable":
-        return fail(`variables are not supported: ${token.value}`, offset);
+        return { kind: "variable", name: token.value, slot: lookup(token.value, offset), offset };
       case "field":
         return { kind: "field", names: [token.value.slice(1)], offset };
       case "bool":
@@ -163,6 +201,7 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
         return { kind: "field", names: [...node.names, ...names], offset: node.offset };
       case "identifier":
       case "pipe":
+      case "variable":
         return { kind: "chain", receiver: node, names, offset: node.offset };
       case "string":
       case "int":
@@ -184,7 +223,6 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
       const token = next();
       if (token.kind === "space") continue;
       if (token.kind === "rightDelim" || token.kind === "rightParen") index--;
-      else if (token.kind === "declare" || token.kind === "assign") fail(`variable declarations are not supported: ${token.value}`, token.offset);
       else if (token.kind !== "pipe") unexpected(token, "operand");
       break;
     }
@@ -192,16 +230,53 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
     return { args, offset };
   };
 
+  /** Go's pipeline declarations: `$x :=`, `$x =`, and in `range` `$k, $v :=` or `$k, $v =`. */
+  const declarations = (context: string): { decl: VariableTarget[]; isAssign: boolean } => {
+    const names: Token[] = [];
+    for (;;) {
+      const start = index;
+      const variable = nextNonSpace();
+      if (variable.kind !== "variable") {
+        index = start;
+        break;
+      }
+      const after = nextNonSpace();
+      if (after.kind === "declare" || after.kind === "assign") {
+        names.push(variable);
+        const isAssign = after.kind === "assign";
+        if (isAssign) {
+          const decl = names.map((name) => ({
+            name: name.value,
+            slot: lookup(name.value, name.offset),
+            offset: name.offset,
+          }));
+          for (const target of decl) assignedSlots.add(target.slot);
+          return { decl, isAssign };
+        }
+        return { decl: names.map((name) => declare(name.value, name.offset)), isAssign };
+      }
+      if (after.kind === "char" && after.value === ",") {
+        names.push(variable);
+        if (context !== "range" || names.length > 1) fail(`too many declarations in ${context}`, after.offset);
+        const following = peekNonSpace();
+        if (following.kind !== "variable") fail("range can only initialize variables", following.offset);
+        continue;
+      }
+      if (names.length > 0) unexpected(after, context);
+      index = start;
+      break;
+    }
+    return { decl: [], isAssign: false };
+  };
+
   const pipeline = (context: string, end: TokenKind): PipeNode => {
     const offset = peekNonSpace().offset;
+    const { decl, isAssign } = declarations(context);
     const commands: CommandNode[] = [];
     for (;;) {
       const token = nextNonSpace();
       if (token.kind === end) break;
-      if (!OPERAND_START.has(token.kind)) {
-        if (token.kind === "declare" || token.kind === "assign") fail(`variable declarations are not supported: ${token.value}`, token.offset);
-        unexpected(token, context);
-      }
+      if (!OPERAND_START.has(token.kind)) unexpected(token, context);
       index--;
       commands.push(command());
       if (commands.length > MAX_PIPELINE_COMMANDS) fail("pipeline too long", token.offset);
@@ -213,7 +288,7 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
         fail(`non executable command in pipeline stage ${i + 1}`, cmd.offset);
       }
     });
-    return { commands, offset };
+    return { commands, decl, isAssign, offset };
   };
 
   const itemList = (): { list: TemplateNode[]; end: ListEnd } => {
@@ -228,8 +303,15 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
 
   const control = (kind: "if" | "with" | "range", offset: number): TemplateNode => {
     enter(offset);
+    const outerScope = scope.length;
     const pipe = pipeline(kind, "rightDelim");
+    const pipeScope = scope.length;
+    if (kind === "range") rangeDepth++;
     const { list, end } = itemList();
+    if (kind === "range") rangeDepth--;
+    // NB: Go's parser keeps the list's variables visible in else, but they are never set there when it runs (the
+    // lookup then finds an outer variable of the same name, or fails); dropping them here resolves alike.
+    scope.length = pipeScope;
     let elseList: TemplateNode[] | null = null;
     if (end.kind === "else") {
       const chained = peek();
@@ -244,6 +326,7 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
         elseList = rest.list;
       }
     }
+    scope.length = outerScope;
     depth--;
     return { kind, pipe, list, elseList, offset };
   };
@@ -267,6 +350,11 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
           if (nextNonSpace().kind !== "rightDelim") unexpected(following, "else");
           return { kind: "else", offset: token.offset };
         }
+        case "break":
+        case "continue":
+          if (rangeDepth === 0) fail(`<<${token.value}>> outside <<range>>`, token.offset);
+          if (nextNonSpace().kind !== "rightDelim") unexpected(tokens[index - 1] ?? eofToken, token.value);
+          return { kind: token.value, offset: token.offset };
         default:
           return fail(`<<${token.value}>> is not supported`, token.offset);
       }
@@ -288,5 +376,5 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): T
     if (node.kind === "end" || node.kind === "else") fail(`unexpected <<${node.kind}>>`, node.offset);
     root.push(node);
   }
-  return root;
+  return { nodes: root, slotCount, assignedSlots };
 }

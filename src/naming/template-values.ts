@@ -207,3 +207,41 @@ export function goCompare(functionName: "ne" | "lt" | "le" | "gt" | "ge", a: Tem
       return !(goLess("gt", a, b) || goEq(a, [b], "gt"));
   }
 }
+
+const UTF8_DECODER = new TextDecoder("utf-8");
+
+/**
+ * Go `slice item i j k`: `item[i:j:k]` of a string (by UTF-8 bytes; a cut inside a character gives U+FFFD) or a
+ * slice. Strings take at most two indexes.
+ */
+export function goSlice(item: TemplateValue, indexes: readonly TemplateValue[]): TemplateValue {
+  if (item === null) failCall("slice", "slice of untyped nil");
+  if (indexes.length > 3) failCall("slice", `too many slice indexes: ${indexes.length}`);
+  let length: number;
+  let bytes: Uint8Array | null = null;
+  if (typeof item === "string") {
+    if (indexes.length === 3) failCall("slice", "cannot 3-index slice a string");
+    bytes = UTF8_ENCODER.encode(item);
+    length = bytes.length;
+  } else if (Array.isArray(item)) {
+    length = item.length;
+  } else {
+    return failCall("slice", `can't slice item of type ${goTypeName(item)}`);
+  }
+  const cut = [0, length];
+  indexes.forEach((index, i) => {
+    if (typeof index !== "number") {
+      const type = index === null ? "nil" : `type ${goTypeName(index)}`;
+      failCall("slice", `cannot index slice/array with ${type}`);
+    }
+    if (index < 0 || index > length) failCall("slice", `index out of range: ${index}`);
+    cut[i] = index;
+  });
+  const [from = 0, to = length] = cut;
+  if (from > to) failCall("slice", `invalid slice index: ${from} > ${to}`);
+  if (indexes.length === 3 && typeof indexes[2] === "number" && to > indexes[2]) {
+    failCall("slice", `invalid slice index: ${to} > ${indexes[2]}`);
+  }
+  if (bytes !== null) return UTF8_DECODER.decode(bytes.subarray(from, to));
+  return (item as readonly string[]).slice(from, to);
+}

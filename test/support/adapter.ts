@@ -29,6 +29,7 @@ export async function startTestAdapter({
   rules,
   extraArgs = [],
   kubeconfig,
+  env,
 }: {
   prometheusUrl: string;
   /** Cluster mode with this kubeconfig; default standalone. */
@@ -36,6 +37,8 @@ export async function startTestAdapter({
   /** Rules file text; default: the embedded default rules. */
   rules?: string;
   extraArgs?: string[];
+  /** Environment the adapter reads ($KUBECONFIG, $HOME); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }): Promise<TestAdapter> {
   const dir = mkdtempSync(join(tmpdir(), "prom-adapter-test-"));
   const mode = kubeconfig === undefined ? ["--standalone"] : ["--kubeconfig", kubeconfig, "--bind-address", "127.0.0.1"];
@@ -45,7 +48,11 @@ export async function startTestAdapter({
     args.push("--config", join(dir, "rules.yaml"));
   }
   const logger = createMemoryLogger(6);
-  const adapter = await startAdapter(parseOptions(args), { logger, clock: systemClock });
+  const adapter = await startAdapter(parseOptions(args), {
+    logger,
+    clock: systemClock,
+    ...(env === undefined ? {} : { env }),
+  });
   const ca = readFileSync(join(dir, "certs", "ca.crt"), "utf8");
   const baseUrl = `https://127.0.0.1:${adapter.port}`;
   const request = (path: string, init: RequestInit) => fetch(`${baseUrl}${path}`, { ...init, tls: { ca } } as RequestInit);
