@@ -1,6 +1,6 @@
 /**
  * Compiles a loaded rules file once, before the server listens: regexes, templates, resource associations. Every
- * error is reported with the file, line, column, rule path and field (spec rules.md §1); warnings are returned.
+ * error is reported with the file, line, column, rule path and field (rules/README.md); warnings are returned.
  */
 import { ConfigError, type ConfigIssue } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";

@@ -1,6 +1,6 @@
 /**
  * The `<< >>` template subset of rules files (metricsQuery, resources.template): Go text/template semantics with
- * delimiters `<<` and `>>` (spec rules.md §6). A template is compiled once — parsed, type-checked against the
+ * delimiters `<<` and `>>` (rules/README.md, Querying). A template is compiled once — parsed, type-checked against the
  * fields the caller provides, turned into closures — and executed many times without parsing.
  */
 import { TemplateExecutionError } from "./template-errors.ts";

@@ -2,10 +2,10 @@
  * The one place that reads the client certificate: the HTTPS listener records what the TLS layer received for each
  * request, and authentication (front proxy, x509) asks for it here and verifies it against its own CA bundle.
  *
- * NB: the TLS layer only *requests* a certificate and never rejects one (api.md §9): its single `authorized` flag
- * says nothing about which of several CA bundles (client-ca-file, requestheader-client-ca-file) the certificate
- * chains to, so `verifyPeerAgainst` does the chain verification itself. The handshake has already proven that the
- * client holds the certificate's private key.
+ * NB: the TLS layer only *requests* a certificate and never rejects one (as k8s.io/apiserver: anonymous requests stay
+ * possible): its single `authorized` flag says nothing about which of several CA bundles (client-ca-file,
+ * requestheader-client-ca-file) the certificate chains to, so `verifyPeerAgainst` does the chain verification itself.
+ * The handshake has already proven that the client holds the certificate's private key.
  */
 import { X509Certificate } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
