@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import packageJson from "../../package.json" with { type: "json" };
+import { announceSkip, missingTool } from "../support/skip.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const DOCKERFILE = join(REPO_ROOT, "deploy", "Dockerfile");
@@ -130,6 +131,7 @@ describe("deploy/Dockerfile", () => {
 });
 
 const ldd = Bun.which("ldd");
+announceSkip("the compiled binary on distroless base", ldd === null ? missingTool("ldd", "not found on PATH (glibc's libc-bin)") : null);
 describe.skipIf(ldd === null)("the compiled binary on distroless base", () => {
   test("links only glibc libraries, which distroless/base has (so neither static nor cc is right)", () => {
     const dir = mkdtempSync(join(tmpdir(), "prom-adapter-compile-"));

@@ -15,10 +15,11 @@ import type { ResourceRules } from "../../src/providers/resource-metrics-provide
 import type { NodeRef, PodRef, ResourceObjectSource } from "../../src/providers/resource-object-source.ts";
 import { compileRulesText, createMetricsApp, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping resource metrics integration tests: ${skip}`);
+announceSkip("resource metrics integration tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 // NB: samples every 15 s from now-240 s to now-30 s; rate()[5m] then extrapolates by a fixed half interval, so the
