@@ -89,7 +89,7 @@ export function compileRules({ rules, source }: LoadedRules, mapper: () => RestM
           resources.labelForResource({ group: "", resource: "namespaces" });
         } catch (error) {
           throw new NamingError(
-            `${(error as Error).message}; an external rule must map the namespaces resource (an override such as \`namespace: {resource: namespace}\` or a template), or set \`namespaced: false\``,
+            `${(error as Error).message}; an external rule must map the namespaces resource (an override such as \`namespace: {resource: namespace}\` or a template), or set \`resources: {namespaced: false}\``,
           );
         }
       });
