@@ -1,8 +1,8 @@
 /**
- * Command-line flags: the CLI contract of spec cli.md, with units and defaults. GNU style: `--flag=value` and
- * `--flag value`; booleans `--flag` / `--flag=false`. An unknown flag is an error that names it. Upstream
- * deployments' arguments (`--logtostderr`, `--v`, `--secure-port`, `--cert-dir`, `--config`, `--prometheus-url`,
- * `--metrics-relist-interval`) are accepted unchanged.
+ * Command-line flags: the flags of upstream prometheus-adapter (README.md, Flags), with units and defaults. GNU style:
+ * `--flag=value` and `--flag value`; booleans `--flag` / `--flag=false`. An unknown flag is an error that names it.
+ * Upstream deployments' arguments (`--logtostderr`, `--v`, `--secure-port`, `--cert-dir`, `--config`,
+ * `--prometheus-url`, `--metrics-relist-interval`) are accepted unchanged.
  */
 import { parsePrometheusDuration, type Milliseconds } from "./util/duration.ts";
 

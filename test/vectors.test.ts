@@ -1,5 +1,5 @@
 /**
- * Runs the spec's naming.json and query-building.json vectors against the real modules. (quantity.json,
+ * Runs the naming.json and query-building.json vectors (test/vectors/) against the real modules. (quantity.json,
  * escaping.json, selectors.json and the template cases run beside their modules in src/.)
  */
 import { describe, expect, test } from "bun:test";

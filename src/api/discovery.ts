@@ -1,6 +1,6 @@
 /**
- * Discovery documents (spec api.md §3): `/apis`, `/apis/<group>`, `/apis/<group>/<version>`. Answered from memory,
- * never waiting on Prometheus: the aggregator's availability probe hits `/apis/<group>/<version>`.
+ * Discovery documents (docs/api.md, Discovery): `/apis`, `/apis/<group>`, `/apis/<group>/<version>`. Answered from
+ * memory, never waiting on Prometheus: the aggregator's availability probe hits `/apis/<group>/<version>`.
  */
 import { formatGroupResource } from "../naming/rest-mapper.ts";
 import type { MetricRegistry } from "../registry/metric-registry.ts";
@@ -63,7 +63,8 @@ type ApiResourceBody = ApiResourceListBody["resources"][number];
 
 /**
  * `GET /apis/external.metrics.k8s.io/v1beta1`: one entry per external metric, sorted by name; `namespaced` is false
- * for metrics of `namespaced: false` rules (rules.md §13 item 4); never empty (placeholder `externalmetrics`).
+ * for metrics of `namespaced: false` rules (upstream always says true, its issues #530 and #690); never empty
+ * (placeholder `externalmetrics`).
  */
 export function externalMetricsResourceList(registry: MetricRegistry): ApiResourceListBody {
   const resources: ApiResourceBody[] = registry
@@ -76,7 +77,7 @@ export function externalMetricsResourceList(registry: MetricRegistry): ApiResour
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${EXTERNAL_METRICS_GROUP.name}/v1beta1`, resources };
 }
 
-/** `GET /apis/metrics.k8s.io/v1beta1`: exactly nodes and pods (api.md §3). */
+/** `GET /apis/metrics.k8s.io/v1beta1`: exactly nodes and pods (docs/api.md, Discovery). */
 export function resourceMetricsResourceList(): ApiResourceListBody {
   return {
     kind: "APIResourceList",

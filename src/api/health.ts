@@ -1,4 +1,6 @@
-/** `/healthz`, `/livez`, `/readyz` (spec api.md §11): plain text, always answered, never authorised. */
+/**
+ * `/healthz`, `/livez`, `/readyz` (docs/api.md, Operational endpoints): plain text, always answered, never authorised.
+ */
 import { Elysia } from "elysia";
 
 /** Why the server is not ready, with the status to answer (500 before the first discovery, 503 while draining). */

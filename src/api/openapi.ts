@@ -1,8 +1,8 @@
 /**
  * `/openapi/v2` (Swagger 2.0) and `/openapi/v3` (an index plus one OpenAPI 3.0 document per group-version) of the
- * installed routes (spec api.md §11). The response schemas are the TypeBox schemas in schemas.ts, the same ones the
- * handlers' output types come from; they are only translated here (nullable unions, `const`, records), never
- * written twice.
+ * installed routes (docs/api.md, Operational endpoints). The response schemas are the TypeBox schemas in schemas.ts,
+ * the same ones the handlers' output types come from; they are only translated here (nullable unions, `const`,
+ * records), never written twice.
  */
 import { createHash } from "node:crypto";
 import { Elysia } from "elysia";

@@ -1,5 +1,5 @@
 /**
- * The JSON shapes this server answers with (spec api.md §3-§7, §11), defined once with Elysia's `t` (TypeBox).
+ * The JSON shapes this server answers with (docs/api.md), defined once with Elysia's `t` (TypeBox).
  * Handlers build their bodies as `typeof X.static`, so the compiler holds them to these shapes; OpenAPI documents
  * are generated from the same objects. Property order here is the wire order. Optional properties are omitted from
  * the JSON when absent (never `null`); properties typed with `t.Null()` are always present.
@@ -9,7 +9,7 @@ import { t } from "elysia";
 /** RFC 3339 in UTC with whole seconds (`metav1.Time`), e.g. `2024-05-01T12:00:00Z`. */
 export const KubernetesTime = t.String({ format: "date-time", description: "RFC 3339 UTC time, whole seconds", examples: ["2024-05-01T12:00:00Z"] });
 
-/** A Kubernetes Quantity in canonical form (quantity.md), e.g. `650m`, `2`, `3Ki`. */
+/** A Kubernetes Quantity in canonical form (as k8s.io/apimachinery prints it), e.g. `650m`, `2`, `3Ki`. */
 export const Quantity = t.String({
   pattern: "^[+-]?[0-9.]+([eEinumkKMGTP]*[-+]?[0-9]*)$",
   description: "Kubernetes resource.Quantity in canonical form",
@@ -26,7 +26,7 @@ export const ListMeta = t.Object({}, { additionalProperties: false });
 export const StringMap = t.Record(t.String(), t.String());
 
 // ---------------------------------------------------------------------------------------------------------------
-// Discovery (api.md §3).
+// Discovery (docs/api.md, Discovery).
 
 export const GroupVersionForDiscovery = t.Object({ groupVersion: t.String(), version: t.String() });
 
@@ -64,7 +64,7 @@ export const ApiResourceList = t.Object({
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// custom.metrics.k8s.io (api.md §4).
+// custom.metrics.k8s.io (docs/api.md, Custom metrics).
 
 export const LabelSelectorRequirement = t.Object({
   key: t.String(),
@@ -118,7 +118,7 @@ export const MetricValueListV1beta2 = t.Object({
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// external.metrics.k8s.io (api.md §5).
+// external.metrics.k8s.io (docs/api.md, External metrics).
 
 export const ExternalMetricValue = t.Object({
   metricName: t.String(),
@@ -136,7 +136,7 @@ export const ExternalMetricValueList = t.Object({
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// metrics.k8s.io (api.md §6).
+// metrics.k8s.io (docs/api.md, Resource metrics).
 
 /** `cpu` (DecimalSI) and `memory` (BinarySI), in that (sorted) order. */
 export const ResourceUsage = t.Object({ cpu: Quantity, memory: Quantity });
@@ -185,7 +185,7 @@ export const NodeMetricsList = t.Object({
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Errors (api.md §7) and /version (§11).
+// Errors and /version (docs/api.md: Errors, Operational endpoints).
 
 export const StatusDetails = t.Object({
   name: t.Optional(t.String()),

@@ -1,5 +1,5 @@
 /**
- * Every error becomes a Kubernetes `Status` here, and only here (spec api.md §7). Known ApiErrors keep their code,
+ * Every error becomes a Kubernetes `Status` here, and only here (docs/api.md, Errors). Known ApiErrors keep their code,
  * reason and message; anything else is a 500 whose cause goes to the log, never to the client.
  */
 import type { Logger } from "../observability/logger.ts";

@@ -1,5 +1,5 @@
 /**
- * `GET /version` (spec api.md §11), in the shape of k8s.io/apimachinery `version.Info`:
+ * `GET /version` (docs/api.md, Operational endpoints), in the shape of k8s.io/apimachinery `version.Info`:
  * `gitVersion` is the package version; `gitCommit` and `buildDate` are the constants `PROM_ADAPTER_GIT_COMMIT` and
  * `PROM_ADAPTER_BUILD_DATE` that scripts/build.ts defines in compiled binaries, else `"unknown"` and
  * `"1970-01-01T00:00:00Z"` (running from source); `platform` is Go's `GOOS/GOARCH` spelling of the running process.

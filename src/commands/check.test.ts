@@ -130,7 +130,7 @@ describe("check without Prometheus", () => {
           column: 3,
           path: "externalRules[0].resources",
           message:
-            "unable to convert resource namespaces into label: no generic resource label form specified for this metric; an external rule must map the namespaces resource (an override such as `namespace: {resource: namespace}` or a template), or set `namespaced: false`",
+            "unable to convert resource namespaces into label: no generic resource label form specified for this metric; an external rule must map the namespaces resource (an override such as `namespace: {resource: namespace}` or a template), or set `resources: {namespaced: false}`",
           hint: "add `resources: {overrides: {namespace: {resource: namespace}}}` (the label holding the namespace), or `resources: {namespaced: false}` when the series are not per namespace (the URL namespace is then ignored)",
         },
       ],

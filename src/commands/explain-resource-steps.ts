@@ -190,7 +190,10 @@ function usageQuery(ctx: ResourceAnalysisContext, usage: Usage, namespace: strin
   return { usage, namespace, rule, label, sent, samples: vectorSamples(sent?.result ?? null).map(sampleView), probedValues: [] };
 }
 
-/** The provider's query (rules.md §11); `anyName` asks for every object instead of `names`. */
+/**
+ * The provider's query (rules/README.md, External and resource rules); `anyName` asks for every object instead of
+ * `names`.
+ */
 function renderUsageQuery(resource: "pods" | "nodes", rule: CompiledResourceRule, namespace: string | undefined, names: readonly string[], anyName: boolean): PromQL {
   if (resource === "nodes") return renderObjectQuery(rule.nodeQuery, { series: "", requirements: [], resourceLabel: rule.nodeLabel, names, anyName });
   return renderObjectQuery(rule.containerQuery, {

@@ -1,7 +1,7 @@
 /**
  * Reads a rules file strictly, like Go's `yaml.UnmarshalStrict`: unknown and duplicate keys are errors, one document
  * only, string fields keep their source text (`as: 123` is "123"), and every problem is reported with file, line,
- * column and path (spec rules.md §1). Nothing is compiled here; see naming/compile-rules.ts.
+ * column and path (rules/README.md). Nothing is compiled here; see naming/compile-rules.ts.
  */
 import {
   Alias,

@@ -1,8 +1,8 @@
 /**
- * Rules reload without restart (spec rules.md §13 item 1): on SIGHUP (the caller calls `reload()`) and when the
- * file's content changes (checked every `interval`; reading through the path follows a ConfigMap's `..data` symlink
- * swap). A valid new file is compiled and handed to `apply`; an invalid one is logged with every error and the old
- * rules stay in force.
+ * Rules reload without restart (upstream needs a restart, its issues #104 and #678): on SIGHUP (the caller calls
+ * `reload()`) and when the file's content changes (checked every `interval`; reading through the path follows a
+ * ConfigMap's `..data` symlink swap). A valid new file is compiled and handed to `apply`; an invalid one is logged with
+ * every error and the old rules stay in force.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";

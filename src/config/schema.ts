@@ -1,5 +1,5 @@
 /**
- * The rules file as the user wrote it: upstream prometheus-adapter's format (spec rules.md §1), after strict parsing
+ * The rules file as the user wrote it: upstream prometheus-adapter's format (rules/README.md), after strict parsing
  * and before anything is compiled. Every string keeps its YAML source text.
  */
 import type { Milliseconds } from "../util/duration.ts";

@@ -3,6 +3,7 @@ import { createPrometheusClient } from "../prometheus/client.ts";
 import { createHttpTransport } from "../prometheus/http-transport.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../../test/support/prometheus.ts";
 import { restrictToNames, SelectorShapeError } from "./name-restricted-selector.ts";
+import { announceSkip } from "../../test/support/skip.ts";
 
 // NB: bun 1.4.5 does not apply bunfig's [test] timeout; starting Prometheus needs more than the default 5 s on slow machines.
 setDefaultTimeout(30_000);
@@ -28,6 +29,7 @@ describe("narrowing a series selector to metric names", () => {
 });
 
 const skipReason = prometheusSkipReason();
+announceSkip("narrowed selectors against a real Prometheus", skipReason);
 describe.skipIf(skipReason !== null)("narrowed selectors against a real Prometheus", () => {
   let prometheus: RunningPrometheus;
   const now = Math.floor(Date.now() / 1000) - 10;

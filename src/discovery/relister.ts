@@ -1,7 +1,7 @@
 /**
- * The discovery loop (spec rules.md §2): runs at start, then `interval` after the previous run finished (never
- * overlapping). Each run lists series from `now - maxAge`, builds fresh registries and swaps them in atomically. A
- * failed run keeps the previous registries. `ready` turns true after the first successful run.
+ * The discovery loop (rules/README.md, Discovery): runs at start, then `interval` after the previous run finished
+ * (never overlapping). Each run lists series from `now - maxAge`, builds fresh registries and swaps them in atomically.
+ * A failed run keeps the previous registries. `ready` turns true after the first successful run.
  *
  * Between full runs, an incremental pass every `freshInterval` (see fresh-pass.ts) adds metrics whose names appeared
  * since; only full runs remove metrics. A full run always wins: a pass that overlaps one is discarded.

@@ -1,5 +1,5 @@
 /**
- * One `/api/v1/series` call per distinct `seriesQuery` (spec rules.md §2 steps 3-5), run concurrently. When the
+ * One `/api/v1/series` call per distinct `seriesQuery` (rules/README.md, Discovery), run concurrently. When the
  * source can stream, each series is reduced to its shape while the body is still arriving; label values are never
  * decoded and identical (name, label-name set) shapes collapse, so memory follows the number of distinct shapes, not
  * the number of series.

@@ -13,7 +13,7 @@ export interface ShapeCollector {
   /**
    * The distinct shapes ordered by the LAST series that had each one, label names sorted. Feeding them to the
    * registry in this order gives exactly what feeding every series in response order would (later entries overwrite
-   * earlier ones, spec rules.md §2).
+   * earlier ones, as upstream's registry does).
    */
   shapes(): SeriesShape[];
   /** Series added, named or not. */

@@ -1,6 +1,6 @@
 /**
- * The effective client-authentication configuration (spec api.md §9): the x509 client CA and the front-proxy
- * (request header) settings, from the flags when given, else from ConfigMap
+ * The effective client-authentication configuration (docs/api.md, Authentication): the x509 client CA and the
+ * front-proxy (request header) settings, from the flags when given, else from ConfigMap
  * `kube-system/extension-apiserver-authentication`, re-read every minute.
  *
  * Like k8s.io/apiserver's DelegatingAuthenticationOptions, each part is taken whole from one source:

@@ -1,6 +1,6 @@
 /**
- * Object lookup for `*` requests (spec api.md §4): a metadata-only LIST (`PartialObjectMetadataList`) of the
- * resource, in the request's namespace or cluster-wide, filtered by the label selector. Names keep LIST order.
+ * Object lookup for `*` requests (docs/api.md, Custom metrics): a metadata-only LIST (`PartialObjectMetadataList`) of
+ * the resource, in the request's namespace or cluster-wide, filtered by the label selector. Names keep LIST order.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseLabelSelector, SelectorSyntaxError } from "../naming/label-selector.ts";

@@ -1,7 +1,7 @@
 /**
- * metrics.k8s.io objects from the Kubernetes API (spec api.md §6): Running pods (`fieldSelector=status.phase=Running`)
- * and all nodes, as metadata-only lists, labels copied. A single pod is a list narrowed to its name, so a pod that is
- * not Running reads as absent, as metrics-server answers.
+ * metrics.k8s.io objects from the Kubernetes API (docs/api.md, Resource metrics): Running pods
+ * (`fieldSelector=status.phase=Running`) and all nodes, as metadata-only lists, labels copied. A single pod is a list
+ * narrowed to its name, so a pod that is not Running reads as absent, as metrics-server answers.
  */
 import type { Logger } from "../observability/logger.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "../providers/resource-object-source.ts";

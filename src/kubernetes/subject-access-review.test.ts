@@ -28,7 +28,7 @@ function fakeApi(answer: (spec: V1SubjectAccessReview["spec"]) => V1SubjectAcces
 }
 
 describe("createSubjectAccessReviewer", () => {
-  test("sends the SubjectAccessReview of api.md §10 and reads the decision", async () => {
+  test("sends the SubjectAccessReview k8s.io/apiserver sends and reads the decision", async () => {
     const { api, requests } = fakeApi(() => ({ allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "hpa"' }));
     const decision = await createSubjectAccessReviewer({ api, clock: createManualClock() }).authorize(HPA_SPEC);
     expect(decision).toEqual({ allowed: true, denied: false, reason: 'RBAC: allowed by ClusterRoleBinding "hpa"', evaluationError: "" });

@@ -1,7 +1,7 @@
 /**
- * Authorization through the Kubernetes SubjectAccessReview API (spec api.md §10), with short-lived caches of allowed
- * and of not-allowed answers, keyed by the JSON of the review's `spec`. A failed call is not cached and propagates.
- * Concurrent reviews of one spec share one call.
+ * Authorization through the Kubernetes SubjectAccessReview API (docs/api.md, Authorization), with short-lived caches of
+ * allowed and of not-allowed answers, keyed by the JSON of the review's `spec`. A failed call is not cached and
+ * propagates. Concurrent reviews of one spec share one call.
  */
 import type { V1SubjectAccessReview } from "@kubernetes/client-node";
 import { LRUCache } from "lru-cache";

@@ -25,7 +25,7 @@ function fakeApi(table: Record<string, V1TokenReview["status"] | Error>) {
 }
 
 describe("createTokenReviewer", () => {
-  test("sends the TokenReview of api.md §9 and returns the user of an accepted token", async () => {
+  test("sends the TokenReview k8s.io/apiserver sends and returns the user of an accepted token", async () => {
     const { api, requests } = fakeApi({ good: { authenticated: true, user: PROMETHEUS_USER, audiences: ["https://kubernetes.default.svc"] } });
     const reviewer = createTokenReviewer({ api, clock: createManualClock() });
     expect(await reviewer.review("good")).toEqual(PROMETHEUS_USER);

@@ -1,7 +1,7 @@
 /**
- * Bearer-token authentication through the Kubernetes TokenReview API (spec api.md §9), with a short-lived cache of
- * answers keyed by a SHA-256 of the token (the token itself is never kept). Accepted and rejected tokens are both
- * cached; a failed call (network, non-2xx) is not, and propagates to the caller. Concurrent reviews of one token
+ * Bearer-token authentication through the Kubernetes TokenReview API (docs/api.md, Authentication), with a short-lived
+ * cache of answers keyed by a SHA-256 of the token (the token itself is never kept). Accepted and rejected tokens are
+ * both cached; a failed call (network, non-2xx) is not, and propagates to the caller. Concurrent reviews of one token
  * share one call.
  */
 import type { V1TokenReview } from "@kubernetes/client-node";

@@ -1,6 +1,6 @@
 /**
  * Compiles a loaded rules file once, before the server listens: regexes, templates, resource associations. Every
- * error is reported with the file, line, column, rule path and field (spec rules.md §1); warnings are returned.
+ * error is reported with the file, line, column, rule path and field (rules/README.md); warnings are returned.
  */
 import { ConfigError, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";
@@ -140,7 +140,7 @@ export function compileRules(
           resources.labelForResource({ group: "", resource: "namespaces" });
         } catch (error) {
           throw new NamingError(
-            `${(error as Error).message}; an external rule must map the namespaces resource (an override such as \`namespace: {resource: namespace}\` or a template), or set \`namespaced: false\``,
+            `${(error as Error).message}; an external rule must map the namespaces resource (an override such as \`namespace: {resource: namespace}\` or a template), or set \`resources: {namespaced: false}\``,
           );
         }
       });

@@ -8,6 +8,7 @@ import {
   toLabelSelector,
   type Requirement,
 } from "./label-selector.ts";
+import { vectorFileCases } from "../../test/support/vectors.ts";
 
 type SelectorVector =
   | {
@@ -18,8 +19,7 @@ type SelectorVector =
   | { name: string; input: { kind: "parse"; selector: string }; expected: Requirement[] | { error: true } }
   | { name: string; input: { kind: "toLabelSelector"; selector: string }; expected: unknown };
 
-const vectorFile = Bun.file(new URL("../../../shared/spec/vectors/selectors.json", import.meta.url));
-const vectors = ((await vectorFile.json()) as { cases: SelectorVector[] }).cases;
+const vectors = vectorFileCases<SelectorVector>("selectors.json");
 
 function syntaxErrorOf(text: string): SelectorSyntaxError {
   try {

@@ -1,6 +1,6 @@
 /**
  * Series name -> API metric name: `seriesFilters`, then `name.matches` / `name.as` with Go `Regexp.Expand` semantics
- * (spec rules.md §3, §5).
+ * (rules/README.md: Discovery, Naming).
  */
 import { goQuote } from "./promql-quote.ts";
 import type { RE2JS } from "re2js";

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { bytesFromHex, createRandom, randomString, unquoteGo, wtf8 } from "../../test/support/go-strings.ts";
 import { goQuote, isGoPrintable, labelMatcher, type MatchOperator } from "./promql-quote.ts";
+import { vectorFileCases } from "../../test/support/vectors.ts";
 
 type EscapingInput =
   | { kind: "quote"; value: string }
@@ -13,8 +14,7 @@ interface EscapingVector {
   expected: string;
 }
 
-const vectorFile = Bun.file(new URL("../../../shared/spec/vectors/escaping.json", import.meta.url));
-const vectors = ((await vectorFile.json()) as { cases: EscapingVector[] }).cases;
+const vectors = vectorFileCases<EscapingVector>("escaping.json");
 
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /\p{Surrogate}/u;

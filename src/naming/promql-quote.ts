@@ -1,6 +1,7 @@
 /**
  * PromQL string literals and label matchers, built exactly like upstream prometheus-adapter's
- * `fmt.Sprintf("%s<op>%q", label, value)`: Go's `strconv.Quote`, not `JSON.stringify` (rules.md §7).
+ * `fmt.Sprintf("%s<op>%q", label, value)`: Go's `strconv.Quote`, not `JSON.stringify` (upstream
+ * naming/metrics_query.go).
  */
 
 /** PromQL label matching operators. */

@@ -1,6 +1,6 @@
 /**
- * Renders a rule's `metricsQuery` for one request (spec rules.md §6-§9): builds `.LabelMatchers`,
- * `.LabelValuesByName`, `.GroupBy` and `.GroupBySlice`, then executes the compiled template.
+ * Renders a rule's `metricsQuery` for one request (rules/README.md: Querying, External and resource rules): builds
+ * `.LabelMatchers`, `.LabelValuesByName`, `.GroupBy` and `.GroupBySlice`, then executes the compiled template.
  */
 import type { PromQL } from "../prometheus/types.ts";
 import { NamingError } from "./errors.ts";

@@ -6,6 +6,7 @@ import {
   type TemplateData,
   type TemplateSchema,
 } from "./query-template.ts";
+import { vectorFileCases } from "../../test/support/vectors.ts";
 
 const QUERY_SCHEMA: TemplateSchema = {
   Series: "string",
@@ -55,12 +56,11 @@ interface TemplateVector {
   readonly expected: string | { readonly error: string };
 }
 
-const vectorFile = new URL("../../../shared/spec/vectors/query-building.json", import.meta.url);
-const vectors = ((await Bun.file(vectorFile).json()) as { cases: TemplateVector[] }).cases.filter(
+const vectors = vectorFileCases<TemplateVector>("query-building.json").filter(
   (vector) => vector.input.kind === "template",
 );
 
-describe("spec vectors: query-building.json, kind template", () => {
+describe("vectors: query-building.json, kind template", () => {
   test("the vector file has template cases", () => {
     expect(vectors.length).toBeGreaterThan(10);
   });

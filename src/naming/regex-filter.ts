@@ -1,7 +1,7 @@
 /**
- * RE2 regular expressions (Go `regexp` syntax, through re2js) and the `seriesFilters` of a rule (spec rules.md §3).
- * NB: JavaScript's RegExp differs from RE2 (lookaround, backreferences, `(?P<name>)`, leftmost-first semantics), so
- * every user regex goes through re2js.
+ * RE2 regular expressions (Go `regexp` syntax, through re2js) and the `seriesFilters` of a rule (rules/README.md,
+ * Discovery). NB: JavaScript's RegExp differs from RE2 (lookaround, backreferences, `(?P<name>)`, leftmost-first
+ * semantics), so every user regex goes through re2js.
  */
 import { goQuote } from "./promql-quote.ts";
 import { RE2JS } from "re2js";

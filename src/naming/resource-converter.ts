@@ -1,5 +1,5 @@
 /**
- * Label <-> Kubernetes resource association for one rule (spec rules.md §4): `resources.overrides` in both
+ * Label <-> Kubernetes resource association for one rule (rules/README.md, Association): `resources.overrides` in both
  * directions, and `resources.template` executed with regex placeholders (label -> resource, during discovery) or
  * with the group and singular resource (resource -> label, when building queries).
  */

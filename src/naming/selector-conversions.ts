@@ -1,6 +1,6 @@
 /**
- * What a parsed label selector becomes: PromQL matchers (rules.md §7), the metav1.LabelSelector echoed in answers
- * (api.md §4), and Kubernetes matching of object labels.
+ * What a parsed label selector becomes: PromQL matchers (rules/README.md, Querying), the metav1.LabelSelector echoed in
+ * answers (docs/api.md, Custom metrics), and Kubernetes matching of object labels.
  */
 import type { Requirement } from "./label-selector.ts";
 import { compareStrings, parseInt64 } from "./label-validation.ts";
@@ -12,7 +12,7 @@ export class SelectorMatcherError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// PromQL matchers (upstream prometheus-adapter naming/metrics_query.go, rules.md §7).
+// PromQL matchers (upstream prometheus-adapter naming/metrics_query.go).
 
 /** PromQL matchers for a metricLabelSelector, in requirement order, plus the target value per label name. */
 export interface SelectorMatchers {
@@ -69,7 +69,7 @@ export function requirementsToMatchers(requirements: readonly Requirement[]): Se
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// metav1.LabelSelector echo (api.md §4 `selector`).
+// metav1.LabelSelector echo (the `selector` of docs/api.md, Custom metrics).
 
 /** metav1.LabelSelectorRequirement. `values` is absent for Exists and DoesNotExist. */
 export interface LabelSelectorRequirement {

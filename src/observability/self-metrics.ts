@@ -1,6 +1,6 @@
 /**
- * prom-adapter's own metrics, served on `/metrics` in Prometheus text format (spec api.md §11), with prom-client.
- * One registry per adapter instance (tests run several in one process); process metrics included.
+ * prom-adapter's own metrics, served on `/metrics` in Prometheus text format (docs/api.md, Operational endpoints), with
+ * prom-client. One registry per adapter instance (tests run several in one process); process metrics included.
  */
 import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, Registry } from "prom-client";
 

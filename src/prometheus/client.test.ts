@@ -5,12 +5,13 @@ import { createPrometheusClient, formatSeconds } from "./client.ts";
 import { PrometheusError } from "./errors.ts";
 import { createHttpTransport, type HttpTransportOptions } from "./http-transport.ts";
 import { promql, type QueryResult } from "./types.ts";
+import { announceSkip } from "../../test/support/skip.ts";
 
 // NB: bun 1.4.5 does not apply bunfig's [test] timeout; starting Prometheus needs more than the default 5 s on slow machines.
 setDefaultTimeout(30_000);
 
 const skipReason = prometheusSkipReason();
-if (skipReason !== null) console.warn(`skipping real-Prometheus client tests: ${skipReason}`);
+announceSkip("real-Prometheus client tests", skipReason);
 
 function clientFor(baseUrl: string, options: Partial<HttpTransportOptions> = {}) {
   return createPrometheusClient(createHttpTransport({ baseUrl, ...options }));

@@ -1,6 +1,6 @@
 /**
- * custom.metrics.k8s.io without HTTP (spec rules.md §8, api.md §4): resolve the resource, find the registered
- * metric, find the objects, render and run the query, match samples to objects, format values.
+ * custom.metrics.k8s.io without HTTP (rules/README.md, Querying; docs/api.md, Custom metrics): resolve the resource,
+ * find the registered metric, find the objects, render and run the query, match samples to objects, format values.
  */
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
@@ -161,7 +161,7 @@ export interface RenderedCustomQuery {
 }
 
 /**
- * The PromQL for a registered metric (spec rules.md §8 step 4): `.Series` is the stored series name, the namespace
+ * The PromQL for a registered metric (upstream provider.go): `.Series` is the stored series name, the namespace
  * and resource labels come from the rule. `names` null means "any object" (standalone `*`). Throws NamingError or
  * TemplateExecutionError.
  */

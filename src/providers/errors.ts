@@ -53,14 +53,15 @@ export class InternalError extends ApiError {
   }
 }
 
-/** The custom and external providers' "Prometheus failed" error (spec api.md §7). */
+/** The custom and external providers' "Prometheus failed" error (docs/api.md, Errors). */
 export function unableToFetchMetrics(cause: unknown): InternalError {
   return new InternalError("unable to fetch metrics", cause);
 }
 
 /**
  * 500 with no `reason` and no `details`: what k8s.io/apiserver answers for a plain (non-Status) error, e.g. the
- * external provider's `encountered an unexpected query result type` (spec api.md §5, §7). `cause` is for the log only.
+ * external provider's `encountered an unexpected query result type` (docs/api.md: External metrics, Errors). `cause` is
+ * for the log only.
  */
 export class UnknownServerError extends ApiError {
   override readonly name = "UnknownServerError";

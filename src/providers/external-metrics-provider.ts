@@ -1,7 +1,7 @@
 /**
- * external.metrics.k8s.io without HTTP (spec rules.md §9, api.md §5): find the registered metric, turn the
- * `labelSelector` into matchers (plus the namespace unless the rule says `namespaced: false`), run the query through
- * the cache and turn every sample of the result into one value.
+ * external.metrics.k8s.io without HTTP (rules/README.md, External and resource rules; docs/api.md, External metrics):
+ * find the registered metric, turn the `labelSelector` into matchers (plus the namespace unless the rule says
+ * `namespaced: false`), run the query through the cache and turn every sample of the result into one value.
  */
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
@@ -117,9 +117,9 @@ export function createExternalMetricsProvider({ registry, queries, logger, now =
 }
 
 /**
- * The PromQL for an external metric (spec rules.md §9): `.LabelMatchers` = the selector's requirements (sorted by
- * key), then `<namespace label>="<ns>"` unless the rule is `namespaced: false`; `.GroupBy` "" and `.GroupBySlice` [].
- * Throws SelectorMatcherError (gt/lt), NamingError or TemplateExecutionError.
+ * The PromQL for an external metric (upstream external_provider.go): `.LabelMatchers` = the selector's requirements
+ * (sorted by key), then `<namespace label>="<ns>"` unless the rule is `namespaced: false`; `.GroupBy` "" and
+ * `.GroupBySlice` []. Throws SelectorMatcherError (gt/lt), NamingError or TemplateExecutionError.
  */
 export function renderExternalMetricQuery(
   entry: ExternalMetricEntry,

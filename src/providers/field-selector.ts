@@ -1,5 +1,5 @@
 /**
- * `fieldSelector` of the metrics.k8s.io lists (spec api.md §2): apimachinery's `fields.ParseSelector` grammar
+ * `fieldSelector` of the metrics.k8s.io lists (docs/api.md, Paths): apimachinery's `fields.ParseSelector` grammar
  * (`a=b`, `a==b`, `a!=b`, comma-separated, `\,` `\=` `\\` escapes), with the fields every kind without its own
  * conversion accepts (`metadata.name`, `metadata.namespace`), matched the way metrics-server filters its listers.
  */

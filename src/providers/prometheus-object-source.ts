@@ -1,7 +1,7 @@
 /**
- * The standalone-mode ResourceObjectSource (spec api.md §12): with no Kubernetes API, the pods of a namespace are
- * the values of the CPU rule's pod label in that namespace, and the nodes the values of its node label, as found by
- * the CPU queries with `<label>=~".+"`. Objects found this way have no labels.
+ * The standalone-mode ResourceObjectSource (docs/api.md, Standalone mode): with no Kubernetes API, the pods of a
+ * namespace are the values of the CPU rule's pod label in that namespace, and the nodes the values of its node label,
+ * as found by the CPU queries with `<label>=~".+"`. Objects found this way have no labels.
  *
  * Not answerable here: pods of all namespaces (R3) and label selectors (no labels to match) are 400s. Named GETs are
  * not checked: a pod or node without samples is the same thing as an unknown one here, and the provider answers it
@@ -34,7 +34,7 @@ const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 export function createPrometheusObjectSource({ rules, prometheus, now, logger }: PrometheusObjectSourceDeps): ResourceObjectSource {
   /**
    * Distinct values of `label` in the result of `query`, sorted. NB: a failing query means "no objects" (logged):
-   * Prometheus errors never surface from metrics.k8s.io (api.md §6).
+   * Prometheus errors never surface from metrics.k8s.io (metrics-server answers what it has).
    */
   async function labelValues(render: () => PromQL, label: string, context: Record<string, string>): Promise<string[]> {
     try {

@@ -11,6 +11,7 @@ import {
   quantityFromSample,
   type QuantityFormat,
 } from "./quantity.ts";
+import { vectorFileCases } from "../../test/support/vectors.ts";
 
 type QuantityInput =
   | { kind: "amount"; mantissa: string; scale: number; format: string }
@@ -23,8 +24,7 @@ interface QuantityVector {
   expected: string | number | null;
 }
 
-const vectorFile = Bun.file(new URL("../../../shared/spec/vectors/quantity.json", import.meta.url));
-const vectors = ((await vectorFile.json()) as { cases: QuantityVector[] }).cases;
+const vectors = vectorFileCases<QuantityVector>("quantity.json");
 
 /** NB: the vectors carry an "invalid" format on purpose; it must print as DecimalExponent. */
 const asFormat = (format: string) => format as QuantityFormat;

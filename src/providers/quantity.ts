@@ -3,7 +3,7 @@
  *
  * Every metric value leaves prom-adapter as a Quantity built the way upstream prometheus-adapter builds it:
  * `resource.NewMilliQuantity(int64(v*1000), format)`. All arithmetic is on BigInt; floats are never printed.
- * Contract: /work/shared/spec/quantity.md, vectors in quantity.json.
+ * Checked against test/vectors/quantity.json.
  */
 
 /** The serialisation formats of a Quantity. Any other string prints as DecimalExponent, like apimachinery. */
@@ -130,7 +130,8 @@ export function milliUnitsFromFloat(value: number): bigint {
 }
 
 /**
- * Quantity for a custom.metrics.k8s.io or external.metrics.k8s.io sample (quantity.md §1).
+ * Quantity for a custom.metrics.k8s.io or external.metrics.k8s.io sample (upstream:
+ * `resource.NewMilliQuantity(int64(v*1000), resource.DecimalSI)`).
  *
  * NaN prints `"0"`; ±Inf returns `null` (the caller drops and logs the sample); otherwise
  * `trunc(v × 1000)` milli-units, clamped to int64, in `format` (DecimalSI for these APIs).

@@ -1,7 +1,8 @@
 /**
- * Turns CPU and memory query results into PodMetrics / NodeMetrics contents (spec rules.md §11, api.md §6): NaN,
- * negative and +Inf samples count as 0; a pod or node needs both a CPU and a memory result; a container seen in one
- * result only gets 0 for the other; containers are sorted by name; the timestamp is the earliest sample.
+ * Turns CPU and memory query results into PodMetrics / NodeMetrics contents (rules/README.md, External and resource
+ * rules; docs/api.md, Resource metrics): NaN, negative and +Inf samples count as 0; a pod or node needs both a CPU and
+ * a memory result; a container seen in one result only gets 0 for the other; containers are sorted by name; the
+ * timestamp is the earliest sample.
  */
 import type { SeriesLabels } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";

@@ -1,5 +1,5 @@
 /**
- * metrics.k8s.io without HTTP (spec api.md §6, rules.md §11): find the pods or nodes, query CPU and memory for them
+ * metrics.k8s.io without HTTP (docs/api.md, Resource metrics): find the pods or nodes, query CPU and memory for them
  * and assemble PodMetrics / NodeMetrics contents.
  *
  * Pods: one CPU and one memory query per namespace, all running concurrently and evaluated at one shared `time`;

@@ -1,5 +1,6 @@
 /**
- * Where metrics.k8s.io takes its pods and nodes from (spec api.md §6, §12). Two implementations:
+ * Where metrics.k8s.io takes its pods and nodes from (docs/api.md: Resource metrics, Standalone mode). Two
+ * implementations:
  * - Kubernetes mode: the Kubernetes API. Pods in phase Running only (list with `fieldSelector=status.phase=Running`),
  *   every node; `labels` copied from `metadata.labels`.
  * - Standalone mode (prometheus-object-source.ts): the values of the pod / node label in Prometheus; no labels.

@@ -1,5 +1,5 @@
 /**
- * Immutable snapshots of what discovery found (spec rules.md §2): custom metrics keyed by
+ * Immutable snapshots of what discovery found (rules/README.md, Discovery): custom metrics keyed by
  * (group-resource, namespaced, metric) and external metrics keyed by name. Built in one pass from the series each
  * rule's `seriesQuery` returned, then swapped in whole.
  */

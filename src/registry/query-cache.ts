@@ -1,5 +1,5 @@
 /**
- * Short-lived cache of Prometheus instant-query results (spec api.md §10): keyed by the rendered PromQL (and a
+ * Short-lived cache of Prometheus instant-query results (docs/api.md, Caches): keyed by the rendered PromQL (and a
  * rule's extra parameters and headers, when it has any), a few
  * seconds of TTL, concurrent identical queries coalesced into one call through lru-cache's `fetchMethod`, errors
  * never cached. Bounded by entry count and by total samples held.

@@ -1,5 +1,5 @@
 /**
- * Who sent a request (spec api.md §9), tried in k8s.io/apiserver's order, first success wins:
+ * Who sent a request (docs/api.md, Authentication), tried in k8s.io/apiserver's order, first success wins:
  *  1. front proxy: a client certificate chaining to the request-header CA (and, when allowed names are set, with one
  *     of those CNs) vouches for the `X-Remote-*` headers;
  *  2. x509: a client certificate chaining to the client CA: user = CN, groups = O;

@@ -99,7 +99,7 @@ describe("the SubjectAccessReview", () => {
     expect(specs).toEqual([{ nonResourceAttributes: { path: "/metrics", verb: "get" }, user: HPA.username, groups: [...HPA.groups] }]);
   });
 
-  test("the HPA's request gives the spec of api.md §10, byte for byte", () => {
+  test("the HPA's request gives the SubjectAccessReview spec k8s.io/apiserver sends, byte for byte", () => {
     const user = { ...HPA, uid: "u-1", extra: { "authentication.kubernetes.io/pod-name": ["kcm-0"] } };
     const spec = subjectAccessReviewSpecOf(user, attributesOf("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dweb"));
     expect(JSON.stringify(spec)).toBe(
@@ -151,7 +151,7 @@ describe("the SubjectAccessReview", () => {
       target: "/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods/p1",
       attributes: { resourceAttributes: { namespace: "ns", verb: "get", group: "metrics.k8s.io", version: "v1beta1", resource: "pods", name: "p1" } },
     },
-  ])("$name sends the attributes of api.md §10 with empty fields omitted", async ({ target, attributes }) => {
+  ])("$name sends k8s.io/apiserver's attributes with empty fields omitted", async ({ target, attributes }) => {
     const { authorizer, specs } = fakeAuthorizer(() => ({ allowed: true }));
     const authorize = createAuthorization({ authorizer, alwaysAllowPaths: DEFAULT_ALWAYS_ALLOW, logger: silentLogger });
     await authorize(ANONYMOUS_USER, attributesOf(target));

@@ -1,7 +1,7 @@
 /**
- * Whether a user may make a request (spec api.md §10), as k8s.io/apiserver's delegating authorizer decides: members of
- * `system:masters` always may; plain paths listed in `--authorization-always-allow-paths` always may; everything else
- * is a SubjectAccessReview. Not allowed → 403 in apiserver's exact wording (§7); a review that fails → 500.
+ * Whether a user may make a request (docs/api.md, Authorization), as k8s.io/apiserver's delegating authorizer decides:
+ * members of `system:masters` always may; plain paths listed in `--authorization-always-allow-paths` always may;
+ * everything else is a SubjectAccessReview. Not allowed → 403 in apiserver's exact wording; a review that fails → 500.
  */
 import type { Authorizer, SubjectAccessReviewSpec } from "../kubernetes/subject-access-review.ts";
 import type { UserInfo } from "../kubernetes/token-review.ts";

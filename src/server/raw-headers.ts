@@ -3,7 +3,8 @@
  *
  * NB: a Fetch `Headers` object joins repeated headers with ", " (`X-Remote-Group: a` + `X-Remote-Group: b,c` reads
  * as `"a, b,c"`), which loses where one value ends. Front-proxy authentication takes every line of every group
- * header as one group without comma splitting (api.md §9), so the HTTPS listener keeps the raw lines here.
+ * header as one group without comma splitting (k8s.io/apiserver's requestheader authenticator), so the HTTPS listener
+ * keeps the raw lines here.
  */
 
 const rawHeadersByRequest = new WeakMap<Request, readonly string[]>();

@@ -18,7 +18,7 @@ function attributesOf(target: string, method = "GET"): RequestAttributes {
   return requestAttributesOf(method, new URL(`https://127.0.0.1:6443${target}`));
 }
 
-describe("requestAttributesOf: the route table of api.md §2 and §10", () => {
+describe("requestAttributesOf: k8s.io/apiserver's RequestInfoFactory on our routes", () => {
   test.each([
     { name: "D1 /apis", target: "/apis", expected: path("/apis") },
     { name: "D2 /apis/<group>", target: `${CM}`, expected: path(CM) },

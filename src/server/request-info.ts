@@ -1,9 +1,9 @@
 /**
- * What a request asks to do, as authorization sees it (spec api.md §10): k8s.io/apiserver's RequestInfoFactory rules.
- * `/api/<v>/...` and `/apis/<g>/<v>/...` with at least a resource are resource requests (verb from the method, `list`
- * or `watch` when there is no name, namespace from `namespaces/<ns>/`); every other path (`/apis`, `/apis/<g>`,
- * `/apis/<g>/<v>`, health, `/metrics`, `/openapi/...`, `/version`) is a non-resource request with the path and the
- * lower-cased method as verb.
+ * What a request asks to do, as authorization sees it (docs/api.md, Authorization): k8s.io/apiserver's
+ * RequestInfoFactory rules. `/api/<v>/...` and `/apis/<g>/<v>/...` with at least a resource are resource requests (verb
+ * from the method, `list` or `watch` when there is no name, namespace from `namespaces/<ns>/`); every other path
+ * (`/apis`, `/apis/<g>`, `/apis/<g>/<v>`, health, `/metrics`, `/openapi/...`, `/version`) is a non-resource request
+ * with the path and the lower-cased method as verb.
  *
  * NB: path segments are split first and percent-decoded once each, exactly as the custom-metrics router does
  * (api/custom-metrics/request-path.ts), so `%2A` is `*` and an encoded `%2F` stays inside its segment: authorization
@@ -101,7 +101,7 @@ export function requestAttributesOf(method: string, url: URL): RequestAttributes
   if (name === "" && verb === "get") {
     // NB: k8s.io/apiserver also takes the name from `fieldSelector=metadata.name=<n>` here, authorizing the list as
     // that one object. Not done: the external metrics route ignores fieldSelector, so such a request would be
-    // authorized for one name and answered for all. A list is always authorized as a list (api.md §10 table).
+    // authorized for one name and answered for all. A list is always authorized as a list (docs/api.md, Authorization).
     verb = isWatchRequested(url.searchParams) ? "watch" : "list";
   }
   if (name === "" && verb === "delete") verb = "deletecollection";

@@ -5,12 +5,13 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { announceSkip, missingTool } from "../support/skip.ts";
 
 setDefaultTimeout(30_000);
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const DEMO = join(REPO_ROOT, "scripts", "demo.ts");
 const hasPrometheus = Bun.which("prometheus") !== null && Bun.which("promtool") !== null;
-if (!hasPrometheus) console.warn("skipping the demo runs: prometheus/promtool not found on PATH (apt-get install prometheus)");
+announceSkip("the demo runs", hasPrometheus ? null : missingTool("prometheus", "prometheus/promtool not found on PATH (apt-get install prometheus)"));
 
 function spawnDemo(args: string[], env: Record<string, string | undefined> = process.env) {
   return Bun.spawn([process.execPath, "run", DEMO, ...args], { cwd: REPO_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env });

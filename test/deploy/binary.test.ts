@@ -10,10 +10,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
 import { REPO_ROOT } from "../support/process.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(120_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping the compiled binary test: ${skip}`);
+announceSkip("the compiled binary test", skip);
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(skip !== null)("the compiled binary", () => {

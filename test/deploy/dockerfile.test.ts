@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import packageJson from "../../package.json" with { type: "json" };
+import { announceSkip, missingTool } from "../support/skip.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const DOCKERFILE = join(REPO_ROOT, "deploy", "Dockerfile");
@@ -81,7 +82,7 @@ describe("deploy/Dockerfile", () => {
   test("installs from the npm lockfile, frozen, before copying the sources", () => {
     const steps = build.instructions.map((instruction) => `${instruction.keyword} ${instruction.args}`);
     const copyLock = steps.findIndex((step) => /^COPY .*package\.json.*package-lock\.json/.test(step));
-    const install = steps.indexOf("RUN bun install --frozen-lockfile");
+    const install = steps.findIndex((step) => /^RUN .*&& bun install --frozen-lockfile$/.test(step));
     const copySources = steps.indexOf("COPY src/ src/");
     expect(copyLock).toBeGreaterThanOrEqual(0);
     expect(install).toBeGreaterThan(copyLock);
@@ -93,8 +94,8 @@ describe("deploy/Dockerfile", () => {
     expect(packageJson.scripts.build).toBeDefined();
   });
 
-  test("copies only what exists, and the build context (Dockerfile.dockerignore) keeps every copied path", () => {
-    const ignore = readFileSync(join(REPO_ROOT, "deploy", "Dockerfile.dockerignore"), "utf8").split("\n").map((line) => line.trim());
+  test("copies only what exists, and the build context (the root .dockerignore) keeps every copied path", () => {
+    const ignore = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((line) => line.trim());
     expect(ignore).toContain("*");
     for (const copy of of(build, "COPY")) {
       const sources = copy.args.split(/\s+/).slice(0, -1);
@@ -102,6 +103,42 @@ describe("deploy/Dockerfile", () => {
         expect({ source, exists: existsSync(join(REPO_ROOT, source)) }).toEqual({ source, exists: true });
         expect(ignore).toContain(`!${source}`);
       }
+    }
+  });
+
+  test("one ignore list for both builders: the root .dockerignore, not shadowed by a Dockerfile-specific one", () => {
+    // The classic builder reads only <context>/.dockerignore; BuildKit prefers deploy/Dockerfile.dockerignore if present.
+    expect(existsSync(join(REPO_ROOT, ".dockerignore"))).toBe(true);
+    expect(existsSync(join(REPO_ROOT, "deploy", "Dockerfile.dockerignore"))).toBe(false);
+    const patterns = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((line) => line.trim());
+    expect(patterns.filter((line) => line !== "" && !line.startsWith("#"))[0]).toBe("*");
+  });
+
+  test("an extra CA bundle build arg reaches bun install through NODE_EXTRA_CA_CERTS, in the build stage only", () => {
+    expect(of(build, "ARG").map((arg) => arg.args)).toContain('EXTRA_CA_CERTS=""');
+    const install = { args: of(build, "RUN").find((run) => run.args.includes("bun install"))!.args.replace(/\s+/g, " ") };
+    expect(install.args).toContain('printf \'%s\\n\' "$EXTRA_CA_CERTS" > /tmp/extra-ca-certs.pem');
+    expect(install.args).toContain("export NODE_EXTRA_CA_CERTS=/tmp/extra-ca-certs.pem; fi && bun install");
+    expect(runtime.instructions.some((instruction) => instruction.args.includes("EXTRA_CA"))).toBe(false);
+    expect(readFileSync(join(REPO_ROOT, "deploy", "README.md"), "utf8")).toContain('--build-arg EXTRA_CA_CERTS="$(cat ');
+  });
+
+  test("every documented docker build command passes the git commit, which the build context lacks", () => {
+    const documents = ["README.md", "deploy/README.md", "deploy/Dockerfile", "bench/README.md", "test/load/README.md"];
+    const docs = Bun.spawnSync(["git", "ls-files", "-z", "docs", "rules"], { cwd: REPO_ROOT, stdout: "pipe" });
+    documents.push(...docs.stdout.toString().split("\0").filter((path) => path.endsWith(".md")));
+    const commands: string[] = [];
+    for (const document of documents.filter((path) => existsSync(join(REPO_ROOT, path)))) {
+      // Join `\` continuations (also inside `#` comments, as in the Dockerfile's header) into one command line.
+      const text = readFileSync(join(REPO_ROOT, document), "utf8").replace(/\\\n#?\s*/g, " ");
+      for (const line of text.split("\n")) if (/docker (buildx )?build /.test(line)) commands.push(`${document}: ${line.trim()}`);
+    }
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    for (const command of commands) {
+      expect({ command, passesCommit: command.includes("--build-arg PROM_ADAPTER_GIT_COMMIT=$(git rev-parse --short=12 HEAD)") }).toEqual({
+        command,
+        passesCommit: true,
+      });
     }
   });
 
@@ -130,6 +167,7 @@ describe("deploy/Dockerfile", () => {
 });
 
 const ldd = Bun.which("ldd");
+announceSkip("the compiled binary on distroless base", ldd === null ? missingTool("ldd", "not found on PATH (glibc's libc-bin)") : null);
 describe.skipIf(ldd === null)("the compiled binary on distroless base", () => {
   test("links only glibc libraries, which distroless/base has (so neither static nor cc is right)", () => {
     const dir = mkdtempSync(join(tmpdir(), "prom-adapter-compile-"));

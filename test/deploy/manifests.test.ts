@@ -11,6 +11,7 @@ import { parseAllDocuments, parse as parseYaml } from "yaml";
 import packageJson from "../../package.json" with { type: "json" };
 import { parseOptions } from "../../src/options.ts";
 import { componentsSkipReason, kustomize, kustomizeSkipReason, kustomizeWithComponents, type KubeObject } from "./kustomize.ts";
+import { announceSkip } from "../support/skip.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const DEPLOY = join(REPO_ROOT, "deploy");
@@ -35,8 +36,8 @@ const WALKTHROUGH_ARGS = [
 
 const skip = kustomizeSkipReason();
 const componentSkip = componentsSkipReason();
-if (skip) console.warn(`skipping deploy manifest tests: ${skip}`);
-else if (componentSkip) console.warn(`skipping the resource-metrics component tests: ${componentSkip}`);
+announceSkip("deploy manifest tests", skip);
+if (skip === null) announceSkip("the resource-metrics component tests", componentSkip);
 
 function find(objects: readonly KubeObject[], kind: string, name?: string): KubeObject {
   const found = objects.filter((object) => object.kind === kind && (name === undefined || object.metadata.name === name));

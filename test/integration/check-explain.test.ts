@@ -21,10 +21,11 @@ import { customResourceDefinition, startKubeApiServer, type KubeApiServer } from
 import { runMain } from "../support/process.ts";
 import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
 import { freePort, openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping check/explain integration tests: ${skip}`);
+announceSkip("check/explain integration tests", skip);
 
 const TIMES = recentSampleTimes();
 const counter = (labels: Record<string, string>, perSecond: number) => risingCounter(labels, perSecond, TIMES);

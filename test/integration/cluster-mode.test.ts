@@ -10,10 +10,11 @@ import { delegatedAuthenticationRules, startKubeApiServer, type KubeApiServer } 
 import { generateCertificateAuthority, generateSignedCertificate } from "../../src/server/certificates.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
 import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping cluster-mode integration tests: ${skip}`);
+announceSkip("cluster-mode integration tests", skip);
 
 const ADAPTER = "system:serviceaccount:custom-metrics:prom-adapter";
 const HPA = "system:serviceaccount:kube-system:horizontal-pod-autoscaler";

@@ -9,10 +9,11 @@ import { quantityFromSample } from "../../src/providers/quantity.ts";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
 import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping custom metrics integration tests: ${skip}`);
+announceSkip("custom metrics integration tests", skip);
 
 // Samples whose rate() is the same whenever it is evaluated in the next minute (see test/support/series.ts), so the
 // adapter's answers and the same PromQL sent directly agree exactly.

@@ -10,10 +10,11 @@ import { quantityFromSample } from "../../src/providers/quantity.ts";
 import { EMPTY_REGISTRY, type MetricRegistry } from "../../src/registry/metric-registry.ts";
 import { compileRulesText, createMetricsApp, discoverRegistry, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";
 import { freePort, openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping external metrics integration tests: ${skip}`);
+announceSkip("external metrics integration tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 const TIMES = Array.from({ length: 15 }, (_, i) => NOW - 240 + i * 15);

@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { freePort, openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping fault integration tests: ${skip}`);
+announceSkip("fault integration tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 const SERIES = openMetricsText([

@@ -9,11 +9,12 @@ import { join } from "node:path";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
 import { runMain, spawnAdapter, type AdapterProcess } from "../support/process.ts";
 import { recentSampleTimes, risingCounter } from "../support/series.ts";
+import { announceSkip, missingTool } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const kubectl = Bun.which("kubectl");
-const skip = prometheusSkipReason() ?? (kubectl === null ? "kubectl not found on PATH (apt-get install kubernetes-client)" : null);
-if (skip) console.warn(`skipping kubectl end-to-end tests: ${skip}`);
+const skip = prometheusSkipReason() ?? (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+announceSkip("kubectl end-to-end tests", skip);
 
 
 describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter process", () => {

@@ -17,11 +17,12 @@ import { generateCertificateAuthority, generateSignedCertificate } from "../../s
 import { startHttpsServer, type HttpsServer } from "../../src/server/serve.ts";
 import { compileRulesText, createMetricsApp, prometheusClient } from "../support/metrics-app.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip, missingTool } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const kubectl = Bun.which("kubectl");
-const skip = prometheusSkipReason() ?? (kubectl === null ? "kubectl not found on PATH (apt-get install kubernetes-client)" : null);
-if (skip) console.warn(`skipping kubectl top tests: ${skip}`);
+const skip = prometheusSkipReason() ?? (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+announceSkip("kubectl top tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 const TIMES = Array.from({ length: 15 }, (_, i) => NOW - 240 + i * 15);

@@ -8,10 +8,11 @@ import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { startFaultyProxy, type FaultyProxy, type ProxyMode } from "../support/faulty-proxy.ts";
 import { startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping Prometheus fault tests: ${skip}`);
+announceSkip("Prometheus fault tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 const SERIES = openMetricsText([{ name: "queue_length", labels: { namespace: "default", pod: "worker-0" }, samples: [[NOW - 30, 4], [NOW - 15, 5]] }]);

@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { spawnAdapter } from "../support/process.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping reload integration tests: ${skip}`);
+announceSkip("reload integration tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 const gauge = (name: string) => ({ name, labels: { namespace: "default", pod: "worker-0" }, samples: [[NOW - 20, 3]] as [number, number][] });

@@ -15,10 +15,11 @@ import type { ResourceRules } from "../../src/providers/resource-metrics-provide
 import type { NodeRef, PodRef, ResourceObjectSource } from "../../src/providers/resource-object-source.ts";
 import { compileRulesText, createMetricsApp, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping resource metrics integration tests: ${skip}`);
+announceSkip("resource metrics integration tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 // NB: samples every 15 s from now-240 s to now-30 s; rate()[5m] then extrapolates by a fixed half interval, so the
@@ -120,7 +121,7 @@ describe.skipIf(skip !== null)("metrics.k8s.io against a real Prometheus", () =>
     const text = await response.text();
     const cpuUsage = await podCpu("default", "weird-0|web-0|web-1");
     const memoryUsage = await podMemory("default", "weird-0|web-0|web-1");
-    // NB: 0.1 core comes out of rate() as 0.0999…, which truncates to 99m (quantity.md §1).
+    // NB: 0.1 core comes out of rate() as 0.0999…, which truncates to 99m (upstream truncates int64(v*1000)).
     expect(cpuUsage).toEqual({ "web-0/nginx": "300m", "web-0/sidecar": "99m", "web-1/nginx": "150m", "weird-0/app": "0" });
     expect(memoryUsage).toEqual({ "web-0/nginx": "100Mi", "web-0/sidecar": "20Mi", "weird-0/app": "0" });
     expect(withoutTimes(text)).toBe(

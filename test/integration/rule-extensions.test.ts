@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { startFaultyProxy, type FaultyProxy } from "../support/faulty-proxy.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping rule extension tests: ${skip}`);
+announceSkip("rule extension tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 const RULES = `rules:

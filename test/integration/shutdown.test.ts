@@ -8,10 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnAdapter, type AdapterProcess } from "../support/process.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const skip = prometheusSkipReason();
-if (skip) console.warn(`skipping shutdown tests: ${skip}`);
+announceSkip("shutdown tests", skip);
 
 describe.skipIf(skip !== null)("SIGTERM", () => {
   let prometheus: RunningPrometheus;

@@ -15,6 +15,7 @@ import {
   type KubeApiServer,
   type TokenIdentity,
 } from "./kube-apiserver.ts";
+import { announceSkip, missingTool } from "./skip.ts";
 
 setDefaultTimeout(30_000);
 
@@ -105,7 +106,7 @@ function statusJson(code: number, message: string, reason: string, details?: Rec
 }
 
 const kubectl = findKubectl();
-if (!kubectl) console.warn("kube-apiserver.test.ts: kubectl not found (set KUBECTL_BIN or put it on PATH); skipping the kubectl tests");
+announceSkip("the stand-in under the real kubectl", kubectl ? null : missingTool("kubectl", "not found (set KUBECTL_BIN or put it on PATH)"));
 
 describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
   let cacheDir: string;

@@ -97,7 +97,10 @@ const NAMESPACES = { group: "", resource: "namespaces" };
 export const DEFAULT_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"];
 const CRDS = { group: "apiextensions.k8s.io", resource: "customresourcedefinitions" };
 
-/** Starts a stand-in on a free 127.0.0.1 port. */
+/**
+ * Starts a stand-in on a free 127.0.0.1 port. NB: it listens in this process on port 0, so the kernel picks a port no
+ * one holds and the listening socket is ours; unlike a spawned server, nobody else can be answering on it.
+ */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const now = options.now ?? (() => new Date());
   const pki = clusterPki();

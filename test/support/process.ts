@@ -24,7 +24,10 @@ export async function runMain(args: string[]): Promise<{ code: number; stdout: s
   return { code, stdout, stderr };
 }
 
-/** Starts main.ts and resolves once it logs the address it serves on (bound port read from that line). */
+/**
+ * Starts main.ts and resolves once it logs the address it serves on (bound port read from that line). NB: the child
+ * binds port 0 itself and reports the port it got, so the server on that port is the child, with no race.
+ */
 export async function spawnAdapter(args: string[]): Promise<AdapterProcess> {
   const child = Bun.spawn([process.execPath, "run", MAIN, ...args], { cwd: REPO_ROOT, stdout: "ignore", stderr: "pipe", stdin: "ignore" });
   let stderr = "";

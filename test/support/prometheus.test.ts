@@ -1,11 +1,21 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { openMetricsText, prometheusSkipReason, type OpenMetricsSeries, startExporter, startPrometheus, type RunningPrometheus } from "./prometheus.ts";
+import {
+  answeringProcessProblem,
+  openMetricsText,
+  prometheusSkipReason,
+  RUN_TOKEN_LABEL,
+  type OpenMetricsSeries,
+  startExporter,
+  startPrometheus,
+  type RunningPrometheus,
+} from "./prometheus.ts";
+import { announceSkip } from "./skip.ts";
 
 // NB: bunfig's [test] timeout is not applied by bun 1.4.5 (tests still stop at 5 s); the first scrape alone takes ~6 s.
 setDefaultTimeout(30_000);
 
 const skipReason = prometheusSkipReason();
-if (skipReason !== null) console.warn(`skipping real-Prometheus tests: ${skipReason}`);
+announceSkip("real-Prometheus tests", skipReason);
 
 interface VectorAnswer {
   status: string;
@@ -112,6 +122,43 @@ describe.skipIf(skipReason !== null)("startPrometheus", () => {
       expect(exporter.scrapes()).toBeGreaterThan(0);
     } finally {
       await exporter.stop();
+    }
+  });
+
+  test("the Prometheus that answers carries this run's token in its config, a different one per start", async () => {
+    const first = await startPrometheus();
+    running.push(first);
+    const second = await startPrometheus();
+    running.push(second);
+    const tokenOf = async (prometheus: RunningPrometheus) => {
+      const body = (await (await fetch(`${prometheus.url}/api/v1/status/config`)).json()) as { data: { yaml: string } };
+      return new RegExp(`${RUN_TOKEN_LABEL}: (\\S+)`).exec(body.data.yaml)?.[1];
+    };
+    const [firstToken, secondToken] = [await tokenOf(first), await tokenOf(second)];
+    expect(firstToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(secondToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(firstToken).not.toBe(secondToken);
+  });
+
+  test("a server on the port that lacks the run token is refused, as is a child that has exited", async () => {
+    const stranger = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) =>
+        new URL(request.url).pathname === "/-/ready"
+          ? new Response("Prometheus Server is Ready.\n")
+          : Response.json({ status: "success", data: { yaml: "global:\n  external_labels:\n    other: run\n" } }),
+    });
+    const child = Bun.spawn(["sleep", "30"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    try {
+      const url = `http://127.0.0.1:${stranger.port}`;
+      expect(await answeringProcessProblem(child, url, crypto.randomUUID())).toContain("is not the Prometheus just started");
+      child.kill("SIGKILL");
+      await child.exited;
+      expect(await answeringProcessProblem(child, url, crypto.randomUUID())).toContain("exited");
+    } finally {
+      child.kill("SIGKILL");
+      await stranger.stop(true);
     }
   });
 

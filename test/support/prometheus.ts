@@ -32,10 +32,11 @@
  * to ready 0.09–0.16 s; a whole startPrometheus() with backfill ≈ 0.2–0.35 s.
  */
 import { spawn, spawnSync, which, type Subprocess } from "bun";
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { missingTool } from "./skip.ts";
 
 /** Paths of the two Prometheus binaries. */
 export interface PrometheusBinaries {
@@ -63,7 +64,7 @@ export function findPrometheus(): PrometheusBinaries | null {
 /** Why Prometheus tests cannot run here, or null when they can. Use with `test.skipIf(prometheusSkipReason() !== null)`. */
 export function prometheusSkipReason(): string | null {
   return findPrometheus() === null
-    ? "prometheus/promtool not found on PATH (set PROMETHEUS_BIN or apt-get install prometheus)"
+    ? missingTool("prometheus", "prometheus/promtool not found on PATH (set PROMETHEUS_BIN or apt-get install prometheus)")
     : null;
 }
 
@@ -103,7 +104,7 @@ export interface RunningPrometheus {
   log(): string;
   /** SIGTERM (after SIGCONT if paused), wait for exit (SIGKILL after 10 s), remove the directory. Idempotent. */
   stop(): Promise<void>;
-  /** SIGSTOP: the port stays open but nothing answers (timeouts). */
+  /** SIGSTOP, returning once every thread has stopped: the port stays open but nothing answers (timeouts). */
   pause(): void;
   /** SIGCONT. */
   resume(): void;
@@ -118,9 +119,14 @@ const START_ATTEMPTS = 5;
 
 /**
  * Starts Prometheus: backfills `openMetrics`, writes a config scraping `scrapeTargets`, binds a free port (found by
- * binding port 0; retried if another process takes it first) and resolves once the log says it is ready and
- * `/-/ready` answers 200. If the test process ends without stop()/kill() (even by SIGKILL), a watchdog kills
- * Prometheus and removes its directory.
+ * binding port 0; retried if another process takes it first) and resolves once the log says it is ready, the child
+ * is still running, `/-/ready` answers 200 and `/api/v1/status/config` shows this run's token. If the test process
+ * ends without stop()/kill() (even by SIGKILL), a watchdog kills Prometheus and removes its directory.
+ *
+ * NB: the port is free when picked but not reserved, so on a loaded machine another process can take it before
+ * Prometheus binds. Prometheus then exits with "address already in use" (retried on a new port); and whoever answers
+ * on the port must prove it is our child by echoing the per-run token, an external label written into our config
+ * only. A server that is not ours fails the start loudly instead of making a test talk to it.
  */
 export async function startPrometheus(options: StartPrometheusOptions = {}): Promise<RunningPrometheus> {
   const binaries = findPrometheus();
@@ -132,12 +138,14 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     if (options.openMetrics !== undefined) backfill(binaries.promtool, options.openMetrics, dir, dataDir);
     const backfillMs = options.openMetrics === undefined ? 0 : performance.now() - backfillStarted;
     const configFile = join(dir, "prometheus.yml");
-    writeFileSync(configFile, prometheusConfig(options.scrapeTargets ?? [], options.scrapeInterval ?? "1s", options.scrapeJob ?? "harness"));
+    const runToken = crypto.randomUUID();
+    const config = prometheusConfig(options.scrapeTargets ?? [], options.scrapeInterval ?? "1s", options.scrapeJob ?? "harness", runToken);
+    writeFileSync(configFile, config);
 
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const startStarted = performance.now();
-      const started = await spawnPrometheus(binaries.prometheus, { ...options, port, dir, dataDir, configFile });
+      const started = await spawnPrometheus(binaries.prometheus, { ...options, port, dir, dataDir, configFile, runToken });
       if (started.ok) return handle(started, port, dir, options.routePrefix, { backfillMs, startMs: performance.now() - startStarted });
       if (!started.portTaken || attempt === START_ATTEMPTS) throw new Error(`prometheus did not start: ${started.reason}\n${tail(started.log)}`);
     }
@@ -163,12 +171,16 @@ function normaliseOpenMetrics(text: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-function prometheusConfig(targets: readonly string[], interval: string, job: string): string {
+/** The external label that carries a run's token; it never reaches query results (only federation and alerts). */
+export const RUN_TOKEN_LABEL = "prom_adapter_harness_run";
+
+function prometheusConfig(targets: readonly string[], interval: string, job: string, runToken: string): string {
   const scrapeConfigs =
     targets.length === 0
       ? "scrape_configs: []\n"
       : `scrape_configs:\n  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}\n`;
-  return `global:\n  scrape_interval: ${interval}\n  scrape_timeout: ${interval}\n  evaluation_interval: ${interval}\n${scrapeConfigs}`;
+  const global = `global:\n  scrape_interval: ${interval}\n  scrape_timeout: ${interval}\n  evaluation_interval: ${interval}\n`;
+  return `${global}  external_labels:\n    ${RUN_TOKEN_LABEL}: ${JSON.stringify(runToken)}\n${scrapeConfigs}`;
 }
 
 type Started =
@@ -177,7 +189,7 @@ type Started =
 
 async function spawnPrometheus(
   binary: string,
-  options: StartPrometheusOptions & { port: number; dir: string; dataDir: string; configFile: string },
+  options: StartPrometheusOptions & { port: number; dir: string; dataDir: string; configFile: string; runToken: string },
 ): Promise<Started> {
   const { port, dataDir, configFile, routePrefix, lookbackDelta, extraArgs = [], readyTimeoutMs = 30_000 } = options;
   const args = [
@@ -216,11 +228,11 @@ async function spawnPrometheus(
   clearTimeout(timer);
   if (outcome === "ready") {
     const base = `http://127.0.0.1:${port}${routePrefix ?? ""}`;
-    const response = await fetch(`${base}/-/ready`).catch((error: Error) => error);
-    if (response instanceof Response && response.ok) return { ok: true, process: child, watchdog, log: () => log };
+    const failure = await answeringProcessProblem(child, base, options.runToken);
+    if (failure === null) return { ok: true, process: child, watchdog, log: () => log };
     child.kill("SIGKILL");
     await child.exited;
-    return { ok: false, reason: `/-/ready did not answer 200: ${response instanceof Response ? response.status : response.message}`, portTaken: false, log };
+    return { ok: false, reason: failure, portTaken: false, log };
   }
   if (outcome === "timeout") {
     child.kill("SIGKILL");
@@ -228,6 +240,57 @@ async function spawnPrometheus(
     return { ok: false, reason: `not ready within ${readyTimeoutMs} ms`, portTaken: false, log };
   }
   return { ok: false, reason: `exited with code ${child.exitCode}`, portTaken: log.includes("address already in use"), log };
+}
+
+/**
+ * Why the server on `base` is not proven to be `child`, or null when it is: the child must still run, `/-/ready`
+ * must answer 200, and `/api/v1/status/config` must carry this run's token (written only into the child's config).
+ */
+export async function answeringProcessProblem(child: Subprocess, base: string, runToken: string): Promise<string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return `exited (${child.exitCode ?? child.signalCode}) after logging ready`;
+  const ready = await fetch(`${base}/-/ready`).catch((error: Error) => error);
+  if (!(ready instanceof Response)) return `/-/ready failed: ${ready.message}`;
+  if (!ready.ok) return `/-/ready answered ${ready.status}`;
+  const status = await fetch(`${base}/api/v1/status/config`).catch((error: Error) => error);
+  if (!(status instanceof Response)) return `/api/v1/status/config failed: ${status.message}`;
+  const body = (await status.json().catch(() => null)) as { data?: { yaml?: unknown } } | null;
+  const yaml = typeof body?.data?.yaml === "string" ? body.data.yaml : "";
+  if (!yaml.includes(runToken)) return `the server on ${base} is not the Prometheus just started (run token missing from its config)`;
+  if (child.exitCode !== null || child.signalCode !== null) return `exited (${child.exitCode ?? child.signalCode}) while answering`;
+  return null;
+}
+
+/**
+ * Waits until every thread of `pid` is stopped (state `T` in /proc/<pid>/stat). SIGSTOP is delivered when the
+ * target next runs, so without this a request sent right after kill() can still be answered on a loaded machine.
+ */
+function waitUntilStopped(pid: number): void {
+  const deadline = performance.now() + 5_000;
+  while (performance.now() < deadline) {
+    let state: string | undefined;
+    try {
+      // The state follows the command name in parentheses, which may itself contain spaces.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    } catch {
+      return; // no /proc (not Linux) or the process is gone: nothing left to wait for
+    }
+    if (state === "T" && threadsStopped(pid)) return;
+    // NB: the kernel offers no event for "stopped" to a process that is not the parent's waitpid; poll /proc.
+    Bun.sleepSync(1);
+  }
+  throw new Error(`prometheus (pid ${pid}) did not stop within 5 s of SIGSTOP`);
+}
+
+function threadsStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "T";
+    });
+  } catch {
+    return true;
+  }
 }
 
 function handle(
@@ -267,6 +330,7 @@ function handle(
     pause() {
       paused = true;
       child.kill("SIGSTOP");
+      waitUntilStopped(child.pid);
     },
     resume() {
       paused = false;

@@ -1,4 +1,7 @@
-/** Reads the spec's machine-readable test vectors (../shared/spec/vectors/*.json) directly. */
+/**
+ * Reads the machine-readable test vectors in test/vectors/*.json. They are kept byte-identical to the copies the
+ * project was specified with, so an update is a plain file diff; test/vectors/README.md says where they come from.
+ */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -9,11 +12,16 @@ export interface VectorCase<Input = Record<string, unknown>> {
   readonly note?: string;
 }
 
-/** Where the spec lives: `SPEC_DIR`, else `../shared/spec` beside the checkout. */
-export const SPEC_DIR = process.env.PROM_ADAPTER_SPEC_DIR ?? join(import.meta.dir, "..", "..", "..", "shared", "spec");
+/** The directory of the vector files, inside this checkout. */
+export const VECTOR_DIR = join(import.meta.dir, "..", "vectors");
+
+/** Every case of a vector file as written, typed by the caller (`file` is a name such as `quantity.json`). */
+export function vectorFileCases<Case>(file: string): Case[] {
+  return (JSON.parse(readFileSync(join(VECTOR_DIR, file), "utf8")) as { cases: Case[] }).cases;
+}
 
 /** Every case of a vector file, optionally only those of one `input.kind`. */
 export function vectorCases<Input = Record<string, unknown>>(file: string, kind?: string): VectorCase<Input>[] {
-  const parsed = JSON.parse(readFileSync(join(SPEC_DIR, "vectors", file), "utf8")) as { cases: VectorCase<Input>[] };
-  return kind === undefined ? parsed.cases : parsed.cases.filter((c) => c.input.kind === kind);
+  const cases = vectorFileCases<VectorCase<Input>>(file);
+  return kind === undefined ? cases : cases.filter((c) => c.input.kind === kind);
 }

@@ -1,5 +1,5 @@
 /**
- * Parses the part of a custom-metrics path after `/apis/custom.metrics.k8s.io/<version>/` (spec api.md §2):
+ * Parses the part of a custom-metrics path after `/apis/custom.metrics.k8s.io/<version>/` (docs/api.md, Paths):
  *   C1 `{resource}/{name}/{metric}`                       cluster-scoped objects
  *   C2 `namespaces/{ns}/{resource}/{name}/{metric}`       namespaced objects
  *   C3 `namespaces/{ns}/metrics/{metric}`                 the Namespace {ns} itself (resource namespaces, name {ns})

@@ -1,6 +1,6 @@
 /**
  * The custom.metrics.k8s.io plugin: group discovery, the per-version resource lists and the three value routes
- * (spec api.md §2-§4), for v1beta1 and v1beta2 alike.
+ * (docs/api.md: Paths, Discovery, Custom metrics), for v1beta1 and v1beta2 alike.
  */
 import { Elysia } from "elysia";
 import type { CustomMetricsProvider } from "../../providers/custom-metrics-provider.ts";

@@ -1,6 +1,7 @@
 /**
- * The two wire shapes of a MetricValueList (spec api.md §4). Items carry no kind/apiVersion; `describedObject` keys
- * are kind, namespace, name, apiVersion; `selector` is always present (null when empty); window fields are omitted.
+ * The two wire shapes of a MetricValueList (docs/api.md, Custom metrics). Items carry no kind/apiVersion;
+ * `describedObject` keys are kind, namespace, name, apiVersion; `selector` is always present (null when empty); window
+ * fields are omitted.
  */
 import type { CustomMetricValue } from "../../providers/custom-metrics-provider.ts";
 import { formatKubernetesTime } from "../../util/clock.ts";

@@ -1,7 +1,7 @@
 /**
- * The external.metrics.k8s.io plugin (spec api.md §2, §3, §5): group discovery, the v1beta1 resource list and E1
- * `/apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}`. Every other path under the group is a 404,
- * including the cluster-scoped `/v1beta1/{metric}` (external metrics have no such route).
+ * The external.metrics.k8s.io plugin (docs/api.md: Paths, Discovery, External metrics): group discovery, the v1beta1
+ * resource list and E1 `/apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}`. Every other path under the
+ * group is a 404, including the cluster-scoped `/v1beta1/{metric}` (external metrics have no such route).
  */
 import { Elysia } from "elysia";
 import type { ExternalMetricsProvider } from "../../providers/external-metrics-provider.ts";

@@ -1,6 +1,6 @@
 /**
- * The ExternalMetricValueList wire shape (spec api.md §5): items keyed metricName, metricLabels (always present,
- * null for a scalar), timestamp (the sample's time), value; `window` omitted.
+ * The ExternalMetricValueList wire shape (docs/api.md, External metrics): items keyed metricName, metricLabels (always
+ * present, null for a scalar), timestamp (the sample's time), value; `window` omitted.
  */
 import type { ExternalMetricValue } from "../../providers/external-metrics-provider.ts";
 import { formatKubernetesTime } from "../../util/clock.ts";

@@ -1,6 +1,6 @@
 /**
- * The metrics.k8s.io/v1beta1 wire shapes (spec api.md §6): single GETs carry kind/apiVersion, list items do not;
- * `metadata.labels` is omitted when empty; `usage` keys are `cpu`, `memory` (Go prints map keys sorted).
+ * The metrics.k8s.io/v1beta1 wire shapes (docs/api.md, Resource metrics): single GETs carry kind/apiVersion, list items
+ * do not; `metadata.labels` is omitted when empty; `usage` keys are `cpu`, `memory` (Go prints map keys sorted).
  *
  * NB: label maps are printed in insertion order, which the provider sorts. JavaScript always puts integer-like keys
  * (a label named `123`) first in numeric order, where Go would sort them as text; such label keys are legal but rare.

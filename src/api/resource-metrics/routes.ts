@@ -1,6 +1,6 @@
 /**
- * The metrics.k8s.io plugin (spec api.md §2, §3, §6): group discovery, the v1beta1 resource list (exactly `nodes`
- * and `pods`) and R1-R5:
+ * The metrics.k8s.io plugin (docs/api.md: Paths, Discovery, Resource metrics): group discovery, the v1beta1 resource
+ * list (exactly `nodes` and `pods`) and R1-R5:
  *   R1 `v1beta1/nodes`   R2 `v1beta1/nodes/{name}`   R3 `v1beta1/pods`
  *   R4 `v1beta1/namespaces/{ns}/pods`   R5 `v1beta1/namespaces/{ns}/pods/{name}`
  * Lists read `labelSelector` and `fieldSelector`. Every other path under the group is a 404.

@@ -1,8 +1,8 @@
 /**
- * The review APIs: TokenReview and SubjectAccessReview (what prom-adapter calls, api.md §9–§10), plus
- * SelfSubjectAccessReview and SelfSubjectReview (what `kubectl auth can-i` and `kubectl auth whoami` call). Answers
- * echo the spec in Go field order with `metadata: {"creationTimestamp": null}`, as kube-apiserver 1.32 does, and
- * come with 201 Created.
+ * The review APIs: TokenReview and SubjectAccessReview (what prom-adapter calls; docs/api.md: Authentication,
+ * Authorization), plus SelfSubjectAccessReview and SelfSubjectReview (what `kubectl auth can-i` and `kubectl auth
+ * whoami` call). Answers echo the spec in Go field order with `metadata: {"creationTimestamp": null}`, as
+ * kube-apiserver 1.32 does, and come with 201 Created.
  */
 import { userOfToken, withAuthenticatedGroup, type TokenTable } from "./authenticate.ts";
 import { decideAccess, type AccessAttributes } from "./policy.ts";
