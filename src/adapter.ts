@@ -2,6 +2,7 @@
  * Wires the pipeline for one run: rules -> Prometheus client -> discovery -> registry and cache -> providers -> API
  * -> HTTPS. main.ts parses flags and handles signals; tests start adapters in-process through `startAdapter`.
  */
+import type { NotReady } from "./api/health.ts";
 import { readRulesSource } from "./config/defaults.ts";
 import { formatConfigIssue } from "./config/errors.ts";
 import { parseRulesText } from "./config/load.ts";
@@ -102,6 +103,7 @@ export async function startAdapter(
     metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, registry.customMetrics().length);
     metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, registry.externalMetrics().length);
   };
+  metrics.discoveryRelistInterval.set(options.relistInterval / 1000);
   const relister = createRelister({
     source: prometheus,
     rules: () => rules,
@@ -169,16 +171,18 @@ export async function startAdapter(
   });
 
   let draining = false;
+  const readiness = (): NotReady | null => {
+    if (draining) return { code: 503, reason: "shutting down" };
+    if (cluster && !cluster.authentication.isLoaded()) return { code: 500, reason: "authentication configuration not loaded" };
+    return relister.ready() ? null : { code: 500, reason: "waiting for the first successful metric discovery" };
+  };
   const app = createApp({
     logger,
-    readiness: () => {
-      if (draining) return { code: 503, reason: "shutting down" };
-      if (cluster && !cluster.authentication.isLoaded()) return { code: 500, reason: "authentication configuration not loaded" };
-      return relister.ready() ? null : { code: 500, reason: "waiting for the first successful metric discovery" };
-    },
+    readiness,
     selfMetrics: {
       text: () => {
         metrics.queryCacheEntries.set(queries.size());
+        metrics.ready.set(readiness() === null ? 1 : 0);
         return metrics.text();
       },
       contentType: metrics.registry.contentType,

@@ -14,6 +14,8 @@ export interface SelfMetrics {
   readonly discoveryDuration: Histogram<"outcome">;
   readonly discoveryErrors: Counter;
   readonly discoveryLastSuccess: Gauge;
+  /** `--metrics-relist-interval`, seconds: alerts compare the age of the last success with it. */
+  readonly discoveryRelistInterval: Gauge;
   readonly discoverySeries: Gauge;
   readonly registeredMetrics: Gauge<"api">;
   readonly queryCacheRequests: Counter<"result">;
@@ -21,6 +23,8 @@ export interface SelfMetrics {
   readonly reviews: Counter<"kind" | "result">;
   readonly configReloadSuccessful: Gauge;
   readonly configReloadTimestamp: Gauge;
+  /** 1 while `/readyz` answers 200, else 0; set when `/metrics` is served. */
+  readonly ready: Gauge;
   /** Age of the sample behind each answered value, seconds. */
   readonly freshness: Histogram<"group">;
   /** Prometheus text of everything. */
@@ -45,6 +49,7 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
     discoveryDuration: new Histogram({ name: "prom_adapter_discovery_duration_seconds", help: "Duration of discovery runs.", labelNames: ["outcome"], registers, buckets: exponentialBuckets(0.01, 2, 14) }),
     discoveryErrors: new Counter({ name: "prom_adapter_discovery_errors_total", help: "Discovery runs that failed (the previous registry was kept).", registers }),
     discoveryLastSuccess: new Gauge({ name: "prom_adapter_discovery_last_success_timestamp_seconds", help: "Unix time of the last successful discovery run.", registers }),
+    discoveryRelistInterval: new Gauge({ name: "prom_adapter_discovery_relist_interval_seconds", help: "How often discovery runs (--metrics-relist-interval), in seconds.", registers }),
     discoverySeries: new Gauge({ name: "prom_adapter_discovery_series", help: "Series seen by the last successful discovery run.", registers }),
     registeredMetrics: new Gauge({ name: "prom_adapter_registered_metrics", help: "Metrics served, by API.", labelNames: ["api"], registers }),
     queryCacheRequests: new Counter({ name: "prom_adapter_query_cache_requests_total", help: "Query cache lookups by result: hit, miss (Prometheus queried) or coalesced (joined a query in flight).", labelNames: ["result"], registers }),
@@ -52,6 +57,7 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
     reviews: new Counter({ name: "prom_adapter_reviews_total", help: "TokenReview and SubjectAccessReview decisions, by kind and result (including cache hits).", labelNames: ["kind", "result"], registers }),
     configReloadSuccessful: new Gauge({ name: "prom_adapter_config_last_reload_successful", help: "Whether the last rules reload succeeded (1) or was rejected (0).", registers }),
     configReloadTimestamp: new Gauge({ name: "prom_adapter_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful rules load.", registers }),
+    ready: new Gauge({ name: "prom_adapter_ready", help: "Whether /readyz answers 200 (1) or not (0).", registers }),
     freshness: new Histogram({
       name: "metrics_apiserver_metric_freshness_seconds",
       help: "Age of the samples behind answered metric values, in seconds.",

@@ -239,7 +239,7 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
     expect(((await absent.json()) as { kind: string }).kind).toBe("Status");
   });
 
-  test("/metrics shows the request, Prometheus, discovery, cache, reload and freshness families", async () => {
+  test("/metrics shows the request, Prometheus, discovery, cache, reload, readiness and freshness families", async () => {
     await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests");
     await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests");
     const response = await adapter.get("/metrics");
@@ -251,6 +251,8 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
       'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/series",server="' + prometheus.url + '",outcome="success"}',
       'prom_adapter_discovery_duration_seconds_count{outcome="success"}',
       "prom_adapter_discovery_last_success_timestamp_seconds ",
+      "prom_adapter_discovery_relist_interval_seconds 60\n",
+      "prom_adapter_ready 1\n",
       'prom_adapter_registered_metrics{api="custom.metrics.k8s.io"}',
       'prom_adapter_query_cache_requests_total{result="hit"}',
       'prom_adapter_query_cache_requests_total{result="miss"}',

@@ -74,4 +74,12 @@ describe("before the first successful discovery", () => {
     const placeholder = await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/custommetrics/x/y");
     expect(placeholder.status).toBe(404);
   });
+
+  test("/metrics says not ready, never succeeded, and counts the failed run (what PromAdapterNotReady reads)", async () => {
+    expect(await adapter.adapter.relister.runOnce()).toBe(false);
+    const text = await (await adapter.get("/metrics")).text();
+    expect(text).toContain("\nprom_adapter_ready 0\n");
+    expect(text).toContain("\nprom_adapter_discovery_last_success_timestamp_seconds 0\n");
+    expect(text).toMatch(/\nprom_adapter_discovery_errors_total [1-9]\d*\n/);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Every rules file shipped under rules/ (the default set and the commented examples) loads and compiles with the
+ * Every adapter rules file shipped under rules/ (the default set and the commented examples) loads and compiles with the
  * real loader and compiler, against the built-in REST mapper, without warnings; and the examples name the series
  * they are written for the way their comments say.
  */
@@ -12,7 +12,9 @@ import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const RULES_DIR = join(REPO_ROOT, "rules");
-const FILES = [...new Bun.Glob("**/*.yaml").scanSync({ cwd: RULES_DIR })].sort();
+/** Files under rules/ that are not adapter rules: alerts.yaml holds Prometheus alerting rules about prom-adapter. */
+const NOT_ADAPTER_RULES = new Set(["alerts.yaml"]);
+const FILES = [...new Bun.Glob("**/*.yaml").scanSync({ cwd: RULES_DIR })].filter((file) => !NOT_ADAPTER_RULES.has(file)).sort();
 
 function compile(file: string): CompiledRules {
   const path = join(RULES_DIR, file);

@@ -76,6 +76,10 @@ export interface StartPrometheusOptions {
   readonly scrapeTargets?: readonly string[];
   /** The `job` label of scraped targets. Default `"harness"`. */
   readonly scrapeJob?: string;
+  /** More `scrape_configs` entries, written as given (JSON is YAML), e.g. an HTTPS job with a bearer token. */
+  readonly scrapeConfigs?: readonly Readonly<Record<string, unknown>>[];
+  /** Rule files to load (`rule_files`), evaluated every `scrapeInterval`. Default none. */
+  readonly ruleFiles?: readonly string[];
   /** Scrape (and scrape timeout) interval, Prometheus duration syntax. Default `"1s"`. */
   readonly scrapeInterval?: string;
   /**
@@ -139,8 +143,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     const backfillMs = options.openMetrics === undefined ? 0 : performance.now() - backfillStarted;
     const configFile = join(dir, "prometheus.yml");
     const runToken = crypto.randomUUID();
-    const config = prometheusConfig(options.scrapeTargets ?? [], options.scrapeInterval ?? "1s", options.scrapeJob ?? "harness", runToken);
-    writeFileSync(configFile, config);
+    writeFileSync(configFile, prometheusConfig(options, runToken));
 
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
@@ -174,13 +177,19 @@ function normaliseOpenMetrics(text: string): string {
 /** The external label that carries a run's token; it never reaches query results (only federation and alerts). */
 export const RUN_TOKEN_LABEL = "prom_adapter_harness_run";
 
-function prometheusConfig(targets: readonly string[], interval: string, job: string, runToken: string): string {
-  const scrapeConfigs =
-    targets.length === 0
-      ? "scrape_configs: []\n"
-      : `scrape_configs:\n  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}\n`;
-  const global = `global:\n  scrape_interval: ${interval}\n  scrape_timeout: ${interval}\n  evaluation_interval: ${interval}\n`;
-  return `${global}  external_labels:\n    ${RUN_TOKEN_LABEL}: ${JSON.stringify(runToken)}\n${scrapeConfigs}`;
+function prometheusConfig(options: StartPrometheusOptions, runToken: string): string {
+  const { scrapeTargets: targets = [], scrapeInterval: interval = "1s", scrapeJob: job = "harness" } = options;
+  const { scrapeConfigs = [], ruleFiles = [] } = options;
+  const jobs = [
+    ...(targets.length === 0 ? [] : [{ job_name: job, static_configs: [{ targets }] }]),
+    ...scrapeConfigs,
+  ];
+  const entries = jobs.map((entry) => `  - ${JSON.stringify(entry)}\n`).join("");
+  const scrape = jobs.length === 0 ? "scrape_configs: []\n" : `scrape_configs:\n${entries}`;
+  const rules = ruleFiles.length === 0 ? "" : `rule_files: ${JSON.stringify(ruleFiles)}\n`;
+  const settings = ["scrape_interval", "scrape_timeout", "evaluation_interval"].map((key) => `  ${key}: ${interval}\n`);
+  const token = `  external_labels:\n    ${RUN_TOKEN_LABEL}: ${JSON.stringify(runToken)}\n`;
+  return `global:\n${settings.join("")}${token}${rules}${scrape}`;
 }
 
 type Started =
