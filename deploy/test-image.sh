@@ -55,8 +55,14 @@ if ! docker info >/dev/null 2>&1; then
     sleep 0.5
   done
   if ! docker info >/dev/null 2>&1; then
-    reason=$(grep -iE 'level=(error|fatal)|failed' "$dockerd_log" | tail -n 1 | cut -c 1-300)
-    skip "dockerd cannot start: ${reason:-no answer within 30 s}"
+    last_error=$(grep -E 'level=(fatal|error)' "$dockerd_log" | tail -n 1 | sed 's/^time="[^"]*" //' | cut -c 1-300)
+    if kill -0 "$started_dockerd" 2>/dev/null; then
+      skip "dockerd did not answer within 30 s${last_error:+ (last error: $last_error)}"
+    fi
+    wait "$started_dockerd"
+    code=$?
+    started_dockerd=""
+    skip "dockerd cannot start (exit $code)${last_error:+: $last_error}"
   fi
 fi
 
@@ -71,7 +77,8 @@ commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 # Bun trusts only its bundled roots. The host's extra CAs: NODE_EXTRA_CA_CERTS when it is a small file, else the
 # local additions to Debian's store (a whole system bundle is too long for one command-line argument).
 extra_ca=""
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ] && [ "$(wc -c <"$NODE_EXTRA_CA_CERTS")" -lt 100000 ]; then
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ] &&
+  [ "$(wc -c <"$NODE_EXTRA_CA_CERTS")" -lt 100000 ]; then
   extra_ca=$(cat "$NODE_EXTRA_CA_CERTS")
 elif compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   extra_ca=$(cat /usr/local/share/ca-certificates/*.crt)
@@ -97,7 +104,8 @@ docker cp "$holder:/usr/local/bin/prom-adapter" "$binary_dir/prom-adapter" >/dev
 docker rm "$holder" >/dev/null
 binary_bytes=$(stat -c %s "$binary_dir/prom-adapter")
 rm -rf "$binary_dir"
-echo "image test: image $image: $((image_bytes / 1000000)) MB; binary /usr/local/bin/prom-adapter: $((binary_bytes / 1000000)) MB"
+echo "image test: image $image: $((image_bytes / 1048576)) MiB ($image_bytes bytes)"
+echo "image test: binary /usr/local/bin/prom-adapter: $((binary_bytes / 1048576)) MiB ($binary_bytes bytes)"
 
 echo "--- image test: run as deploy/manifests/deployment.yaml does"
 PROM_ADAPTER_IMAGE="$image" PROM_ADAPTER_IMAGE_COMMIT="$commit" \

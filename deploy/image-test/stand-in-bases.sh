@@ -19,8 +19,9 @@ cd "$(dirname "$0")/../.."
 
 bun_image=$(sed -n 's/^FROM \(oven\/bun:[^ ]*\).*/\1/p' deploy/Dockerfile | head -n 1)
 runtime_image=$(sed -n 's/^FROM \(gcr\.io\/distroless\/[^ ]*\).*/\1/p' deploy/Dockerfile | head -n 1)
-[ -n "$bun_image" ] && [ -n "$runtime_image" ] || { echo "cannot read the base images from deploy/Dockerfile" >&2; exit 1; }
-[ "$runtime_image" = "gcr.io/distroless/base-debian12:nonroot" ] || { echo "no stand-in recipe for $runtime_image" >&2; exit 1; }
+die() { echo "stand-ins: $*" >&2; exit 1; }
+[ -n "$bun_image" ] && [ -n "$runtime_image" ] || die "cannot read the base images from deploy/Dockerfile"
+[ "$runtime_image" = "gcr.io/distroless/base-debian12:nonroot" ] || die "no stand-in recipe for $runtime_image"
 
 has_image() { docker image inspect "$1" >/dev/null 2>&1; }
 need_bun=1; need_runtime=1
@@ -29,9 +30,10 @@ if has_image "$runtime_image"; then need_runtime=0; echo "stand-ins: $runtime_im
 [ "$need_bun" = 1 ] || [ "$need_runtime" = 1 ] || exit 0
 
 # The Debian mirror apt already uses (deb822 `URIs:` or one-line `deb` sources), else deb.debian.org.
-mirror=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -E '/debian/?$' | head -n 1 || true)
+debian_mirror() { awk '{print $2}' | grep -E '/debian/?$' | head -n 1 || true; }
+mirror=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | debian_mirror || true)
 if [ -z "$mirror" ]; then
-  mirror=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -E '/debian/?$' | head -n 1 || true)
+  mirror=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | debian_mirror || true)
 fi
 mirror=${mirror:-http://deb.debian.org/debian}
 
@@ -40,7 +42,8 @@ trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 echo "stand-ins: debootstrap --variant=minbase bookworm from $mirror"
 started=$SECONDS
-debootstrap --variant=minbase --include=ca-certificates,tzdata,netbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+debootstrap --variant=minbase --include=ca-certificates,tzdata,netbase bookworm "$rootfs" "$mirror" \
+  >"$work/debootstrap.log" 2>&1 || {
   tail -n 30 "$work/debootstrap.log" >&2
   exit 1
 }
@@ -53,14 +56,14 @@ if [ "$need_bun" = 1 ]; then
   for candidate in node_modules/bun/bin/bun.exe node_modules/@oven/bun-linux-x64*/bin/bun; do
     if [ -x "$candidate" ]; then bun=$candidate; break; fi
   done
-  [ -n "$bun" ] || { echo "no Bun executable in node_modules (run npm ci first)" >&2; exit 1; }
+  [ -n "$bun" ] || die "no Bun executable in node_modules (run npm ci first)"
   version=$("$bun" --version)
-  [ "$version" = "$tag" ] || { echo "node_modules has Bun $version, deploy/Dockerfile wants $tag" >&2; exit 1; }
+  [ "$version" = "$tag" ] || die "node_modules has Bun $version, deploy/Dockerfile wants $tag"
   install -m 0755 "$bun" "$rootfs/usr/local/bin/bun"
   ln -sf bun "$rootfs/usr/local/bin/bunx"
   mkdir -p "$rootfs/home/bun/app"
   tar -C "$rootfs" --numeric-owner -c . | docker import \
-    --message "LOCAL STAND-IN for $bun_image (debootstrap minbase + Bun $version from node_modules); not the real image" \
+    --message "LOCAL STAND-IN for $bun_image (debootstrap minbase, Bun $version from node_modules); not the real one" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV BUN_RUNTIME_TRANSPILER_CACHE_PATH=0' \
     --change 'WORKDIR /home/bun/app' \
@@ -100,7 +103,7 @@ nonroot:x:65532:
 EOF
   printf 'hosts: files dns\n' >"$base/etc/nsswitch.conf"
   tar -C "$base" --numeric-owner -c . | docker import \
-    --message "LOCAL STAND-IN for $runtime_image (glibc, CA bundle, tzdata from Debian bookworm); not the real image" \
+    --message "LOCAL STAND-IN for $runtime_image (glibc, CA bundle, tzdata from Debian bookworm); not the real one" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
     --change 'USER 65532' \

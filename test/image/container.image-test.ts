@@ -8,13 +8,23 @@
  * image, which deploy/test-image.sh provides (it sets PROM_ADAPTER_IMAGE and runs this file last in .ci/run).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { delegatedAuthenticationRules, startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
 import { REPO_ROOT } from "../support/process.ts";
-import { freePort, prometheusSkipReason, startExporter, startPrometheus, type Exporter, type RunningPrometheus } from "../support/prometheus.ts";
+import { freePort, prometheusSkipReason, startExporter, startPrometheus } from "../support/prometheus.ts";
+import type { Exporter, RunningPrometheus } from "../support/prometheus.ts";
 import { startContainer, type RunningContainer } from "./container.ts";
 import { kubectlRaw } from "./kubectl-raw.ts";
 
@@ -100,11 +110,20 @@ function containerArgs(prometheusUrl: string, port: number): string[] {
   return [...replaced, "--bind-address=127.0.0.1"];
 }
 
+/** A Kubernetes quantity in Mi or Gi as docker writes it (`512Mi` → `512m`). */
+function dockerSize(quantity: string): string {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`no docker size for the quantity ${quantity}`);
+  return `${match[1]}${match[2] === "Mi" ? "m" : "g"}`;
+}
+
 /** `docker run` options for the manifest's volumes: a tmpfs per emptyDir, a read-only bind for the ConfigMap. */
 function volumeOptions(configDir: string): string[] {
   return manifest.volumeMounts.flatMap((mount) => {
     const volume = podSpec.volumes.find((candidate) => candidate.name === mount.name);
-    if (volume?.emptyDir) return ["--tmpfs", `${mount.mountPath}:rw,noexec,nosuid,size=${volume.emptyDir.sizeLimit === "1Mi" ? "1m" : "16m"}`];
+    if (volume?.emptyDir) {
+      return ["--tmpfs", `${mount.mountPath}:rw,noexec,nosuid,size=${dockerSize(volume.emptyDir.sizeLimit ?? "64Mi")}`];
+    }
     if (volume?.configMap) return ["--volume", `${configDir}:${mount.mountPath}:ro`];
     throw new Error(`no stand-in for the volume of mount ${mount.name}`);
   });
@@ -130,7 +149,10 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
       { name: "podinfo-b", namespace: "default", labels: { app: "podinfo" } },
     ]);
     cluster.setTokens({
-      "adapter-token": { username: ADAPTER, groups: ["system:serviceaccounts", "system:serviceaccounts:custom-metrics"] },
+      "adapter-token": {
+        username: ADAPTER,
+        groups: ["system:serviceaccounts", "system:serviceaccounts:custom-metrics"],
+      },
       "reader-token": { username: READER, groups: ["dev"] },
     });
     cluster.setPolicy([
@@ -164,7 +186,7 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
         "--user=65532:65532",
         "--cap-drop=ALL",
         "--security-opt=no-new-privileges",
-        `--memory=${manifest.resources.limits.memory === "512Mi" ? "512m" : manifest.resources.limits.memory}`,
+        `--memory=${dockerSize(manifest.resources.limits.memory)}`,
         ...volumeOptions(configDir),
         "--volume",
         `${serviceAccount}:${SERVICE_ACCOUNT_DIR}:ro`,
@@ -189,7 +211,12 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
   test("runs with the manifest's args as 65532, read-only, without capabilities or privilege escalation", async () => {
     const inspected = await container.inspect();
     expect(inspected.Args).toEqual(containerArgs(prometheus.url, port));
-    expect(inspected.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: ["ALL"], Memory: 512 * 1024 * 1024, NetworkMode: "host" });
+    expect(inspected.HostConfig).toMatchObject({
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      Memory: 512 * 1024 * 1024,
+      NetworkMode: "host",
+    });
     expect(inspected.HostConfig.SecurityOpt).toContain("no-new-privileges");
     // What the kernel says about the running process, not what docker was asked for.
     const status = readFileSync(`/proc/${inspected.State.Pid}/status`, "utf8");
@@ -198,6 +225,23 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
     expect(status).toMatch(/^CapEff:\t0000000000000000$/m);
     expect(status).toMatch(/^CapBnd:\t0000000000000000$/m);
     expect(status).toMatch(/^NoNewPrivs:\t1$/m);
+    // The mounts the process sees: read-only root and rules, a tmpfs only for the emptyDir.
+    const mounts = readFileSync(`/proc/${inspected.State.Pid}/mountinfo`, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [before, after] = line.split(" - ") as [string, string];
+        const fields = before.split(" ");
+        return { path: fields[4]!, readOnly: fields[5]!.split(",").includes("ro"), type: after.split(" ")[0]! };
+      });
+    const mountAt = (path: string) => mounts.findLast((mount) => mount.path === path);
+    expect(mountAt("/")?.readOnly).toBe(true);
+    expect(mountAt("/etc/adapter")?.readOnly).toBe(true);
+    expect(mountAt(SERVICE_ACCOUNT_DIR)?.readOnly).toBe(true);
+    expect(mountAt("/var/run/serving-cert")).toMatchObject({ type: "tmpfs", readOnly: false });
+    // The runtime's own /dev, /proc and /sys mounts aside, the emptyDir is the only writable place.
+    const writable = mounts.filter((mount) => !mount.readOnly && !/^\/(dev|proc|sys)(\/|$)/.test(mount.path));
+    expect(writable.map((mount) => mount.path)).toEqual(["/var/run/serving-cert"]);
     // The binary runs inside the container too, and carries the commit the image was built from.
     const version = await container.exec(["/usr/local/bin/prom-adapter", "--version"]);
     expect(version.exitCode).toBe(0);
@@ -216,7 +260,9 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
   });
 
   test("kubectl get --raw reads the custom metric, resolved with the in-cluster service account", async () => {
-    const answer = await raw("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/requests_per_second?labelSelector=app%3Dpodinfo");
+    const answer = await raw(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/requests_per_second?labelSelector=app%3Dpodinfo",
+    );
     expect(answer.exitCode, answer.stderr).toBe(0);
     const body = JSON.parse(answer.stdout) as { items: { describedObject: { name: string }; value: string }[] };
     expect(body.items.map((item) => [item.describedObject.name, item.value])).toEqual([
@@ -241,12 +287,13 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
     await container.waitForLog("discovery finished", { after: "rules reloaded" });
     const answer = await raw(path);
     expect(answer.exitCode, answer.stderr).toBe(0);
-    expect((JSON.parse(answer.stdout) as { items: { value: string }[] }).items.map((item) => item.value)).toEqual(["2"]);
+    const body = JSON.parse(answer.stdout) as { items: { value: string }[] };
+    expect(body.items.map((item) => item.value)).toEqual(["2"]);
   });
 
   test(`docker stop exits 0 within the ${GRACE_SECONDS} s grace period`, async () => {
     const usage = await container.memoryUsage();
-    if (usage !== null) console.log(`image test: container memory in use before stop: ${(usage / 1024 / 1024).toFixed(1)} MiB`);
+    if (usage !== null) console.log(`image test: container memory in use: ${(usage / 1024 / 1024).toFixed(1)} MiB`);
     const started = performance.now();
     await container.stop(GRACE_SECONDS);
     const seconds = (performance.now() - started) / 1000;

@@ -8,7 +8,13 @@ import { spawn } from "bun";
 export interface ContainerInspection {
   readonly Args: string[];
   readonly State: { Pid: number; ExitCode: number; OOMKilled: boolean; Running: boolean };
-  readonly HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null; Memory: number; NetworkMode: string; SecurityOpt: string[] | null };
+  readonly HostConfig: {
+    ReadonlyRootfs: boolean;
+    CapDrop: string[] | null;
+    Memory: number;
+    NetworkMode: string;
+    SecurityOpt: string[] | null;
+  };
 }
 
 export interface RunningContainer {
@@ -30,14 +36,31 @@ export interface RunningContainer {
 
 /** Runs `docker` and returns what it printed; throws with its stderr when it fails. */
 export async function docker(args: readonly string[]): Promise<string> {
-  const child = spawn(["docker", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const { stdout, stderr, exitCode } = await run(["docker", ...args]);
   if (exitCode !== 0) throw new Error(`docker ${args.join(" ")} failed (exit ${exitCode}): ${stderr.trim()}`);
   return stdout;
 }
 
 /** `docker run -d <options> <image> <args>`, then follows its log. */
-export async function startContainer({ image, args, options }: { image: string; args: readonly string[]; options: readonly string[] }): Promise<RunningContainer> {
+/** Runs a command to its end with stdin closed. */
+async function run(command: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const child = spawn([...command], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { exitCode, stdout, stderr };
+}
+
+/** What {@link startContainer} runs: `docker run` options, the image and its arguments. */
+export interface ContainerSpec {
+  readonly image: string;
+  readonly args: readonly string[];
+  readonly options: readonly string[];
+}
+
+export async function startContainer({ image, args, options }: ContainerSpec): Promise<RunningContainer> {
   const id = (await docker(["run", "--detach", ...options, image, ...args])).trim();
   let log = "";
   let ended = false;
@@ -79,13 +102,11 @@ export async function startContainer({ image, args, options }: { image: string; 
     async inspect() {
       return (JSON.parse(await docker(["inspect", id])) as ContainerInspection[])[0]!;
     },
-    async exec(command) {
-      const child = spawn(["docker", "exec", id, ...command], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-      return { exitCode, stdout, stderr };
-    },
+    exec: (command) => run(["docker", "exec", id, ...command]),
     async memoryUsage() {
-      const stats = JSON.parse(await docker(["stats", "--no-stream", "--format", "{{json .}}", id])) as { MemUsage?: string };
+      const stats = JSON.parse(await docker(["stats", "--no-stream", "--format", "{{json .}}", id])) as {
+        MemUsage?: string;
+      };
       const match = /^([\d.]+)(B|KiB|MiB|GiB)/.exec(stats.MemUsage ?? "");
       if (!match) return null;
       const unit = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[match[2] as "B" | "KiB" | "MiB" | "GiB"];

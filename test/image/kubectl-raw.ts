@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { runKubectl, type KubectlResult } from "../support/kube-apiserver.ts";
 import { writeFileSync } from "node:fs";
 
-export function kubectlRaw(kubectl: string, server: string, token: string, path: string, workDir: string): Promise<KubectlResult> {
+/** Writes a kubeconfig for `server` and `token` into `workDir` and runs `kubectl get --raw <path>`. */
+export function kubectlRaw(
+  kubectl: string,
+  server: string,
+  token: string,
+  path: string,
+  workDir: string,
+): Promise<KubectlResult> {
   const kubeconfig = join(workDir, "kubectl-kubeconfig.yaml");
   writeFileSync(
     kubeconfig,
