@@ -10,8 +10,8 @@
 #   gcr.io/distroless/base-debian12:nonroot glibc, the CA bundle, tzdata, /etc/passwd and /etc/group with uid/gid
 #                                           65532 `nonroot`, /tmp (1777) and /home/nonroot, user 65532, as the real one.
 #
-# Each is built only when no image of that name exists (so real images and earlier stand-ins are reused). The stand-ins
-# carry the commit message "LOCAL STAND-IN ..." (see `docker history`).
+# Each is built only when no image of that name exists and none can be pulled (so real images and earlier stand-ins
+# are reused). The stand-ins carry the commit message "LOCAL STAND-IN ..." (see `docker history`).
 #
 # Usage: deploy/image-test/stand-in-bases.sh   (as root, dockerd running; reads the tags from deploy/Dockerfile)
 set -euo pipefail
@@ -23,10 +23,15 @@ die() { echo "stand-ins: $*" >&2; exit 1; }
 [ -n "$bun_image" ] && [ -n "$runtime_image" ] || die "cannot read the base images from deploy/Dockerfile"
 [ "$runtime_image" = "gcr.io/distroless/base-debian12:nonroot" ] || die "no stand-in recipe for $runtime_image"
 
-has_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# Present already (the real image or an earlier stand-in), or pulled now when a registry answers.
+available() {
+  if docker image inspect "$1" >/dev/null 2>&1; then echo "stand-ins: $1 present, kept"; return 0; fi
+  if timeout 300 docker pull --quiet "$1" >/dev/null 2>&1; then echo "stand-ins: pulled the real $1"; return 0; fi
+  return 1
+}
 need_bun=1; need_runtime=1
-if has_image "$bun_image"; then need_bun=0; echo "stand-ins: $bun_image present, kept"; fi
-if has_image "$runtime_image"; then need_runtime=0; echo "stand-ins: $runtime_image present, kept"; fi
+if available "$bun_image"; then need_bun=0; fi
+if available "$runtime_image"; then need_runtime=0; fi
 [ "$need_bun" = 1 ] || [ "$need_runtime" = 1 ] || exit 0
 
 # The Debian mirror apt already uses (deb822 `URIs:` or one-line `deb` sources), else deb.debian.org.
