@@ -81,7 +81,11 @@ export interface ShapeListing {
 export function labelIndexQueries(compiled: CompiledRules, queries: readonly string[] = compiled.seriesQueries): LabelIndexQuery[] {
   return queries.map((query) => {
     const rules = compiled.custom.filter((rule) => rule.namer.seriesQuery === query);
-    return { query, decides: (label: string) => rules.some((rule) => rule.resources.resourceForLabel(label) !== null) };
+    return {
+      query,
+      decides: (label: string) => rules.some((rule) => rule.resources.resourceForLabel(label) !== null),
+      needsAllNames: compiled.external.some((rule) => rule.namer.seriesQuery === query),
+    };
   });
 }
 

@@ -9,14 +9,22 @@
  * of the union of its series' label names, restricted to the labels that map to a resource: mixed shapes (a resource
  * or namespace label on some series of a name only) register nothing a single union shape would not. What remains is
  * order: later entries overwrite earlier ones, and /api/v1/series answers sorted by label set, which is by metric
- * name as long as no label name sorts before `__name__`. Per seriesQuery this module therefore asks:
- *   1. `/api/v1/label/__name__/values?match[]=<seriesQuery>`: the names;
- *   2. `/api/v1/labels?match[]=<seriesQuery>`: the union of label names over all of them;
- *   3. for each label of that union that some custom rule of the query maps to a resource:
- *      `/api/v1/label/__name__/values?match[]=<seriesQuery + label!="">`: the names having it on some series.
- * That is 2 + (resource labels) calls per query, however many names and series there are (a 20k-name dataset costs
- * what a 20-name one does). A query whose union holds a label sorting before `__name__` (then series order depends on
- * label values), or that cannot be extended with a matcher, is listed with /api/v1/series instead.
+ * name as long as no label name sorts before `__name__`. So discovery asks:
+ *   1. once, `/api/v1/labels` without `match[]`: every label name in the window, from the index alone (cheap);
+ *   2. per seriesQuery, for each of those labels that some custom rule of the query maps to a resource:
+ *      `/api/v1/label/__name__/values?match[]=<seriesQuery + label!="">`: the names having it on some series;
+ *   3. per seriesQuery used by an external rule: `/api/v1/label/__name__/values?match[]=<seriesQuery>` (custom rules
+ *      register nothing for a name without resource labels, so their names are those found in step 2);
+ *   4. per seriesQuery, for each label sorting before `__name__` (usually none): the names having it; if any, the
+ *      order of /api/v1/series depends on label values, and that query is listed with /api/v1/series instead (so is
+ *      one that cannot be extended with a matcher).
+ * That is a few calls per query, however many names and series there are (a 20k-name dataset costs what a 20-name
+ * one does). Prometheus still walks the matching series' index entries for each call (2.42), but sends no series.
+ *
+ * One difference remains, from Prometheus itself: /api/v1/series keeps series with a sample in the window, the label
+ * endpoints keep series of any block overlapping it (2.42; the head block spans ~2-3 h). A metric, or a resource
+ * label of one, whose every series stopped before `--metrics-max-age` stays registered until its block leaves the
+ * window (discovery-mode.test.ts shows it). Queries for it then find no samples, as for one that stopped within it.
  */
 import type { TransferMeter } from "../prometheus/types.ts";
 import type { SeriesShape } from "../registry/metric-registry.ts";
@@ -34,6 +42,8 @@ export interface LabelIndexQuery {
   readonly query: string;
   /** True when some custom rule with this seriesQuery maps `label` to a resource. */
   readonly decides: (label: string) => boolean;
+  /** True when an external rule uses the query: every name counts, with or without resource labels. */
+  readonly needsAllNames: boolean;
 }
 
 export interface LabelIndexListing {
@@ -59,26 +69,25 @@ export async function listLabelIndexShapes(
   const limit = createLimiter(CONCURRENCY);
   const fellBack: { query: string; reason: string }[] = [];
   let seriesSeen = 0;
+  const everyLabel = queries.length === 0 ? [] : await source.labelNames([], startSeconds, signal, meter);
+  const early = everyLabel.filter((label) => compareBytes(label, "__name__") < 0);
+  const namesHaving = (query: string, label: string) =>
+    limit(() => source.labelValues("__name__", startSeconds, [withMatcher(query, `${label}!=""`)], signal, meter));
   const entries = await Promise.all(
-    queries.map(async ({ query, decides }) => {
-      const [names, union] = await Promise.all([
-        limit(() => source.labelValues("__name__", startSeconds, [query], signal, meter)),
-        limit(() => source.labelNames([query], startSeconds, signal, meter)),
-      ]);
-      const reason = fallbackReason(query, union);
+    queries.map(async ({ query, decides, needsAllNames }) => {
+      const reason = await fallbackReason(query, early, namesHaving);
       if (reason !== null) {
         fellBack.push({ query, reason });
         const { shapes, count } = await listOne(source, query, startSeconds, signal, meter);
         seriesSeen += count;
         return [query, shapes] as const;
       }
-      const deciding = union.filter((label) => label !== "__name__" && decides(label)).sort(compareBytes);
-      const namesWith = await Promise.all(
-        deciding.map(async (label) => {
-          const having = await limit(() => source.labelValues("__name__", startSeconds, [withMatcher(query, `${label}!=""`)], signal, meter));
-          return new Set(having);
-        }),
-      );
+      const deciding = everyLabel.filter((label) => label !== "__name__" && decides(label)).sort(compareBytes);
+      const [all, namesWith] = await Promise.all([
+        needsAllNames ? limit(() => source.labelValues("__name__", startSeconds, [query], signal, meter)) : null,
+        Promise.all(deciding.map(async (label) => new Set(await namesHaving(query, label)))),
+      ]);
+      const names = all ?? namesWith.flatMap((set) => [...set]);
       const shapes = [...new Set(names)].sort(compareBytes).map((name): SeriesShape => ({
         name,
         labelNames: deciding.filter((_, index) => namesWith[index]?.has(name)),
@@ -89,17 +98,22 @@ export async function listLabelIndexShapes(
   return { shapesByQuery: new Map(entries), seriesSeen, fellBack };
 }
 
-/** Why `query` must be listed series by series, or null. */
-function fallbackReason(query: string, union: readonly string[]): string | null {
-  const early = union.find((label) => compareBytes(label, "__name__") < 0);
-  if (early !== undefined) {
-    return `label ${JSON.stringify(early)} sorts before __name__, so the order of /api/v1/series depends on label values`;
-  }
+/** Why `query` must be listed series by series, or null. `early`: labels sorting before `__name__`. */
+async function fallbackReason(
+  query: string,
+  early: readonly string[],
+  namesHaving: (query: string, label: string) => Promise<string[]>,
+): Promise<string | null> {
   try {
     withMatcher(query, 'x!=""');
   } catch (error) {
     if (!(error instanceof SelectorShapeError)) throw error;
     return error.message;
+  }
+  for (const label of early) {
+    if ((await namesHaving(query, label)).length > 0) {
+      return `label ${JSON.stringify(label)} sorts before __name__, so the order of /api/v1/series depends on label values`;
+    }
   }
   return null;
 }

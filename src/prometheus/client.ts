@@ -26,7 +26,8 @@ export interface PrometheusClient {
   labelValues(label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
   /**
    * `GET /api/v1/labels?match[]=…&start=…`: the label names (including `__name__`) of the series matching any of
-   * `matches` with samples at or after `startSeconds`, answered from the index. Uses the series timeout.
+   * `matches` (every series when empty) in blocks overlapping `startSeconds` on, answered from the index. Uses the
+   * series timeout.
    */
   labelNames(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
   /**
@@ -89,7 +90,7 @@ export function createPrometheusClient(
       return call(endpoint, params, seriesTimeoutMs, signal, decodeStringList, undefined, meter);
     },
     labelNames(matches, startSeconds, signal, meter) {
-      const params: RequestParams = { "match[]": matches, start: formatSeconds(startSeconds) };
+      const params: RequestParams = matches.length === 0 ? { start: formatSeconds(startSeconds) } : { "match[]": matches, start: formatSeconds(startSeconds) };
       return call("labels", params, seriesTimeoutMs, signal, decodeStringList, undefined, meter);
     },
     query(query, timeSeconds, signal, extras) {
