@@ -63,7 +63,7 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
     discoveryCalls: new Counter({ name: "prom_adapter_discovery_calls_total", help: "Prometheus calls made by discovery runs, by discovery mode.", labelNames: ["mode"], registers }),
     discoveryErrors: new Counter({ name: "prom_adapter_discovery_errors_total", help: "Discovery runs that failed (the previous registry was kept).", registers }),
     discoveryLastSuccess: new Gauge({ name: "prom_adapter_discovery_last_success_timestamp_seconds", help: "Unix time of the last successful discovery run.", registers }),
-    discoverySeries: new Gauge({ name: "prom_adapter_discovery_series", help: "Series seen by the last successful discovery run.", registers }),
+    discoverySeries: new Gauge({ name: "prom_adapter_discovery_series", help: "Series downloaded by the last successful discovery run (labels mode downloads none).", registers }),
     registeredMetrics: new Gauge({ name: "prom_adapter_registered_metrics", help: "Metrics served, by API.", labelNames: ["api"], registers }),
     queryCacheRequests: new Counter({ name: "prom_adapter_query_cache_requests_total", help: "Query cache lookups by result: hit, miss (Prometheus queried) or coalesced (joined a query in flight).", labelNames: ["result"], registers }),
     queryCacheEntries: new Gauge({ name: "prom_adapter_query_cache_entries", help: "Query results held in the cache.", registers }),
