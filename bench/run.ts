@@ -20,7 +20,7 @@ import { measureFreshness, type FreshnessResult } from "./scenarios/freshness.ts
 import { measureRequests, type RequestsResult } from "./scenarios/requests.ts";
 import { measureStartup, type StartupResult } from "./scenarios/startup.ts";
 
-const SIZES: Readonly<Record<string, number>> = { "10k": 10_000, "100k": 100_000, "1m": 1_000_000 };
+const SIZES: Readonly<Record<string, number>> = { "10k": 10_000, "100k": 100_000, "1m": 1_000_000, "5m": 5_000_000 };
 const SCENARIOS = ["discovery", "modes", "names", "requests", "coalescing", "freshness", "startup", "cost"] as const;
 /** The many-names row of the discovery modes (`names` scenario): names × series per name. */
 const MANY_NAMES = { names: 20_000, seriesPerName: 2 };
@@ -213,9 +213,9 @@ function renderReport(report: {
       modeRows.map((row) => [
         dataset,
         row.mode,
-        ms(row.medianMs),
-        row.bytes >= 1024 * 1024 ? mb(row.bytes) : `${(row.bytes / 1024).toFixed(1)} KiB`,
-        String(row.calls),
+        row.failure === null ? ms(row.medianMs) : `failed: ${row.failure.slice(0, 60)}`,
+        Number.isNaN(row.bytes) ? "—" : row.bytes >= 1024 * 1024 ? mb(row.bytes) : `${(row.bytes / 1024).toFixed(1)} KiB`,
+        Number.isNaN(row.calls) ? "—" : String(row.calls),
         `${row.prometheusCpuSeconds.toFixed(2)} s`,
         mb(row.prometheusRssIncreaseBytes),
         row.adapterPeakRssBytes === null ? "—" : mb(row.adapterPeakRssBytes),

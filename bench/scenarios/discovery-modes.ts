@@ -27,12 +27,14 @@ export interface ModeRow {
   /** Per run. */
   readonly bytes: number;
   readonly calls: number;
-  /** Prometheus CPU seconds per run. */
+  /** Prometheus CPU seconds per run (for a failed adapter row: of its one, failed run). */
   readonly prometheusCpuSeconds: number;
   /** Peak Prometheus RSS during the runs minus its RSS just before them. */
   readonly prometheusRssIncreaseBytes: number;
   /** VmHWM of the adapter process; null for the raw download. */
   readonly adapterPeakRssBytes: number | null;
+  /** Why the adapter's discovery failed (e.g. the series answer exceeds the 256 MiB body bound); null when it worked. */
+  readonly failure: string | null;
 }
 
 export interface DiscoveryModesResult {
@@ -71,7 +73,20 @@ async function measureAdapter(prometheus: RunningPrometheus, pid: number, mode: 
     for (let run = 0; run < RUNS; run++) {
       if (run > 0) adapter.signal("SIGHUP");
       const found = await adapter.waitForLine(/discovery (finished|failed)/, from, 600_000);
-      if (found.line.includes("failed")) throw new Error(`discovery failed: ${found.line}`);
+      if (found.line.includes("failed")) {
+        const { cpuSeconds, rssIncreaseBytes } = await watch.stop();
+        return {
+          mode,
+          runsMs: [],
+          medianMs: Number.NaN,
+          bytes: Number.NaN,
+          calls: Number.NaN,
+          prometheusCpuSeconds: cpuSeconds,
+          prometheusRssIncreaseBytes: rssIncreaseBytes,
+          adapterPeakRssBytes: adapter.memory().peakBytes,
+          failure: /\berror=("(?:[^"\\]|\\.)*"|\S+)/.exec(found.line)?.[1] ?? found.line,
+        };
+      }
       line = found.line;
       from = found.index + 1;
       runsMs.push(Number(logField(line, "ms")));
@@ -87,6 +102,7 @@ async function measureAdapter(prometheus: RunningPrometheus, pid: number, mode: 
       prometheusCpuSeconds: cpuSeconds / RUNS,
       prometheusRssIncreaseBytes: rssIncreaseBytes,
       adapterPeakRssBytes: adapter.memory().peakBytes,
+      failure: null,
     };
   } finally {
     await adapter.stop();
@@ -115,6 +131,7 @@ async function measureRawDownload(prometheus: RunningPrometheus, pid: number): P
     prometheusCpuSeconds: cpuSeconds / RUNS,
     prometheusRssIncreaseBytes: rssIncreaseBytes,
     adapterPeakRssBytes: null,
+    failure: null,
   };
 }
 
