@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prom-adapter against a real Prometheus on 127.0.0.1, side by side with the floors (see README.md).
  *
- *   bun run bench/run.ts [--sizes=10k,100k] [--1m] [--skip=discovery,requests,coalescing,freshness,startup,cost,client-cert]
+ *   bun run bench/run.ts [--sizes=10k,100k] [--1m] [--skip=discovery,modes,names,requests,coalescing,freshness,startup,cost,client-cert]
  *                        [--duration=5s] [--out=bench/results.json]
  *
  * Prints a table of measurements and targets and writes the raw numbers as JSON.
@@ -10,22 +10,26 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { spawnAdapter, REPO_ROOT } from "./lib/adapter-process.ts";
-import { startDataset } from "./lib/dataset.ts";
+import { startDataset, startManyNamesDataset } from "./lib/dataset.ts";
 import { markdownTable, mb, ms, ratio, rps } from "./lib/table.ts";
 import { measureCoalescing, type CoalescingResult } from "./scenarios/coalescing.ts";
 import { measureDiscovery, type DiscoveryResult } from "./scenarios/discovery.ts";
+import { measureDiscoveryModes, type DiscoveryModesResult } from "./scenarios/discovery-modes.ts";
 import { measureFreshCost, type FreshCostResult } from "./scenarios/fresh-cost.ts";
 import { measureFreshness, type FreshnessResult } from "./scenarios/freshness.ts";
 import { measureRequests, type RequestsResult } from "./scenarios/requests.ts";
 import { measureStartup, type StartupResult } from "./scenarios/startup.ts";
 import { measureClientCert, type ClientCertResult } from "./scenarios/client-cert.ts";
 
-const SIZES: Readonly<Record<string, number>> = { "10k": 10_000, "100k": 100_000, "1m": 1_000_000 };
-const SCENARIOS = ["discovery", "requests", "coalescing", "freshness", "startup", "cost", "client-cert"] as const;
+const SIZES: Readonly<Record<string, number>> = { "10k": 10_000, "100k": 100_000, "1m": 1_000_000, "5m": 5_000_000 };
+const SCENARIOS = ["discovery", "modes", "names", "requests", "coalescing", "freshness", "startup", "cost", "client-cert"] as const;
+/** The many-names row of the discovery modes (`names` scenario): names × series per name. */
+const MANY_NAMES = { names: 20_000, seriesPerName: 2 };
 type Scenario = (typeof SCENARIOS)[number];
 
 interface SizeResults {
   discovery?: DiscoveryResult;
+  modes?: DiscoveryModesResult;
   requests?: RequestsResult;
   coalescing?: CoalescingResult;
   cost?: FreshCostResult;
@@ -80,6 +84,10 @@ async function main(): Promise<void> {
           log(`${size}: discovery`);
           results.discovery = await measureDiscovery(dataset, { binary, certDir, workDir: work, pairs: series >= 1_000_000 ? 4 : 5 });
         }
+        if (!skip.has("modes")) {
+          log(`${size}: discovery modes (labels, series, raw download)`);
+          results.modes = await measureDiscoveryModes(dataset.prometheus, { dataset: `${size} series`, binary, certDir });
+        }
         if (!skip.has("cost")) {
           log(`${size}: incremental pass cost`);
           results.cost = await measureFreshCost(dataset);
@@ -92,6 +100,19 @@ async function main(): Promise<void> {
           log(`${size}: 50 concurrent identical requests`);
           results.coalescing = await measureCoalescing(dataset, { binary, certDir });
         }
+      } finally {
+        await dataset.prometheus.stop();
+      }
+    }
+
+    let manyNames: DiscoveryModesResult | undefined;
+    if (!skip.has("names")) {
+      const { names, seriesPerName } = MANY_NAMES;
+      log(`many names: backfilling ${names} names × ${seriesPerName} series and starting Prometheus`);
+      const dataset = await startManyNamesDataset(names, seriesPerName);
+      try {
+        log("many names: discovery modes");
+        manyNames = await measureDiscoveryModes(dataset.prometheus, { dataset: `${names / 1000}k names × ${seriesPerName} series`, binary, certDir });
       } finally {
         await dataset.prometheus.stop();
       }
@@ -115,8 +136,7 @@ async function main(): Promise<void> {
     }
 
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryBytes: totalmem(), bun: Bun.version, date: new Date().toISOString() };
-    const targets = evaluateTargets(perSize, freshness, startup);
-    const report = { machine, sizes: perSize, freshness, startup, clientCert, targets };
+    const report = { machine, sizes: perSize, manyNames, freshness, startup, clientCert, targets: evaluateTargets(perSize, freshness, startup) };
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${renderReport(report)}\n\nwrote ${out}\n`);
   } finally {
@@ -155,12 +175,33 @@ function evaluateTargets(perSize: Record<string, SizeResults>, freshness: Freshn
     const c = results.coalescing;
     if (c) add(`Prometheus queries for 50 identical requests (${size})`, "≤ 2", String(c.prometheusQueries), c.prometheusQueries <= 2 && c.ok === c.requests);
   }
+  const m1m = perSize["1m"]?.modes;
+  const labels1m = m1m?.rows.find((row) => row.mode === "labels");
+  const series1m = m1m?.rows.find((row) => row.mode === "series");
+  add("label discovery transfer at 1M series", "≤ 1 MB", labels1m && `${labels1m.bytes} B`, labels1m && labels1m.bytes <= 1_000_000);
+  const timeShare = labels1m && series1m ? labels1m.medianMs / series1m.medianMs : undefined;
+  add("label discovery time vs series mode (1M)", "≤ 10%", timeShare === undefined ? undefined : `${(timeShare * 100).toFixed(1)}%`, timeShare === undefined ? undefined : timeShare <= 0.1);
+  const rssShare = labels1m && series1m ? labels1m.prometheusRssIncreaseBytes / series1m.prometheusRssIncreaseBytes : undefined;
+  add(
+    "Prometheus peak RSS increase, labels vs series mode (1M)",
+    "≤ 10%",
+    rssShare === undefined ? undefined : `${(rssShare * 100).toFixed(1)}%`,
+    rssShare === undefined ? undefined : rssShare <= 0.1,
+  );
   add("new metric visible (first sample → listed, worst trial)", "≤ 15 s", freshness && ms(freshness.maxMs), freshness && freshness.maxMs <= 15_000);
   add("binary startup to listening (median)", "≤ 150 ms", startup && ms(startup.medianMs), startup && startup.medianMs <= 150);
   return targets;
 }
 
-function renderReport(report: { machine: { cpus: number; cpuModel: string; memoryBytes: number; bun: string }; sizes: Record<string, SizeResults>; freshness?: FreshnessResult | undefined; startup?: StartupResult | undefined; clientCert?: ClientCertResult | undefined; targets: Target[] }): string {
+function renderReport(report: {
+  machine: { cpus: number; cpuModel: string; memoryBytes: number; bun: string };
+  sizes: Record<string, SizeResults>;
+  manyNames?: DiscoveryModesResult | undefined;
+  freshness?: FreshnessResult | undefined;
+  startup?: StartupResult | undefined;
+  clientCert?: ClientCertResult | undefined;
+  targets: Target[];
+}): string {
   const sections: string[] = [];
   const { machine } = report;
   sections.push(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${mb(machine.memoryBytes)} RAM, Bun ${machine.bun}`);
@@ -174,6 +215,26 @@ function renderReport(report: { machine: { cpus: number; cpuModel: string; memor
     sections.push(
       "Discovery (adapter binary, default rules; floor = fetch + arrayBuffer of the same series answers, uncompressed; runs alternate with floor downloads)",
       markdownTable(["series", "answer size", "raw download (median)", "discovery (median)", "ratio (median of pairs)", "first run (cold)", "RSS when serving", "peak RSS (VmHWM)"], discoveryRows),
+    );
+  }
+
+  const modeResults = [...Object.values(report.sizes).flatMap((results) => (results.modes ? [results.modes] : [])), ...(report.manyNames ? [report.manyNames] : [])];
+  if (modeResults.length > 0) {
+    const rows = modeResults.flatMap(({ dataset, rows: modeRows }) =>
+      modeRows.map((row) => [
+        dataset,
+        row.mode,
+        row.failure === null ? ms(row.medianMs) : `failed: ${row.failure.slice(0, 60)}`,
+        Number.isNaN(row.bytes) ? "—" : row.bytes >= 1024 * 1024 ? mb(row.bytes) : `${(row.bytes / 1024).toFixed(1)} KiB`,
+        Number.isNaN(row.calls) ? "—" : String(row.calls),
+        `${row.prometheusCpuSeconds.toFixed(2)} s`,
+        mb(row.prometheusRssIncreaseBytes),
+        row.adapterPeakRssBytes === null ? "—" : mb(row.adapterPeakRssBytes),
+      ]),
+    );
+    sections.push(
+      "Discovery modes (adapter binary, default rules; per run, median of 3; Prometheus RSS increase of the raw download is a lower bound: it runs last)",
+      markdownTable(["dataset", "mode", "discovery time", "bytes received", "calls", "Prometheus CPU", "Prometheus peak RSS increase", "adapter peak RSS"], rows),
     );
   }
 

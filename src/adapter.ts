@@ -106,6 +106,7 @@ export async function startAdapter(
   metrics.discoveryRelistInterval.set(options.relistInterval / 1000);
   const relister = createRelister({
     source: prometheus,
+    mode: options.discoveryMode,
     rules: () => rules,
     interval: options.relistInterval,
     maxAge: options.maxAge,
@@ -119,8 +120,11 @@ export async function startAdapter(
       : undefined,
     clock,
     logger,
-    onRun({ ok, durationMs, snapshot }) {
-      metrics.discoveryDuration.observe({ outcome: ok ? "success" : "error" }, durationMs / 1000);
+    onRun({ ok, durationMs, snapshot, cost }) {
+      const mode = cost.mode ?? "none";
+      metrics.discoveryDuration.observe({ outcome: ok ? "success" : "error", mode }, durationMs / 1000);
+      metrics.discoveryBytes.inc({ mode }, cost.bytes);
+      metrics.discoveryCalls.inc({ mode }, cost.calls);
       if (!ok) {
         metrics.discoveryErrors.inc();
         return;

@@ -14,11 +14,18 @@ describe("flags", () => {
       bindAddress: "0.0.0.0",
       certDir: "apiserver.local.config/certificates",
       standalone: false,
+      discoveryMode: "auto",
       verbosity: 0,
       logFormat: "text",
     });
     expect(options.prometheus.verb).toBe("GET");
     expect(options.kubernetes.authorizationAlwaysAllowPaths).toEqual(["/healthz", "/readyz", "/livez"]);
+  });
+
+  test("--discovery-mode takes series, labels or auto and nothing else", () => {
+    expect(parseOptions(["--discovery-mode=series"]).discoveryMode).toBe("series");
+    expect(parseOptions(["--discovery-mode", "labels"]).discoveryMode).toBe("labels");
+    expect(() => parseOptions(["--discovery-mode=index"])).toThrow(new OptionsError('--discovery-mode must be one of series, labels, auto, got "index"'));
   });
 
   test("standalone binds loopback by default", () => {

@@ -4,6 +4,7 @@
  * Upstream deployments' arguments (`--logtostderr`, `--v`, `--secure-port`, `--cert-dir`, `--config`,
  * `--prometheus-url`, `--metrics-relist-interval`) are accepted unchanged.
  */
+import { DISCOVERY_MODES, type DiscoveryMode } from "./discovery/discovery-mode.ts";
 import { parsePrometheusDuration, type Milliseconds } from "./util/duration.ts";
 
 type FlagKind = "string" | "boolean" | "integer" | "duration" | "list" | "repeated";
@@ -23,6 +24,11 @@ export const FLAGS = {
   config: { kind: "string", help: "prometheus-adapter rules file (YAML)", defaultText: "the embedded rules/default.yaml" },
   "metrics-relist-interval": { kind: "duration", help: "how often discovery lists series (Prometheus duration)", defaultText: "1m" },
   "metrics-max-age": { kind: "duration", help: "how far back discovery looks for series; at least the relist interval", defaultText: "the relist interval" },
+  "discovery-mode": {
+    kind: "string",
+    help: "series (list every series), labels (ask the label index) or auto (labels if the backend filters it by match[])",
+    defaultText: "auto",
+  },
   "metrics-fresh-interval": { kind: "duration", help: "how often a cheap pass looks for new metric names between relists; 0s turns it off", defaultText: "5s" },
   "query-cache-ttl": { kind: "duration", help: "how long a Prometheus query result is reused; 0s disables the cache (identical queries in flight are still shared)", defaultText: "5s" },
   "secure-port": { kind: "integer", help: "HTTPS port", defaultText: "6443" },
@@ -72,6 +78,8 @@ export interface Options {
   readonly maxAge: Milliseconds;
   /** Incremental discovery period, ms; default 5 s; 0 = off. */
   readonly freshInterval: Milliseconds;
+  /** `--discovery-mode`: how full relists learn metric shapes (discovery/discovery-mode.ts); default `auto`. */
+  readonly discoveryMode: DiscoveryMode;
   readonly queryCacheTtl: Milliseconds;
   readonly securePort: number;
   readonly bindAddress: string;
@@ -187,6 +195,11 @@ export function parseOptions(argv: readonly string[]): Options {
   const maxAge = duration("metrics-max-age", relistInterval);
   if (maxAge < relistInterval) throw new OptionsError("--metrics-max-age: max age must not be less than relist interval");
 
+  const discoveryMode = text("discovery-mode") ?? "auto";
+  if (!(DISCOVERY_MODES as readonly string[]).includes(discoveryMode)) {
+    throw new OptionsError(`--discovery-mode must be one of ${DISCOVERY_MODES.join(", ")}, got "${discoveryMode}"`);
+  }
+
   const headers: Record<string, string> = {};
   for (const entry of list("prometheus-header")) {
     const eq = entry.indexOf("=");
@@ -218,6 +231,7 @@ export function parseOptions(argv: readonly string[]): Options {
     relistInterval,
     maxAge,
     freshInterval: duration("metrics-fresh-interval", 5000),
+    discoveryMode: discoveryMode as DiscoveryMode,
     queryCacheTtl: duration("query-cache-ttl", 5000),
     securePort: integer("secure-port", 6443, 0, 65535),
     bindAddress: text("bind-address") ?? (standalone ? "127.0.0.1" : "0.0.0.0"),

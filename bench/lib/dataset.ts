@@ -55,3 +55,28 @@ export async function startDataset(series: number): Promise<Dataset> {
   const prometheus = await startPrometheus({ openMetrics: openMetricsFor(series, sampleTimeSeconds), lookbackDelta: "1h", readyTimeoutMs: 600_000 });
   return { prometheus, series, sampleTimeSeconds, timings: prometheus.timings };
 }
+
+/**
+ * OpenMetrics text for many names with few series each: `names` gauges `bench_name_00000` …, `seriesPerName` pods
+ * each, same labels as {@link openMetricsFor}. The case where one index call per name would lose to listing series.
+ */
+export function openMetricsForManyNames(names: number, seriesPerName: number, sampleTimeSeconds: number): string {
+  const lines: string[] = [];
+  for (let index = 0; index < names; index++) {
+    const name = `bench_name_${String(index).padStart(5, "0")}`;
+    lines.push(`# TYPE ${name} gauge`);
+    for (let pod = 0; pod < seriesPerName; pod++) {
+      lines.push(`${name}{instance="10.0.0.${pod}:8080",job="bench-app",namespace="${namespaceOf(index)}",pod="bench-app-${index}-${pod}"} ${pod} ${sampleTimeSeconds}`);
+    }
+  }
+  lines.push("# EOF");
+  return `${lines.join("\n")}\n`;
+}
+
+/** Backfills {@link openMetricsForManyNames} and starts Prometheus on 127.0.0.1. */
+export async function startManyNamesDataset(names: number, seriesPerName: number): Promise<Dataset> {
+  const sampleTimeSeconds = Math.floor(Date.now() / 1000) - SAMPLE_AGE_SECONDS;
+  const openMetrics = openMetricsForManyNames(names, seriesPerName, sampleTimeSeconds);
+  const prometheus = await startPrometheus({ openMetrics, lookbackDelta: "1h", readyTimeoutMs: 600_000 });
+  return { prometheus, series: names * seriesPerName, sampleTimeSeconds, timings: prometheus.timings };
+}

@@ -51,7 +51,7 @@ export async function measureDiscovery(dataset: Dataset, { binary, certDir, work
     prometheusUrl: dataset.prometheus.url,
     binary,
     certDir,
-    args: ["--config", rulesFile, "--metrics-relist-interval", "1h", "--metrics-max-age", "1h", "--v", "1"],
+    args: ["--config", rulesFile, "--discovery-mode", "series", "--metrics-relist-interval", "1h", "--metrics-max-age", "1h", "--v", "1"],
   });
   const idleRssBytes = adapter.memory().currentBytes;
   const floorRunsMs: number[] = [];

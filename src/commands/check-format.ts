@@ -22,6 +22,7 @@ export function formatCheckText(report: CheckReport): string {
       "",
       `Discovery against ${discovery.prometheusUrl}: ${discovery.seriesSeen} series since ${discovery.since} (--metrics-max-age ${discovery.maxAge}); ` +
         `${discovery.registered.custom} custom and ${discovery.registered.external} external metrics registered`,
+      `Discovery mode: ${discovery.mode.used} (--discovery-mode=${discovery.mode.requested}: ${discovery.mode.reason})`,
       "",
     );
     out.push(

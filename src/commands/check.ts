@@ -7,7 +7,7 @@
 import type { Logger } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
 import { formatPrometheusDuration as formatDuration } from "../util/duration.ts";
-import { discoverOnce, isUnreachable, type Collision, type RuleDiscovery } from "./discovery-report.ts";
+import { discoverOnce, isUnreachable, type Collision, type DiscoveryReport, type RuleDiscovery } from "./discovery-report.ts";
 import {
   builtinAccess,
   connectKubernetes,
@@ -39,6 +39,8 @@ export interface CheckDiscovery {
   /** `--metrics-max-age`, Prometheus duration text. */
   readonly maxAge: string;
   readonly seriesSeen: number;
+  /** `--discovery-mode` and what it resolves to against this Prometheus (see DiscoveryReport.mode). */
+  readonly mode: DiscoveryReport["mode"];
   readonly registered: { readonly custom: number; readonly external: number };
   readonly rules: readonly RuleDiscovery[];
   readonly collisions: readonly Collision[];
@@ -78,7 +80,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
 
   let report;
   try {
-    report = await discoverOnce(connectPrometheus(options), compiled, options.maxAge, now());
+    report = await discoverOnce(connectPrometheus(options), compiled, options.maxAge, now(), options.discoveryMode);
   } catch (error) {
     if (isUnreachable(error)) throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
     throw error;
@@ -88,6 +90,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     since: new Date(report.sinceMs).toISOString(),
     maxAge: formatDuration(options.maxAge),
     seriesSeen: report.seriesSeen,
+    mode: report.mode,
     registered: { custom: report.registry.customMetrics().length, external: report.registry.externalMetrics().length },
     rules: report.rules,
     collisions: report.collisions,

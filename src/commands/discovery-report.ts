@@ -7,6 +7,8 @@
 import type { CompiledDiscoveryRule, CompiledRules } from "../naming/compile-rules.ts";
 import { formatGroupResource } from "../naming/rest-mapper.ts";
 import { listSeriesShapes, type SeriesSource } from "../discovery/series-lister.ts";
+import { probeLabelIndex, type DiscoveryMode, type ResolvedDiscoveryMode } from "../discovery/discovery-mode.ts";
+import type { LabelIndexSource } from "../discovery/label-index-lister.ts";
 import { buildMetricRegistry, type MetricRegistry, type RuleSeries, type SeriesShape } from "../registry/metric-registry.ts";
 import { PrometheusError } from "../prometheus/errors.ts";
 import type { Milliseconds } from "../util/duration.ts";
@@ -68,6 +70,12 @@ export interface DiscoveryReport {
   /** Series were listed from this time on (ms since the epoch): now minus `--metrics-max-age`. */
   readonly sinceMs: number;
   readonly maxAgeMs: Milliseconds;
+  /**
+   * The discovery mode the server would use with the same `--discovery-mode` (for `auto`, what the probe found; a
+   * probe that cannot tell yet means series for now), and why. The per-rule details below always come from listing
+   * series, so every series can be explained; both modes register the same metrics.
+   */
+  readonly mode: { readonly requested: DiscoveryMode; readonly used: ResolvedDiscoveryMode; readonly reason: string };
   /** The registry the server would serve after this run. */
   readonly registry: MetricRegistry;
   readonly seriesSeen: number;
@@ -79,6 +87,16 @@ interface QueryListing {
   readonly shapes: readonly SeriesShape[];
   readonly count: number;
   readonly error: string | null;
+}
+
+/** The mode `requested` resolves to against `source` (probing for `auto`). */
+async function resolveMode(source: SeriesSource & Partial<LabelIndexSource>, requested: DiscoveryMode, startSeconds: number): Promise<DiscoveryReport["mode"]> {
+  if (requested !== "auto") return { requested, used: requested, reason: "--discovery-mode" };
+  if (source.labelNames === undefined || source.labelValues === undefined) {
+    return { requested, used: "series", reason: "the Prometheus source has no label-index calls" };
+  }
+  const probe = await probeLabelIndex(source as LabelIndexSource, startSeconds);
+  return { requested, used: probe.mode ?? "series", reason: probe.reason };
 }
 
 /**
@@ -93,8 +111,15 @@ export function isUnreachable(error: unknown): boolean {
  * Lists series once and builds the registry. A seriesQuery Prometheus refuses is recorded on its rules (and listed
  * as empty); rejects with the Prometheus client's error when Prometheus is unreachable ({@link isUnreachable}).
  */
-export async function discoverOnce(source: SeriesSource, compiled: CompiledRules, maxAgeMs: Milliseconds, nowMs: number): Promise<DiscoveryReport> {
+export async function discoverOnce(
+  source: SeriesSource & Partial<LabelIndexSource>,
+  compiled: CompiledRules,
+  maxAgeMs: Milliseconds,
+  nowMs: number,
+  requested: DiscoveryMode = "series",
+): Promise<DiscoveryReport> {
   const sinceMs = nowMs - maxAgeMs;
+  const mode = await resolveMode(source, requested, sinceMs / 1000);
   // NB: one listSeriesShapes call per query, so the series count of each query is known (the server makes one call
   // per distinct query too; it only adds the counts up).
   const listings = await Promise.all(
@@ -157,7 +182,7 @@ export async function discoverOnce(source: SeriesSource, compiled: CompiledRules
       });
     }
   }
-  return { sinceMs, maxAgeMs, registry, seriesSeen: listings.reduce((sum, [, listing]) => sum + listing.count, 0), rules, collisions: findCollisions(rules) };
+  return { sinceMs, maxAgeMs, mode, registry, seriesSeen: listings.reduce((sum, [, listing]) => sum + listing.count, 0), rules, collisions: findCollisions(rules) };
 }
 
 /** Why a rule made no metric of a series (the checks buildMetricRegistry makes, in its order); null when it made one. */

@@ -101,6 +101,8 @@ export type ExplainStep =
         readonly since: string;
         readonly maxAge: string;
         readonly seriesSeen: number;
+        /** `--discovery-mode` and what it resolves to against this Prometheus (DiscoveryReport.mode). */
+        readonly mode: { readonly requested: string; readonly used: string; readonly reason: string };
         readonly registered: { readonly custom: number; readonly external: number };
         readonly rules: readonly { readonly id: string; readonly seriesQuery: string; readonly seriesMatched: number; readonly metrics: number; readonly error: string | null }[];
       } | null;

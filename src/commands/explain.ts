@@ -86,7 +86,7 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
 
   let discovery: DiscoveryReport;
   try {
-    discovery = await discoverOnce(prometheus, compiled, options.maxAge, now());
+    discovery = await discoverOnce(prometheus, compiled, options.maxAge, now(), options.discoveryMode);
   } catch (error) {
     if (isUnreachable(error)) throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
     throw error;
@@ -103,12 +103,14 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
       refused.length > 0
         ? `Prometheus refused the seriesQuery of ${refused.map((rule) => rule.id).join(", ")}: the server's discovery fails and it never becomes ready`
         : `${discovery.seriesSeen} series since ${new Date(discovery.sinceMs).toISOString()} (--metrics-max-age ${maxAge}): ` +
-          `${discovery.registry.customMetrics().length} custom and ${discovery.registry.externalMetrics().length} external metrics registered`,
+          `${discovery.registry.customMetrics().length} custom and ${discovery.registry.externalMetrics().length} external metrics registered; ` +
+          `discovery mode ${discovery.mode.used} (--discovery-mode=${discovery.mode.requested}: ${discovery.mode.reason})`,
     hints: refused.map((rule) => `${rule.id}: ${rule.error}`),
     data: {
       since: new Date(discovery.sinceMs).toISOString(),
       maxAge,
       seriesSeen: discovery.seriesSeen,
+      mode: discovery.mode,
       registered: { custom: discovery.registry.customMetrics().length, external: discovery.registry.externalMetrics().length },
       rules: discovery.rules
         .filter((rule) => rule.kind === kind)

@@ -4,12 +4,19 @@
  * `seriesQuery` narrowed to those names. Between full relists this makes a new metric visible within seconds while
  * costing Prometheus one small index lookup per pass.
  */
+import type { TransferMeter } from "../prometheus/types.ts";
 import type { SeriesShape } from "../registry/metric-registry.ts";
 import { restrictToNames, SelectorShapeError } from "./name-restricted-selector.ts";
 import { listOne, type SeriesSource } from "./series-lister.ts";
 
 /** Lists the values of a label on series with samples at or after `startSeconds` (PrometheusClient.labelValues). */
-export type LabelValuesSource = (label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal) => Promise<string[]>;
+export type LabelValuesSource = (
+  label: string,
+  startSeconds: number,
+  matches?: readonly string[],
+  signal?: AbortSignal,
+  meter?: TransferMeter,
+) => Promise<string[]>;
 
 /** What one pass found. */
 export interface FreshFindings {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { createPrometheusClient } from "../prometheus/client.ts";
 import { createHttpTransport } from "../prometheus/http-transport.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../../test/support/prometheus.ts";
-import { restrictToNames, SelectorShapeError } from "./name-restricted-selector.ts";
+import { restrictToNames, SelectorShapeError, withMatcher } from "./name-restricted-selector.ts";
 import { announceSkip } from "../../test/support/skip.ts";
 
 // NB: bun 1.4.5 does not apply bunfig's [test] timeout; starting Prometheus needs more than the default 5 s on slow machines.
@@ -25,6 +25,23 @@ describe("narrowing a series selector to metric names", () => {
 
   test.each(["", "sum(up)", '{a="b"} or up', '{a="b"', "{a={}}"])("%p cannot be read", (selector) => {
     expect(() => restrictToNames(selector, ["a"])).toThrow(SelectorShapeError);
+  });
+});
+
+describe("adding a matcher to a series selector", () => {
+  test.each([
+    { selector: '{namespace!="",__name__=~"^app_.*"}', expected: '{namespace!="",__name__=~"^app_.*",pod!=""}' },
+    { selector: "{}", expected: '{pod!=""}' },
+    { selector: '{ namespace!="", }', expected: '{namespace!="",pod!=""}' },
+    { selector: 'up{job="x"}', expected: 'up{job="x",pod!=""}' },
+    { selector: "up", expected: 'up{pod!=""}' },
+    { selector: '{path="}{"}', expected: '{path="}{",pod!=""}' },
+  ])("$selector", ({ selector, expected }) => {
+    expect(withMatcher(selector, 'pod!=""')).toBe(expected);
+  });
+
+  test.each(["", "sum(up)", '{a="b"} or up', '{a="b"'])("%p cannot be read", (selector) => {
+    expect(() => withMatcher(selector, 'pod!=""')).toThrow(SelectorShapeError);
   });
 });
 

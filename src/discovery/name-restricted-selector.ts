@@ -34,6 +34,21 @@ export function restrictToNames(selector: string, names: readonly string[]): str
   return `{${inner}${inner === "" ? "" : ","}__name__=~${goQuote(alternation)}}`;
 }
 
+/**
+ * `selector` with one more matcher ANDed to it, e.g. `withMatcher('{namespace!=""}', 'pod!=""')` gives
+ * `{namespace!="",pod!=""}` and `withMatcher("up", 'pod!=""')` gives `up{pod!=""}`. Throws
+ * {@link SelectorShapeError} when the selector cannot be read.
+ */
+export function withMatcher(selector: string, matcher: string): string {
+  const text = selector.trim();
+  const metric = METRIC_NAME.exec(text)?.[0] ?? "";
+  const rest = text.slice(metric.length).trim();
+  if (metric !== "" && rest === "") return `${metric}{${matcher}}`;
+  if (!isBraces(rest, selector)) throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}`);
+  const inner = rest.slice(1, -1).trim().replace(/,\s*$/, "");
+  return `${metric}{${inner}${inner === "" ? "" : ","}${matcher}}`;
+}
+
 /** Whether `text` is one `{…}` block whose closing brace (outside quoted strings) is its last character. */
 function isBraces(text: string, selector: string): boolean {
   if (!text.startsWith("{")) return false;

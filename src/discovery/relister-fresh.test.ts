@@ -151,7 +151,7 @@ describe("streamed discovery against a Prometheus that answers badly", () => {
     );
     const logger = createMemoryLogger();
     const source = createPrometheusClient(createHttpTransport({ baseUrl: server.url }));
-    const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger });
+    const relister = createRelister({ source, mode: "series", rules: () => compiled, clock: createManualClock(), logger });
     expect(await relister.runOnce()).toBe(true);
     const before = relister.current();
 

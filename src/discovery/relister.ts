@@ -11,8 +11,11 @@ import type { CompiledRules } from "../naming/compile-rules.ts";
 import { buildMetricRegistry, EMPTY_REGISTRY, type MetricRegistry, type SeriesShape } from "../registry/metric-registry.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Milliseconds } from "../util/duration.ts";
+import type { TransferMeter } from "../prometheus/types.ts";
+import { listShapes, probeLabelIndex, type DiscoveryMode, type ResolvedDiscoveryMode } from "./discovery-mode.ts";
 import { findNewSeries, type LabelValuesSource } from "./fresh-pass.ts";
-import { listSeriesShapes, type SeriesSource } from "./series-lister.ts";
+import type { LabelIndexSource } from "./label-index-lister.ts";
+import type { SeriesSource } from "./series-lister.ts";
 
 export interface DiscoverySnapshot {
   readonly registry: MetricRegistry;
@@ -22,6 +25,16 @@ export interface DiscoverySnapshot {
   readonly seriesSeen: number;
 }
 
+/** What one full run cost (self-metrics and the `--v=2` relist line). */
+export interface RunCost {
+  /** The mode the run used; null when it failed before one was chosen (the `auto` probe failed). */
+  readonly mode: ResolvedDiscoveryMode | null;
+  /** Prometheus calls made, including the `auto` probe's. */
+  readonly calls: number;
+  /** Response body bytes received. */
+  readonly bytes: number;
+}
+
 /** What an incremental pass did. */
 export type FreshPassOutcome =
   | { readonly status: "skipped"; readonly reason: string }
@@ -29,8 +42,16 @@ export type FreshPassOutcome =
   | { readonly status: "done"; readonly newNames: readonly string[]; readonly registryChanged: boolean };
 
 export interface RelisterOptions {
-  /** Where series come from; with `labelValues` (the Prometheus client has it) incremental passes are possible. */
-  readonly source: SeriesSource & { labelValues?: LabelValuesSource };
+  /**
+   * Where series come from; with `labelValues` (the Prometheus client has it) incremental passes are possible, with
+   * `labelValues` and `labelNames` the label-index mode is.
+   */
+  readonly source: SeriesSource & { labelValues?: LabelValuesSource; labelNames?: LabelIndexSource["labelNames"] };
+  /**
+   * `--discovery-mode`; default `auto`: probed on the first run (again on later runs while the backend has no series
+   * to tell by); `series` when the source lacks the index calls. `labels` with such a source throws here.
+   */
+  readonly mode?: DiscoveryMode;
   /** Read at the start of each run, so a rules reload takes effect on the next run. */
   readonly rules: () => CompiledRules;
   /** `--metrics-relist-interval`; default 1 minute. After a failed run the next comes after 1 s, doubling up to it. */
@@ -47,7 +68,7 @@ export interface RelisterOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   /** Observes every run (for self-metrics); optional. */
-  readonly onRun?: (outcome: { ok: boolean; durationMs: number; snapshot: DiscoverySnapshot }) => void;
+  readonly onRun?: (outcome: { ok: boolean; durationMs: number; snapshot: DiscoverySnapshot; cost: RunCost }) => void;
   /** Observes every incremental pass; optional. */
   readonly onFreshPass?: (outcome: FreshPassOutcome, durationMs: number) => void;
 }
@@ -57,6 +78,8 @@ export interface Relister {
   current(): DiscoverySnapshot;
   /** True once a run succeeded (or when there is nothing to discover). */
   ready(): boolean;
+  /** The mode full runs use: null while `auto` has not decided yet. */
+  mode(): ResolvedDiscoveryMode | null;
   /** Runs discovery now, unless a run is in progress (then waits for it). Resolves true when it succeeded. */
   runOnce(): Promise<boolean>;
   /**
@@ -82,6 +105,7 @@ interface DiscoveryState {
 
 export function createRelister({
   source,
+  mode: requestedMode = "auto",
   rules,
   interval = 60_000,
   maxAge = interval,
@@ -106,6 +130,24 @@ export function createRelister({
   let freshAbort: AbortController | null = null;
   const labelValues = source.labelValues?.bind(source);
   const freshEnabled = freshInterval > 0 && freshInterval < interval && labelValues !== undefined;
+  const indexSource: (SeriesSource & LabelIndexSource) | null =
+    source.labelValues !== undefined && source.labelNames !== undefined ? (source as SeriesSource & LabelIndexSource) : null;
+  if (requestedMode === "labels" && indexSource === null) throw new Error("discovery mode labels needs a source with labelValues and labelNames");
+  let resolvedMode: ResolvedDiscoveryMode | null = requestedMode === "auto" ? (indexSource === null ? "series" : null) : requestedMode;
+
+  /** The mode for this run: probes when `auto` has not decided; a probe that cannot tell yet gives series mode. */
+  async function modeForRun(startSeconds: number, signal: AbortSignal, meter: TransferMeter): Promise<ResolvedDiscoveryMode> {
+    if (resolvedMode !== null) return resolvedMode;
+    const probe = await probeLabelIndex(indexSource as LabelIndexSource, startSeconds, signal, meter);
+    if (probe.mode === null) {
+      logger.info(2, "discovery mode auto: listing series this run", { reason: probe.reason });
+      return "series";
+    }
+    resolvedMode = probe.mode;
+    if (probe.mode === "series") logger.warn("discovery mode auto: falling back to series listing", { reason: probe.reason });
+    else logger.info(0, "discovery mode auto: using the label index", { reason: probe.reason });
+    return probe.mode;
+  }
 
   function publish(compiled: CompiledRules, current: DiscoveryState): MetricRegistry {
     const shapesFor = (query: string): readonly SeriesShape[] => {
@@ -131,30 +173,43 @@ export function createRelister({
     freshAbort?.abort();
     abort = new AbortController();
     const signal = abort.signal;
+    const meter: TransferMeter = { calls: 0, bytes: 0 };
+    let runMode: ResolvedDiscoveryMode | null = null;
+    const cost = (): RunCost => ({ mode: runMode, calls: meter.calls, bytes: meter.bytes });
     try {
       await beforeRun?.();
       const startSeconds = (clock.now() - maxAge) / 1000;
+      runMode = await modeForRun(startSeconds, signal, meter);
       // NB: names Prometheus knows when the run starts; a name appearing later is "new" to the next incremental pass.
-      const namesAtStart = freshEnabled ? labelValues("__name__", startSeconds, [], signal).catch(() => [] as string[]) : Promise.resolve([] as string[]);
-      const listing = await listSeriesShapes(source, compiled.seriesQueries, startSeconds, signal);
+      const namesAtStart = freshEnabled
+        ? labelValues("__name__", startSeconds, [], signal, meter).catch(() => [] as string[])
+        : Promise.resolve([] as string[]);
+      const listing = await listShapes(indexSource ?? (source as SeriesSource & LabelIndexSource), compiled, runMode, startSeconds, { signal, meter });
+      for (const { query, reason } of listing.fellBack) logger.info(2, "label discovery lists a query's series instead", { query, reason });
       const knownNames = new Set(await namesAtStart);
       for (const shapes of listing.shapesByQuery.values()) for (const shape of shapes) knownNames.add(shape.name);
       state = { base: listing.shapesByQuery, added: new Map(), knownNames, seriesSeen: listing.seriesSeen };
       const registry = publish(compiled, state);
       succeeded = true;
       const durationMs = performance.now() - started;
-      logger.info(1, "discovery finished", {
+      const fields = {
+        mode: runMode,
         custom: registry.customMetrics().length,
         external: registry.externalMetrics().length,
         series: listing.seriesSeen,
+        calls: meter.calls,
+        bytes: meter.bytes,
         ms: Math.round(durationMs),
-      });
-      onRun?.({ ok: true, durationMs, snapshot });
+      };
+      // NB: one line per relist either way: with its cost at --v=2, the short form at --v=1.
+      if (logger.enabled(2)) logger.info(2, "discovery finished", fields);
+      else logger.info(1, "discovery finished", { custom: fields.custom, external: fields.external, series: fields.series, ms: fields.ms });
+      onRun?.({ ok: true, durationMs, snapshot, cost: cost() });
       return true;
     } catch (error) {
       const durationMs = performance.now() - started;
       logger.error("discovery failed; keeping the previous metric registry", { error: (error as Error).message });
-      onRun?.({ ok: false, durationMs, snapshot });
+      onRun?.({ ok: false, durationMs, snapshot, cost: cost() });
       return false;
     } finally {
       abort = null;
@@ -255,6 +310,7 @@ export function createRelister({
 
   return {
     current: () => snapshot,
+    mode: () => resolvedMode,
     ready: () => succeeded || rules().seriesQueries.length === 0,
     runOnce,
     freshPassOnce,

@@ -5,15 +5,15 @@
  * the number of series.
  */
 import type { SeriesVisitor } from "../prometheus/series-stream.ts";
-import type { SeriesLabels } from "../prometheus/types.ts";
+import type { SeriesLabels, TransferMeter } from "../prometheus/types.ts";
 import type { SeriesShape } from "../registry/metric-registry.ts";
 import { createShapeCollector } from "./shape-collector.ts";
 
 /** The part of the Prometheus client discovery needs. */
 export interface SeriesSource {
-  series(matches: readonly string[], startSeconds: number, signal?: AbortSignal): Promise<readonly SeriesLabels[]>;
+  series(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<readonly SeriesLabels[]>;
   /** Streamed variant (PrometheusClient.streamSeries); used instead of `series` when present. Resolves with the series count. */
-  streamSeries?(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal): Promise<number>;
+  streamSeries?(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal, meter?: TransferMeter): Promise<number>;
 }
 
 export interface SeriesListing {
@@ -29,11 +29,12 @@ export async function listSeriesShapes(
   seriesQueries: readonly string[],
   startSeconds: number,
   signal?: AbortSignal,
+  meter?: TransferMeter,
 ): Promise<SeriesListing> {
   let seriesSeen = 0;
   const entries = await Promise.all(
     seriesQueries.map(async (query) => {
-      const { shapes, count } = await listOne(source, query, startSeconds, signal);
+      const { shapes, count } = await listOne(source, query, startSeconds, signal, meter);
       seriesSeen += count;
       return [query, shapes] as const;
     }),
@@ -42,13 +43,19 @@ export async function listSeriesShapes(
 }
 
 /** The shapes of one series call (streamed when the source can). */
-export async function listOne(source: SeriesSource, match: string, startSeconds: number, signal?: AbortSignal): Promise<{ shapes: SeriesShape[]; count: number }> {
+export async function listOne(
+  source: SeriesSource,
+  match: string,
+  startSeconds: number,
+  signal?: AbortSignal,
+  meter?: TransferMeter,
+): Promise<{ shapes: SeriesShape[]; count: number }> {
   if (source.streamSeries === undefined) {
-    const series = await source.series([match], startSeconds, signal);
+    const series = await source.series([match], startSeconds, signal, meter);
     return { shapes: collapseShapes(series), count: series.length };
   }
   const collector = createShapeCollector();
-  const count = await source.streamSeries([match], startSeconds, (name, labelNames) => collector.add(name, labelNames), signal);
+  const count = await source.streamSeries([match], startSeconds, (name, labelNames) => collector.add(name, labelNames), signal, meter);
   return { shapes: collector.shapes(), count };
 }
 

@@ -11,7 +11,12 @@ export interface SelfMetrics {
   readonly requestDuration: Histogram<"api" | "route">;
   /** Prometheus calls by endpoint and outcome (`success`, or the PrometheusError kind). Upstream's name is kept. */
   readonly prometheusRequestDuration: Histogram<"path" | "server" | "outcome">;
-  readonly discoveryDuration: Histogram<"outcome">;
+  /** Full discovery runs by outcome and mode (`series`, `labels`, or `none` when the `auto` probe failed). */
+  readonly discoveryDuration: Histogram<"outcome" | "mode">;
+  /** Response body bytes full discovery runs received, by mode. */
+  readonly discoveryBytes: Counter<"mode">;
+  /** Prometheus calls full discovery runs made, by mode. */
+  readonly discoveryCalls: Counter<"mode">;
   readonly discoveryErrors: Counter;
   readonly discoveryLastSuccess: Gauge;
   /** `--metrics-relist-interval`, seconds: alerts compare the age of the last success with it. */
@@ -46,11 +51,24 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
       registers,
       buckets: exponentialBuckets(0.001, 2, 16),
     }),
-    discoveryDuration: new Histogram({ name: "prom_adapter_discovery_duration_seconds", help: "Duration of discovery runs.", labelNames: ["outcome"], registers, buckets: exponentialBuckets(0.01, 2, 14) }),
+    discoveryDuration: new Histogram({
+      name: "prom_adapter_discovery_duration_seconds",
+      help: "Duration of discovery runs, by outcome and discovery mode.",
+      labelNames: ["outcome", "mode"],
+      registers,
+      buckets: exponentialBuckets(0.01, 2, 14),
+    }),
+    discoveryBytes: new Counter({
+      name: "prom_adapter_discovery_received_bytes_total",
+      help: "Response body bytes received by discovery runs, by discovery mode.",
+      labelNames: ["mode"],
+      registers,
+    }),
+    discoveryCalls: new Counter({ name: "prom_adapter_discovery_calls_total", help: "Prometheus calls made by discovery runs, by discovery mode.", labelNames: ["mode"], registers }),
     discoveryErrors: new Counter({ name: "prom_adapter_discovery_errors_total", help: "Discovery runs that failed (the previous registry was kept).", registers }),
     discoveryLastSuccess: new Gauge({ name: "prom_adapter_discovery_last_success_timestamp_seconds", help: "Unix time of the last successful discovery run.", registers }),
     discoveryRelistInterval: new Gauge({ name: "prom_adapter_discovery_relist_interval_seconds", help: "How often discovery runs (--metrics-relist-interval), in seconds.", registers }),
-    discoverySeries: new Gauge({ name: "prom_adapter_discovery_series", help: "Series seen by the last successful discovery run.", registers }),
+    discoverySeries: new Gauge({ name: "prom_adapter_discovery_series", help: "Series downloaded by the last successful discovery run (labels mode downloads none).", registers }),
     registeredMetrics: new Gauge({ name: "prom_adapter_registered_metrics", help: "Metrics served, by API.", labelNames: ["api"], registers }),
     queryCacheRequests: new Counter({ name: "prom_adapter_query_cache_requests_total", help: "Query cache lookups by result: hit, miss (Prometheus queried) or coalesced (joined a query in flight).", labelNames: ["result"], registers }),
     queryCacheEntries: new Gauge({ name: "prom_adapter_query_cache_entries", help: "Query results held in the cache.", registers }),

@@ -1,28 +1,35 @@
 import { decodeQueryResult, decodeSeriesList, decodeStringList, ResponseShapeError } from "./decode.ts";
 import { PrometheusError } from "./errors.ts";
 import { createSeriesListHandler, type SeriesVisitor } from "./series-stream.ts";
-import type { PromQL, PrometheusTransport, QueryExtras, QueryResult, RequestParams, SeriesLabels } from "./types.ts";
+import type { PromQL, PrometheusTransport, QueryExtras, QueryResult, RequestParams, SeriesLabels, TransferMeter } from "./types.ts";
 
 /** The Prometheus API calls prom-adapter makes. All reject with a `PrometheusError` (or the signal's reason). */
 export interface PrometheusClient {
   /**
    * `GET /api/v1/series?match[]=…&start=…` (no `end`): the label sets of the series matching any of `matches` that
-   * have samples at or after `startSeconds` (Unix seconds; sent with up to 3 fraction digits).
+   * have samples at or after `startSeconds` (Unix seconds; sent with up to 3 fraction digits). `meter` (here and below)
+   * counts the call and its body bytes.
    */
-  series(matches: readonly string[], startSeconds: number, signal?: AbortSignal): Promise<SeriesLabels[]>;
+  series(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<SeriesLabels[]>;
   /**
    * The same call as {@link series}, streamed: each series goes to `visit` while the body is still arriving, and only
    * its metric name is decoded (see {@link SeriesVisitor}). Resolves with the number of series once the answer is
    * complete and valid; a failure after some series were visited still rejects, so callers must treat what they saw
    * as provisional until then.
    */
-  streamSeries(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal): Promise<number>;
+  streamSeries(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal, meter?: TransferMeter): Promise<number>;
   /**
    * `GET /api/v1/label/<label>/values?start=…[&match[]=…]`: the values of `label` on series with samples at or after
    * `startSeconds`. Without `matches` Prometheus answers from its index alone, which is cheap even with millions of
    * series. Uses the series timeout.
    */
-  labelValues(label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal): Promise<string[]>;
+  labelValues(label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
+  /**
+   * `GET /api/v1/labels?match[]=…&start=…`: the label names (including `__name__`) of the series matching any of
+   * `matches` (every series when empty) in blocks overlapping `startSeconds` on, answered from the index. Uses the
+   * series timeout.
+   */
+  labelNames(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
   /**
    * `GET /api/v1/query?query=…&time=…`: evaluates `query` at `timeSeconds` (Unix seconds). No `timeout` parameter is
    * sent. `extras` adds a rule's parameters and headers.
@@ -52,8 +59,9 @@ export function createPrometheusClient(
     signal: AbortSignal | undefined,
     decode: (data: unknown) => T,
     headers?: Readonly<Record<string, string>>,
+    meter?: TransferMeter,
   ): Promise<T> => {
-    const data = await transport.request(endpoint, params, { signal, timeoutMs, headers });
+    const data = await transport.request(endpoint, params, { signal, timeoutMs, headers, meter });
     try {
       return decode(data);
     } catch (error) {
@@ -62,23 +70,28 @@ export function createPrometheusClient(
     }
   };
   return {
-    series(matches, startSeconds, signal) {
-      return call("series", { "match[]": matches, start: formatSeconds(startSeconds) }, seriesTimeoutMs, signal, decodeSeriesList);
+    series(matches, startSeconds, signal, meter) {
+      return call("series", { "match[]": matches, start: formatSeconds(startSeconds) }, seriesTimeoutMs, signal, decodeSeriesList, undefined, meter);
     },
-    async streamSeries(matches, startSeconds, visit, signal) {
+    async streamSeries(matches, startSeconds, visit, signal, meter) {
       const list = createSeriesListHandler(visit);
       try {
-        await transport.stream("series", { "match[]": matches, start: formatSeconds(startSeconds) }, list, { signal, timeoutMs: seriesTimeoutMs });
+        const params = { "match[]": matches, start: formatSeconds(startSeconds) };
+        await transport.stream("series", params, list, { signal, timeoutMs: seriesTimeoutMs, meter });
       } catch (error) {
         if (!(error instanceof ResponseShapeError)) throw error;
         throw badResponse("series", error);
       }
       return list.seriesCount;
     },
-    labelValues(label, startSeconds, matches = [], signal) {
+    labelValues(label, startSeconds, matches = [], signal, meter) {
       const endpoint = `label/${encodeURIComponent(label)}/values`;
       const params: RequestParams = matches.length === 0 ? { start: formatSeconds(startSeconds) } : { "match[]": matches, start: formatSeconds(startSeconds) };
-      return call(endpoint, params, seriesTimeoutMs, signal, decodeStringList);
+      return call(endpoint, params, seriesTimeoutMs, signal, decodeStringList, undefined, meter);
+    },
+    labelNames(matches, startSeconds, signal, meter) {
+      const params: RequestParams = matches.length === 0 ? { start: formatSeconds(startSeconds) } : { "match[]": matches, start: formatSeconds(startSeconds) };
+      return call("labels", params, seriesTimeoutMs, signal, decodeStringList, undefined, meter);
     },
     query(query, timeSeconds, signal, extras) {
       const params = { ...extras?.parameters, query, time: formatSeconds(timeSeconds) };

@@ -7,6 +7,7 @@
 import { createEnvelopeReader } from "./envelope-stream.ts";
 import { BodyTooLarge, describeBody, snippet, type MakeError } from "./envelope.ts";
 import { createJsonTokenizer, JsonSyntaxError, type JsonHandler } from "./json-tokenizer.ts";
+import type { TransferMeter } from "./types.ts";
 
 /** Options of {@link streamEnvelope}. */
 export interface StreamEnvelopeOptions {
@@ -19,6 +20,8 @@ export interface StreamEnvelopeOptions {
   readonly fail: MakeError;
   /** Maps a read failure (or {@link BodyTooLarge}) to the error to throw. */
   readonly readFailed: (error: unknown) => unknown;
+  /** Receives the body bytes read, chunk by chunk; optional. */
+  readonly meter?: TransferMeter | undefined;
 }
 
 // NB: more than the 120 characters shown, so that a secret starting in the snippet is still redacted whole.
@@ -28,7 +31,7 @@ const HEAD_BYTES = 4096;
  * Consumes `response`'s body, forwarding the envelope's `data` to `data`. Resolves when the whole body was valid and
  * the envelope said success; rejects otherwise (errors thrown by `data` propagate unchanged).
  */
-export async function streamEnvelope(response: Response, data: JsonHandler, { maxBytes, contentType, secrets, fail, readFailed }: StreamEnvelopeOptions): Promise<void> {
+export async function streamEnvelope(response: Response, data: JsonHandler, { maxBytes, contentType, secrets, fail, readFailed, meter }: StreamEnvelopeOptions): Promise<void> {
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (maxBytes > 0 && declared > maxBytes) {
     void response.body?.cancel().catch(() => {});
@@ -50,6 +53,7 @@ export async function streamEnvelope(response: Response, data: JsonHandler, { ma
         if (chunk.done) break;
         const bytes = chunk.value;
         total += bytes.byteLength;
+        if (meter !== undefined) meter.bytes += bytes.byteLength;
         if (maxBytes > 0 && total > maxBytes) throw readFailed(new BodyTooLarge());
         if (headLength < HEAD_BYTES) {
           const copied = Math.min(HEAD_BYTES - headLength, bytes.byteLength);

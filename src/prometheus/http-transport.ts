@@ -5,7 +5,7 @@ import { streamEnvelope } from "./envelope-body-stream.ts";
 import type { JsonHandler } from "./json-tokenizer.ts";
 import { PrometheusConfigError, PrometheusError, type PrometheusErrorKind } from "./errors.ts";
 import { encodeParams } from "./form-encoding.ts";
-import type { PrometheusTransport, RequestOptions, RequestParams } from "./types.ts";
+import type { PrometheusTransport, RequestOptions, RequestParams, TransferMeter } from "./types.ts";
 
 /** How to reach Prometheus (the `--prometheus-*` flags). File options are read when the transport is created. */
 export interface HttpTransportOptions {
@@ -73,7 +73,8 @@ export function createHttpTransport({
    * Sends one request and hands the 2xx/400/422/503 response to `consume`, with the timeout covering the whole body
    * and every failure turned into a PrometheusError (or the caller's abort reason).
    */
-  async function exchange<T>(endpoint: string, params: RequestParams, { signal, timeoutMs = defaultTimeoutMs, headers: callHeaders = {} }: RequestOptions, consume: (response: Response, context: ExchangeContext) => Promise<T>): Promise<T> {
+  async function exchange<T>(endpoint: string, params: RequestParams, { signal, timeoutMs = defaultTimeoutMs, headers: callHeaders = {}, meter }: RequestOptions, consume: (response: Response, context: ExchangeContext) => Promise<T>): Promise<T> {
+    if (meter !== undefined) meter.calls++;
     const url = `${origin}${pathPrefix}/api/v1/${endpoint}`;
     const fail = (kind: PrometheusErrorKind, message: string, extra: { statusCode?: number; errorType?: string; cause?: unknown } = {}) =>
       new PrometheusError(kind, message, { endpoint, url, ...extra });
@@ -130,7 +131,7 @@ export function createHttpTransport({
         if (error instanceof BodyTooLarge) return fail("too_large", `too_large: response body exceeds ${maxBodyBytes} bytes`, { statusCode });
         return interrupted(error, "bad_response", () => `bad_response: reading the response body failed: ${redact(errorText(error), secrets)}`, statusCode);
       };
-      return await consume(response, { fail: failWithStatus, readFailed, secrets });
+      return await consume(response, { fail: failWithStatus, readFailed, secrets, meter });
     } finally {
       clearTimeout(timer);
     }
@@ -139,19 +140,20 @@ export function createHttpTransport({
   return {
     baseUrl: `${origin}${pathPrefix}`,
     request(endpoint: string, params: RequestParams, options: RequestOptions = {}) {
-      return exchange(endpoint, params, options, async (response, { fail, readFailed, secrets }) => {
+      return exchange(endpoint, params, options, async (response, { fail, readFailed, secrets, meter }) => {
         let bytes: Uint8Array;
         try {
           bytes = await readBody(response, maxBodyBytes);
         } catch (error) {
           throw readFailed(error);
         }
+        if (meter !== undefined) meter.bytes += bytes.byteLength;
         return unwrapEnvelope(bytes, response.headers.get("content-type") ?? "", secrets, fail);
       });
     },
     stream(endpoint: string, params: RequestParams, data: JsonHandler, options: RequestOptions = {}) {
-      return exchange(endpoint, params, options, (response, { fail, readFailed, secrets }) =>
-        streamEnvelope(response, data, { maxBytes: maxBodyBytes, contentType: response.headers.get("content-type") ?? "", secrets, fail, readFailed }),
+      return exchange(endpoint, params, options, (response, { fail, readFailed, secrets, meter }) =>
+        streamEnvelope(response, data, { maxBytes: maxBodyBytes, contentType: response.headers.get("content-type") ?? "", secrets, fail, readFailed, meter }),
       );
     },
   };
@@ -164,6 +166,7 @@ interface ExchangeContext {
   /** Turns a body-read failure into the error to throw (too_large, timeout, caller's abort, bad_response). */
   readonly readFailed: (error: unknown) => unknown;
   readonly secrets: readonly string[];
+  readonly meter: TransferMeter | undefined;
 }
 
 function parseBaseUrl(baseUrl: string): { origin: string; pathPrefix: string; urlUser?: { username: string; password: string } } {

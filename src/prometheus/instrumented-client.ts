@@ -26,11 +26,14 @@ export function instrumentPrometheusClient(client: PrometheusClient, { server, o
     }
   }
   return {
-    series: (matches, start, signal) => timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.series(matches, start, signal)),
-    streamSeries: (matches, start, visit, signal) =>
-      timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.streamSeries(matches, start, visit, signal)),
-    labelValues: (label, start, matches, signal) =>
-      timed(`/api/v1/label/${label}/values`, () => ({}), () => client.labelValues(label, start, matches, signal)),
+    series: (matches, start, signal, meter) =>
+      timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.series(matches, start, signal, meter)),
+    streamSeries: (matches, start, visit, signal, meter) =>
+      timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.streamSeries(matches, start, visit, signal, meter)),
+    labelValues: (label, start, matches, signal, meter) =>
+      timed(`/api/v1/label/${label}/values`, () => ({ match: matches?.join(" ") ?? "" }), () => client.labelValues(label, start, matches, signal, meter)),
+    labelNames: (matches, start, signal, meter) =>
+      timed("/api/v1/labels", () => ({ match: matches.join(" ") }), () => client.labelNames(matches, start, signal, meter)),
     query: (query, time, signal, extras) => timed("/api/v1/query", () => ({ query }), () => client.query(query, time, signal, extras)),
   };
 }

@@ -79,6 +79,17 @@ export interface RequestOptions {
   readonly timeoutMs?: number | undefined;
   /** Headers for this call only; they replace transport headers of the same name. Default none. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Counts this call and the body bytes it received (discovery's self-metrics). Default none. */
+  readonly meter?: TransferMeter | undefined;
+}
+
+/**
+ * What a group of calls cost: the transport adds 1 to `calls` per request sent and the response body bytes (as read,
+ * after any decompression) to `bytes`, including those of error answers.
+ */
+export interface TransferMeter {
+  calls: number;
+  bytes: number;
 }
 
 /** Per-query additions (a rule's `prometheus:` section): extra parameters and headers. */

@@ -161,6 +161,7 @@ describe.skipIf(skip !== null)("check against a real Prometheus", () => {
     expect(discovery.rules[2]?.skipped).toEqual([{ series: "build_info", reason: "no-resource", labelNames: ["instance", "version"], metric: "build_info" }]);
     expect(discovery.collisions).toEqual([]);
     expect(discovery.registered).toEqual({ custom: 6, external: 2 });
+    expect(discovery.mode).toEqual({ requested: "auto", used: "labels", reason: "the backend honours match[] on the labels endpoints" });
     expect(discovery.notes).toEqual([
       "rules[2]: 1 series shape(s) skipped, no label maps to a resource: build_info (labels: instance, version)",
       "rules[2]: produces no metric",
@@ -212,6 +213,7 @@ describe.skipIf(skip !== null)("explain in standalone mode", () => {
       response: "ok",
     });
     expect(stepOf(report, "metric").summary).toBe("registered by rules[0] from series http_requests_total");
+    expect(stepOf(report, "discovery").summary).toContain("discovery mode labels (--discovery-mode=auto: the backend honours match[]");
     expect(stepOf(report, "query").data.promql).toBe('sum(rate(http_requests_total{namespace="default",pod=~".+"}[5m])) by (pod)');
     expect(stepOf(report, "result").data.samples.map((sample) => sample.labels)).toHaveLength(3);
     // Each object's value is its sample's, as a Quantity; the response serves exactly those.

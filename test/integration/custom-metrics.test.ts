@@ -248,8 +248,10 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
     for (const line of [
       'prom_adapter_requests_total{api="custom.metrics.k8s.io",version="v1beta2",route="namespaced-object",code="200"}',
       'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/query",server="' + prometheus.url + '",outcome="success"}',
-      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/series",server="' + prometheus.url + '",outcome="success"}',
-      'prom_adapter_discovery_duration_seconds_count{outcome="success"}',
+      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/labels",server="' + prometheus.url + '",outcome="success"}',
+      'prom_adapter_discovery_duration_seconds_count{outcome="success",mode="labels"}',
+      'prom_adapter_discovery_received_bytes_total{mode="labels"}',
+      'prom_adapter_discovery_calls_total{mode="labels"}',
       "prom_adapter_discovery_last_success_timestamp_seconds ",
       "prom_adapter_discovery_relist_interval_seconds 60\n",
       "prom_adapter_ready 1\n",

@@ -19,7 +19,7 @@ const METRIC_PATH = "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods
 const UNABLE_TO_FETCH =
   '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Internal error occurred: unable to fetch metrics","reason":"InternalError","details":{"causes":[{"message":"unable to fetch metrics"}]},"code":500}\n';
 
-describe.skipIf(skip !== null)("when Prometheus fails", () => {
+describe.skipIf(skip !== null).each(["series", "labels"])("when Prometheus fails (--discovery-mode=%s)", (discoveryMode) => {
   let prometheus: RunningPrometheus;
   let adapter: TestAdapter;
 
@@ -27,7 +27,7 @@ describe.skipIf(skip !== null)("when Prometheus fails", () => {
     if (skip) return;
     prometheus = await startPrometheus({ openMetrics: SERIES });
     // A zero cache TTL makes every request reach Prometheus, so the outage is visible at once.
-    adapter = await startTestAdapter({ prometheusUrl: prometheus.url, extraArgs: ["--query-cache-ttl", "0s"] });
+    adapter = await startTestAdapter({ prometheusUrl: prometheus.url, extraArgs: ["--query-cache-ttl", "0s", `--discovery-mode=${discoveryMode}`] });
     expect(await adapter.adapter.relister.runOnce()).toBe(true);
   });
   afterAll(async () => {

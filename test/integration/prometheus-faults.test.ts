@@ -20,7 +20,7 @@ const PATH = "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/queu
 const UNABLE =
   '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Internal error occurred: unable to fetch metrics","reason":"InternalError","details":{"causes":[{"message":"unable to fetch metrics"}]},"code":500}\n';
 
-describe.skipIf(skip !== null)("Prometheus misbehaving", () => {
+describe.skipIf(skip !== null).each(["series", "labels"])("Prometheus misbehaving (--discovery-mode=%s)", (discoveryMode) => {
   let prometheus: RunningPrometheus;
   let proxy: FaultyProxy;
   let adapter: TestAdapter;
@@ -29,7 +29,10 @@ describe.skipIf(skip !== null)("Prometheus misbehaving", () => {
     if (skip) return;
     prometheus = await startPrometheus({ openMetrics: SERIES });
     proxy = startFaultyProxy(prometheus.url);
-    adapter = await startTestAdapter({ prometheusUrl: proxy.url, extraArgs: ["--query-cache-ttl=0s", "--prometheus-timeout=1s", "--prometheus-series-timeout=1s"] });
+    adapter = await startTestAdapter({
+      prometheusUrl: proxy.url,
+      extraArgs: ["--query-cache-ttl=0s", "--prometheus-timeout=1s", "--prometheus-series-timeout=1s", `--discovery-mode=${discoveryMode}`],
+    });
     expect(await adapter.adapter.relister.runOnce()).toBe(true);
   });
   afterAll(async () => {

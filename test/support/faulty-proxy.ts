@@ -1,8 +1,12 @@
 /**
  * A proxy in front of a real Prometheus that can be told to misbehave: answer 5xx, HTML, truncated JSON, a huge
  * body, or never answer. Used to check that every Prometheus fault becomes a quick Status error and is recovered from.
+ * Two modes play an old or partial backend on the label endpoints (`/api/v1/labels`, `/api/v1/label/<l>/values`)
+ * only: `reject-label-match` answers 400 `bad_data` when they carry `match[]`, `ignore-label-match` drops `match[]`.
  */
-export type ProxyMode = "pass" | "502" | "html" | "truncated" | "huge" | "hang";
+export type ProxyMode = "pass" | "502" | "html" | "truncated" | "huge" | "hang" | "reject-label-match" | "ignore-label-match";
+
+const LABEL_ENDPOINT = /\/api\/v1\/(labels|label\/[^/]+\/values)$/;
 
 export interface FaultyProxy {
   readonly url: string;
@@ -30,6 +34,15 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
       const url = new URL(request.url);
       const requestBody = request.method === "POST" ? await request.clone().text() : "";
       seen.push({ url: `${url.pathname}${url.search}`, headers: request.headers, body: requestBody });
+      const labelMatch = LABEL_ENDPOINT.test(url.pathname) && (url.searchParams.has("match[]") || new URLSearchParams(requestBody).has("match[]"));
+      if (labelMatch && mode === "reject-label-match") {
+        const body = '{"status":"error","errorType":"bad_data","error":"match[] is not supported on this endpoint"}';
+        return new Response(body, { status: 400, headers: { "content-type": "application/json" } });
+      }
+      if (labelMatch && mode === "ignore-label-match") {
+        url.searchParams.delete("match[]");
+        return fetch(`${upstream}${url.pathname}${url.search}`, { headers: { "accept-encoding": "identity" } });
+      }
       switch (mode) {
         case "502":
           return new Response("upstream connect error", { status: 502 });
