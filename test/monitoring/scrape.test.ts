@@ -242,7 +242,8 @@ describe.skipIf(skip !== null)("a real Prometheus scraping prom-adapter as the S
       'prometheus_adapter_prometheus_client_request_duration_seconds_count{job="prom-adapter", outcome="timeout"}',
     );
     const timedOut = typeof timeouts === "string" ? timeouts : timeouts.map((sample) => sample.metric.path);
-    expect(timedOut).toEqual(expect.arrayContaining(["/api/v1/query", "/api/v1/series"]));
+    // Queries, and discovery's own call: the label index in the default (auto → labels) mode.
+    expect(timedOut).toEqual(expect.arrayContaining(["/api/v1/query", "/api/v1/labels"]));
   });
 
   test("the namespace and pod variables list the scraped replica", async () => {
