@@ -2,13 +2,13 @@
  * Entry point: parses flags, starts the adapter, handles signals and the exit code. The only file that touches
  * process.argv, process.env and process.exit.
  */
-import { startAdapter, StartupError, type RunningAdapter } from "./adapter.ts";
-import { isSubcommand, runSubcommand } from "./commands/subcommand.ts";
+import { startAdapter, StartupError, type RunningAdapter } from "./app/start.ts";
+import { isSubcommand, runSubcommand } from "./commands/cli.ts";
 import { ConfigError } from "./config/errors.ts";
 import { createLogger } from "./observability/logger.ts";
 import { helpText, OptionsError, parseOptions, type Options } from "./options.ts";
 import { systemClock } from "./util/clock.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "./util/version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   // The operator tools: `prom-adapter check ...` and `prom-adapter explain ...` (see commands/subcommand.ts).

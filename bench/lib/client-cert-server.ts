@@ -9,7 +9,7 @@
  */
 import { createAuthenticator } from "../../src/server/authn.ts";
 import { startHttpsServer } from "../../src/server/serve.ts";
-import { ApiError } from "../../src/providers/errors.ts";
+import { ApiError } from "../../src/apimachinery/status.ts";
 
 const { certPem, keyPem, clientCaPem, frontProxyCaPem } = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;
 const authenticate = createAuthenticator({

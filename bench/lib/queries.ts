@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseRulesText } from "../../src/config/load.ts";
 import { compileRules } from "../../src/naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 import { renderCustomMetricQuery } from "../../src/providers/custom-metrics-provider.ts";
-import { buildMetricRegistry } from "../../src/registry/metric-registry.ts";
+import { buildMetricRegistry } from "../../src/discovery/registry.ts";
 
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);
 const compiled = compileRules(parseRulesText(readFileSync(join(import.meta.dir, "..", "..", "rules", "default.yaml"), "utf8"), "default.yaml"), () => mapper);

@@ -2,8 +2,8 @@
  * Discovery documents (docs/api.md, Discovery): `/apis`, `/apis/<group>`, `/apis/<group>/<version>`. Answered from
  * memory, never waiting on Prometheus: the aggregator's availability probe hits `/apis/<group>/<version>`.
  */
-import { formatGroupResource } from "../naming/rest-mapper.ts";
-import type { MetricRegistry } from "../registry/metric-registry.ts";
+import { formatGroupResource } from "../apimachinery/rest-mapper.ts";
+import type { MetricRegistry } from "../discovery/registry.ts";
 import type { ApiResourceList as ApiResourceListSchema } from "./schemas.ts";
 
 /** An API group this server installs, versions in the order they are listed (preferred first). */

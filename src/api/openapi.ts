@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { Elysia } from "elysia";
 import type { TSchema } from "elysia";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 import { CUSTOM_METRICS_GROUP, EXTERNAL_METRICS_GROUP, RESOURCE_METRICS_GROUP, type ServedGroup } from "./discovery.ts";
 import { jsonResponse } from "./json.ts";
 import * as schemas from "./schemas.ts";

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { ApiError } from "../providers/errors.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { pathAfter, pathSegments } from "./path-segments.ts";
 
 test.each([

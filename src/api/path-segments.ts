@@ -2,7 +2,7 @@
  * Splits the part of a request path after a group's prefix into percent-decoded segments (decoded once, so `%2A` is
  * `*`), for the routes that parse their own paths.
  */
-import { BadRequestError } from "../providers/errors.ts";
+import { BadRequestError } from "../apimachinery/status.ts";
 import { pathNotFound } from "./status.ts";
 
 /** `""` gives `[]`. An empty segment (`a//b`, trailing `/`) is a 404; bad percent-encoding is a 400. */

@@ -8,8 +8,8 @@ import { nodeMetrics, nodeMetricsList, podMetrics, podMetricsList } from "./reso
 import * as schemas from "./schemas.ts";
 import { statusBody } from "./status.ts";
 import { versionInfo } from "./version.ts";
-import { EMPTY_REGISTRY } from "../registry/metric-registry.ts";
-import { InternalError, NotFoundError, UnknownServerError } from "../providers/errors.ts";
+import { EMPTY_REGISTRY } from "../discovery/registry.ts";
+import { InternalError, NotFoundError, UnknownServerError } from "../apimachinery/status.ts";
 import type { NodeMetricsValue, PodMetricsValue } from "../providers/resource-metrics-provider.ts";
 
 const T = Date.UTC(2024, 4, 1, 12, 0, 0);

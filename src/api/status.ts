@@ -3,7 +3,7 @@
  * reason and message; anything else is a 500 whose cause goes to the log, never to the client.
  */
 import type { Logger } from "../observability/logger.ts";
-import { ApiError, InternalError, NotFoundError } from "../providers/errors.ts";
+import { ApiError, InternalError, NotFoundError } from "../apimachinery/status.ts";
 import { jsonResponse } from "./json.ts";
 
 /** The `Status` object, keys in Kubernetes' order; `reason` and `details` omitted when empty. */

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 import { goPlatform, versionApi, versionInfo } from "./version.ts";
 
 describe("/version", () => {

@@ -5,7 +5,7 @@
  * `"1970-01-01T00:00:00Z"` (running from source); `platform` is Go's `GOOS/GOARCH` spelling of the running process.
  */
 import { Elysia } from "elysia";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 import { jsonResponse, wantsPretty } from "./json.ts";
 import type { VersionInfo } from "./schemas.ts";
 

@@ -8,15 +8,15 @@ import { KubeConfigError, loadKubeConfig } from "../kubernetes/kube-config.ts";
 import { connectStandaloneMapper, StandaloneKubeconfigError } from "../kubernetes/standalone-rest-mapper.ts";
 import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-lister.ts";
 import { createKubernetesObjectSource } from "../kubernetes/resource-object-source.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../apimachinery/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
 import type { PrometheusClient } from "../prometheus/client.ts";
 import { PrometheusConfigError } from "../prometheus/errors.ts";
-import { prometheusFromOptions } from "../prometheus/from-options.ts";
+import { prometheusFromOptions } from "../app/prometheus-connection.ts";
 import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
 import type { ResourceObjectSource } from "../providers/resource-object-source.ts";
-import type { MapperKind } from "./rules-report.ts";
+import type { MapperKind } from "./check/rules-report.ts";
 
 /** Prometheus or the Kubernetes API cannot be reached (exit code 3). */
 export class UnreachableError extends Error {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules } from "../naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import { createPrometheusClient } from "../prometheus/client.ts";
 import { createHttpTransport } from "../prometheus/http-transport.ts";

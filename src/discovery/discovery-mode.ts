@@ -9,7 +9,7 @@
 import type { CompiledRules } from "../naming/compile-rules.ts";
 import { PrometheusError } from "../prometheus/errors.ts";
 import type { TransferMeter } from "../prometheus/types.ts";
-import type { SeriesShape } from "../registry/metric-registry.ts";
+import type { SeriesShape } from "./registry.ts";
 import { listLabelIndexShapes, type LabelIndexQuery, type LabelIndexSource } from "./label-index-lister.ts";
 import { listSeriesShapes, type SeriesSource } from "./series-lister.ts";
 

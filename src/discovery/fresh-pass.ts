@@ -5,7 +5,7 @@
  * costing Prometheus one small index lookup per pass.
  */
 import type { TransferMeter } from "../prometheus/types.ts";
-import type { SeriesShape } from "../registry/metric-registry.ts";
+import type { SeriesShape } from "./registry.ts";
 import { restrictToNames, SelectorShapeError } from "./name-restricted-selector.ts";
 import { listOne, type SeriesSource } from "./series-lister.ts";
 

@@ -27,7 +27,7 @@
  * window (discovery-mode.test.ts shows it). Queries for it then find no samples, as for one that stopped within it.
  */
 import type { TransferMeter } from "../prometheus/types.ts";
-import type { SeriesShape } from "../registry/metric-registry.ts";
+import type { SeriesShape } from "./registry.ts";
 import { SelectorShapeError, withMatcher } from "./name-restricted-selector.ts";
 import { listOne, type SeriesSource } from "./series-lister.ts";
 

@@ -4,7 +4,7 @@
  * `{__name__=~"^container_.*",namespace!="",__name__=~"container_new_a|container_new_b"}`. Matchers on one label are
  * ANDed, so the result selects exactly the series of the original selector whose name is in the list.
  */
-import { goQuote } from "../naming/promql-quote.ts";
+import { goQuote } from "../golang/strconv.ts";
 
 /** The selector is not a plain `name{matchers}` series selector this module can extend. */
 export class SelectorShapeError extends Error {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules } from "../naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import type { SeriesLabels } from "../prometheus/types.ts";
 import { createManualClock } from "../util/clock.ts";

@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import type { CompiledRules } from "../naming/compile-rules.ts";
-import { buildMetricRegistry, EMPTY_REGISTRY, type MetricRegistry, type SeriesShape } from "../registry/metric-registry.ts";
+import { buildMetricRegistry, EMPTY_REGISTRY, type MetricRegistry, type SeriesShape } from "./registry.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Milliseconds } from "../util/duration.ts";
 import type { TransferMeter } from "../prometheus/types.ts";

@@ -6,7 +6,7 @@
  */
 import type { SeriesVisitor } from "../prometheus/series-stream.ts";
 import type { SeriesLabels, TransferMeter } from "../prometheus/types.ts";
-import type { SeriesShape } from "../registry/metric-registry.ts";
+import type { SeriesShape } from "./registry.ts";
 import { createShapeCollector } from "./shape-collector.ts";
 
 /** The part of the Prometheus client discovery needs. */

@@ -4,7 +4,7 @@
  * label names in the order they come (Prometheus sends them sorted), which costs a few Map lookups per series and
  * allocates nothing for a shape already seen.
  */
-import type { SeriesShape } from "../registry/metric-registry.ts";
+import type { SeriesShape } from "./registry.ts";
 
 /** Collects shapes; see {@link createShapeCollector}. */
 export interface ShapeCollector {

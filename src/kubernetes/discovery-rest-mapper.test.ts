@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AmbiguousResourceError, UnknownResourceError } from "../naming/rest-mapper.ts";
+import { AmbiguousResourceError, UnknownResourceError } from "../apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import { createDiscoveryRestMapper } from "./discovery-rest-mapper.ts";
 

@@ -4,7 +4,7 @@
  * restart (upstream built its mapper once). Scope comes from discovery, so cluster-scoped custom resources work.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { createTableRestMapper, type ResourceInfo, type RestMapper } from "../naming/rest-mapper.ts";
+import { createTableRestMapper, type ResourceInfo, type RestMapper } from "../apimachinery/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
 import { kubeRequest } from "./kube-http.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryLogger } from "../observability/logger.ts";
-import { ApiError } from "../providers/errors.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { collectionPath, createObjectLister } from "./object-lister.ts";
 
 const PODS = { group: "", version: "v1", kind: "Pod", resource: "pods", singular: "pod", namespaced: true };

@@ -3,10 +3,10 @@
  * the resource, in the request's namespace or cluster-wide, filtered by the label selector. Names keep LIST order.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { parseLabelSelector, SelectorSyntaxError } from "../naming/label-selector.ts";
-import type { ResourceInfo } from "../naming/rest-mapper.ts";
+import { parseLabelSelector, SelectorSyntaxError } from "../apimachinery/labels/selector.ts";
+import type { ResourceInfo } from "../apimachinery/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
-import { BadRequestError, InternalError } from "../providers/errors.ts";
+import { BadRequestError, InternalError } from "../apimachinery/status.ts";
 import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
 import { kubeRequest } from "./kube-http.ts";
 

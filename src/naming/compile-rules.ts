@@ -10,13 +10,13 @@ import type { Milliseconds } from "../util/duration.ts";
 import { NamingError } from "./errors.ts";
 import { createMetricNamer, type MetricNamer } from "./metric-namer.ts";
 import { QUERY_TEMPLATE_FIELDS } from "./query-builder.ts";
-import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "./query-template.ts";
+import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "../golang/template/template.ts";
 import {
   createResourceConverter,
   type ResourceConverter,
   type ResourceConverterOptions,
 } from "./resource-converter.ts";
-import type { RestMapper } from "./rest-mapper.ts";
+import type { RestMapper } from "../apimachinery/rest-mapper.ts";
 
 /** A compiled entry of `rules` or `externalRules`. */
 export interface CompiledDiscoveryRule {

@@ -2,7 +2,7 @@
  * Series name -> API metric name: `seriesFilters`, then `name.matches` / `name.as` with Go `Regexp.Expand` semantics
  * (rules/README.md: Discovery, Naming).
  */
-import { goQuote } from "./promql-quote.ts";
+import { goQuote } from "../golang/strconv.ts";
 import type { RE2JS } from "re2js";
 import type { DiscoveryRule } from "../config/schema.ts";
 import { NamingError } from "./errors.ts";

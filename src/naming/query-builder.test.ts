@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { QUERY_TEMPLATE_FIELDS, renderExternalQuery } from "./query-builder.ts";
-import { compileTemplate } from "./query-template.ts";
+import { compileTemplate } from "../golang/template/template.ts";
 
 describe("renderExternalQuery", () => {
   test("the external rule's namespace matcher is Go-quoted, so a namespace cannot close the string", () => {

@@ -4,9 +4,9 @@
  */
 import type { PromQL } from "../prometheus/types.ts";
 import { NamingError } from "./errors.ts";
-import { requirementsToMatchers, type Requirement } from "./label-selector.ts";
-import { labelMatcher } from "./promql-quote.ts";
-import type { CompiledTemplate, TemplateSchema } from "./query-template.ts";
+import { requirementsToMatchers, type Requirement } from "../apimachinery/labels/selector.ts";
+import { labelMatcher } from "../golang/strconv.ts";
+import type { CompiledTemplate, TemplateSchema } from "../golang/template/template.ts";
 
 /** The fields a `metricsQuery` (and resource `containerQuery`/`nodeQuery`) template may read, in documentation order. */
 export const QUERY_TEMPLATE_FIELDS: TemplateSchema = {

@@ -3,7 +3,7 @@
  * Discovery). NB: JavaScript's RegExp differs from RE2 (lookaround, backreferences, `(?P<name>)`, leftmost-first
  * semantics), so every user regex goes through re2js.
  */
-import { goQuote } from "./promql-quote.ts";
+import { goQuote } from "../golang/strconv.ts";
 import { RE2JS } from "re2js";
 import type { SeriesFilter } from "../config/schema.ts";
 import { NamingError } from "./errors.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createResourceConverter } from "./resource-converter.ts";
-import { createTableRestMapper } from "./rest-mapper.ts";
+import { createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 
 describe("labelForResource with a template", () => {
   test("the group's '.' and '-' become '_' at every occurrence, not only the first", () => {

@@ -3,12 +3,12 @@
  * directions, and `resources.template` executed with regex placeholders (label -> resource, during discovery) or
  * with the group and singular resource (resource -> label, when building queries).
  */
-import { goQuote } from "./promql-quote.ts";
+import { goQuote } from "../golang/strconv.ts";
 import type { ResourceMapping } from "../config/schema.ts";
 import { NamingError } from "./errors.ts";
-import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "./query-template.ts";
+import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "../golang/template/template.ts";
 import { compileRe2 } from "./regex-filter.ts";
-import { UnknownResourceError, type GroupResource, type ResourceInfo, type RestMapper } from "./rest-mapper.ts";
+import { UnknownResourceError, type GroupResource, type ResourceInfo, type RestMapper } from "../apimachinery/rest-mapper.ts";
 import type { RE2JS } from "re2js";
 
 export interface ResourceConverter {

@@ -4,16 +4,16 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
-import { SelectorMatcherError, toLabelSelector, type LabelSelector, type Requirement } from "../naming/label-selector.ts";
+import { SelectorMatcherError, toLabelSelector, type LabelSelector, type Requirement } from "../apimachinery/labels/selector.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
-import { TemplateExecutionError } from "../naming/query-template.ts";
-import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo, type RestMapper } from "../naming/rest-mapper.ts";
+import { TemplateExecutionError } from "../golang/template/template.ts";
+import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo, type RestMapper } from "../apimachinery/rest-mapper.ts";
 import type { PromQL, VectorSample } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
-import type { CustomMetricEntry, MetricRegistry } from "../registry/metric-registry.ts";
-import type { QueryCache } from "../registry/query-cache.ts";
-import { BadRequestError, NotFoundError, unableToFetchMetrics } from "./errors.ts";
-import { quantityFromSample } from "./quantity.ts";
+import type { CustomMetricEntry, MetricRegistry } from "../discovery/registry.ts";
+import type { QueryCache } from "../prometheus/query-cache.ts";
+import { BadRequestError, NotFoundError, unableToFetchMetrics } from "../apimachinery/status.ts";
+import { quantityFromSample } from "../apimachinery/quantity.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
 
 /** One custom-metrics request, as the route parsed it. */

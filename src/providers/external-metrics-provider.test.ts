@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules } from "../naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import { PrometheusError } from "../prometheus/errors.ts";
 import type { PromQL, QueryResult } from "../prometheus/types.ts";
-import { buildMetricRegistry } from "../registry/metric-registry.ts";
-import type { QueryCache } from "../registry/query-cache.ts";
-import { ApiError } from "./errors.ts";
+import { buildMetricRegistry } from "../discovery/registry.ts";
+import type { QueryCache } from "../prometheus/query-cache.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { createExternalMetricsProvider, type ExternalMetricValue } from "./external-metrics-provider.ts";
 
 const RULES = `externalRules:

@@ -5,15 +5,15 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
-import type { Requirement } from "../naming/label-selector.ts";
+import type { Requirement } from "../apimachinery/labels/selector.ts";
 import { renderExternalQuery } from "../naming/query-builder.ts";
-import { TemplateExecutionError } from "../naming/query-template.ts";
+import { TemplateExecutionError } from "../golang/template/template.ts";
 import type { PromQL, QueryResult, SamplePoint, SeriesLabels } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
-import type { ExternalMetricEntry, MetricRegistry } from "../registry/metric-registry.ts";
-import type { QueryCache } from "../registry/query-cache.ts";
-import { NotFoundError, unableToFetchMetrics, UnknownServerError } from "./errors.ts";
-import { quantityFromSample } from "./quantity.ts";
+import type { ExternalMetricEntry, MetricRegistry } from "../discovery/registry.ts";
+import type { QueryCache } from "../prometheus/query-cache.ts";
+import { NotFoundError, unableToFetchMetrics, UnknownServerError } from "../apimachinery/status.ts";
+import { quantityFromSample } from "../apimachinery/quantity.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
 
 /** One external-metrics request (E1), as the route parsed it. */

@@ -2,10 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_RULES_NAME, DEFAULT_RULES_TEXT } from "../config/defaults.ts";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules } from "../naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import type { QueryResult } from "../prometheus/types.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { createPrometheusObjectSource } from "./prometheus-object-source.ts";
 
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);

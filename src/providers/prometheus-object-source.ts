@@ -10,8 +10,8 @@
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { PromQL } from "../prometheus/types.ts";
-import type { QuerySource } from "../registry/query-cache.ts";
-import { BadRequestError } from "./errors.ts";
+import type { QuerySource } from "../prometheus/query-cache.ts";
+import { BadRequestError } from "../apimachinery/status.ts";
 import type { ResourceRules } from "./resource-metrics-provider.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "./resource-object-source.ts";
 

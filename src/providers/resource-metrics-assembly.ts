@@ -7,7 +7,7 @@
 import type { SeriesLabels } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
 import { formatGoDuration, type Milliseconds } from "../util/duration.ts";
-import { quantityFromResourceUsage } from "./quantity.ts";
+import { quantityFromResourceUsage } from "../apimachinery/quantity.ts";
 
 export interface UsageSample {
   readonly labels: SeriesLabels;

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules } from "../naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import type { PromQL, QueryResult } from "../prometheus/types.ts";
-import type { QuerySource } from "../registry/query-cache.ts";
-import { ApiError } from "./errors.ts";
+import type { QuerySource } from "../prometheus/query-cache.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { createResourceMetricsProvider, type ResourceRules } from "./resource-metrics-provider.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "./resource-object-source.ts";
 

@@ -9,15 +9,15 @@
  * NB: these queries go straight to Prometheus (a QuerySource), not through the 5 s QueryCache: the cache evaluates
  * each query at its own "now", which would break the one shared `time` per request that upstream uses.
  */
-import { parseLabelSelector, SelectorSyntaxError } from "../naming/label-selector.ts";
+import { parseLabelSelector, SelectorSyntaxError } from "../apimachinery/labels/selector.ts";
 import type { CompiledResourceRule, CompiledRules } from "../naming/compile-rules.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import type { Logger } from "../observability/logger.ts";
 import { checkSampleValues } from "../prometheus/sample-value.ts";
 import type { PromQL } from "../prometheus/types.ts";
-import type { QuerySource } from "../registry/query-cache.ts";
-import { BadRequestError, NotFoundError } from "./errors.ts";
-import { FieldSelectorError, fieldSelectorMatches, parseFieldSelector, type FieldRequirement } from "./field-selector.ts";
+import type { QuerySource } from "../prometheus/query-cache.ts";
+import { BadRequestError, NotFoundError } from "../apimachinery/status.ts";
+import { FieldSelectorError, fieldSelectorMatches, parseFieldSelector, type FieldRequirement } from "../apimachinery/fields.ts";
 import { assembleNodeUsage, assemblePodUsage, type NodeUsage, type PodUsage, type UsageSample } from "./resource-metrics-assembly.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "./resource-object-source.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BadRequestError } from "./errors.ts";
+import { BadRequestError } from "../apimachinery/status.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
 
 describe("parseSeriesSelector", () => {

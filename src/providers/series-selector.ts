@@ -2,9 +2,9 @@
  * Selectors that become PromQL matchers (`metricLabelSelector` of custom metrics, `labelSelector` of external
  * metrics): every client mistake is a 400 BadRequest naming the parameter, never a query Prometheus rejects.
  */
-import { parseLabelSelector, requirementsToMatchers, SelectorMatcherError, SelectorSyntaxError, type Requirement } from "../naming/label-selector.ts";
-import { goQuote } from "../naming/promql-quote.ts";
-import { BadRequestError } from "./errors.ts";
+import { parseLabelSelector, requirementsToMatchers, SelectorMatcherError, SelectorSyntaxError, type Requirement } from "../apimachinery/labels/selector.ts";
+import { goQuote } from "../golang/strconv.ts";
+import { BadRequestError } from "../apimachinery/status.ts";
 
 const PROMETHEUS_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 

@@ -14,7 +14,7 @@
  */
 import type { AuthenticationConfig, RequestHeaderConfig } from "../kubernetes/authentication-config.ts";
 import type { TokenReviewer, UserInfo } from "../kubernetes/token-review.ts";
-import { ApiError } from "../providers/errors.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
 import { headersWithPrefixOf, headerValuesOf } from "./raw-headers.ts";
 import { isPeerTrustedBy, peerCertificateOf, type PeerCertificate } from "./tls-peer.ts";

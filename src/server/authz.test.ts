@@ -3,7 +3,7 @@ import { statusBody } from "../api/status.ts";
 import type { AuthorizationDecision, Authorizer, SubjectAccessReviewSpec } from "../kubernetes/subject-access-review.ts";
 import type { UserInfo } from "../kubernetes/token-review.ts";
 import { createMemoryLogger, silentLogger } from "../observability/logger.ts";
-import { ApiError } from "../providers/errors.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { ANONYMOUS_USER } from "./authn.ts";
 import { AlwaysAllowPathError, alwaysAllowedPathMatcher, createAuthorization, forbiddenError, subjectAccessReviewSpecOf } from "./authz.ts";
 import { requestAttributesOf } from "./request-info.ts";

@@ -5,9 +5,9 @@
  */
 import type { Authorizer, SubjectAccessReviewSpec } from "../kubernetes/subject-access-review.ts";
 import type { UserInfo } from "../kubernetes/token-review.ts";
-import { goQuote } from "../naming/promql-quote.ts";
+import { goQuote } from "../golang/strconv.ts";
 import type { Logger } from "../observability/logger.ts";
-import { ApiError, InternalError, type StatusDetails } from "../providers/errors.ts";
+import { ApiError, InternalError, type StatusDetails } from "../apimachinery/status.ts";
 import type { RequestAttributes } from "./request-info.ts";
 
 /** The group whose members skip authorization. */

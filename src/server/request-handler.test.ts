@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryLogger } from "../observability/logger.ts";
 import { createSelfMetrics } from "../observability/self-metrics.ts";
-import { ApiError } from "../providers/errors.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { createRequestHandler, routeLabels } from "./request-handler.ts";
 
 const request = (path: string, headers: Record<string, string> = {}) => new Request(`https://127.0.0.1:6443${path}`, { headers });

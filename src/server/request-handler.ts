@@ -6,7 +6,7 @@
 import { statusResponse } from "../api/status.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { SelfMetrics } from "../observability/self-metrics.ts";
-import { ApiError } from "../providers/errors.ts";
+import { ApiError } from "../apimachinery/status.ts";
 import { requestAttributesOf, type RequestAttributes } from "./request-info.ts";
 import { userOf, type SecurityCheck } from "./security.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BadRequestError } from "../providers/errors.ts";
+import { BadRequestError } from "../apimachinery/status.ts";
 import { requestAttributesOf, type RequestAttributes } from "./request-info.ts";
 
 const CM = "/apis/custom.metrics.k8s.io";

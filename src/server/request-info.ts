@@ -11,7 +11,7 @@
  * splitting; the two differ only for `%2F`, which names no Kubernetes object.)
  */
 import { pathNotFound } from "../api/status.ts";
-import { ApiError, BadRequestError } from "../providers/errors.ts";
+import { ApiError, BadRequestError } from "../apimachinery/status.ts";
 
 /** Attributes of a request on an API resource (`resourceAttributes` of a SubjectAccessReview). */
 export interface ResourceRequestAttributes {

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCheck, type CheckReport } from "../../src/commands/check.ts";
+import { runCheck, type CheckReport } from "../../src/commands/check/check.ts";
 import { UnreachableError } from "../../src/commands/environment.ts";
-import { runExplain } from "../../src/commands/explain.ts";
-import type { ExplainReport, ExplainStep, StepName } from "../../src/commands/explain-types.ts";
+import { runExplain } from "../../src/commands/explain/explain.ts";
+import type { ExplainReport, ExplainStep, StepName } from "../../src/commands/explain/types.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { parseSampleValue } from "../../src/prometheus/sample-value.ts";
-import { quantityFromSample } from "../../src/providers/quantity.ts";
+import { quantityFromSample } from "../../src/apimachinery/quantity.ts";
 import { startTestAdapter } from "../support/adapter.ts";
 import { parseOptions } from "../../src/options.ts";
 import { customResourceDefinition, startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseSampleValue } from "../../src/prometheus/sample-value.ts";
-import { quantityFromSample } from "../../src/providers/quantity.ts";
+import { quantityFromSample } from "../../src/apimachinery/quantity.ts";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
 import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";

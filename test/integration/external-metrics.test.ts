@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
 import { parseSampleValue } from "../../src/prometheus/sample-value.ts";
-import { quantityFromSample } from "../../src/providers/quantity.ts";
-import { EMPTY_REGISTRY, type MetricRegistry } from "../../src/registry/metric-registry.ts";
+import { quantityFromSample } from "../../src/apimachinery/quantity.ts";
+import { EMPTY_REGISTRY, type MetricRegistry } from "../../src/discovery/registry.ts";
 import { compileRulesText, createMetricsApp, discoverRegistry, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";
 import { freePort, openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
 import { announceSkip } from "../support/skip.ts";

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_RULES_TEXT } from "../../src/config/defaults.ts";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
-import { parseQuantityMilliValue } from "../../src/providers/quantity.ts";
+import { parseQuantityMilliValue } from "../../src/apimachinery/quantity.ts";
 import { generateCertificateAuthority, generateSignedCertificate } from "../../src/server/certificates.ts";
 import { startHttpsServer, type HttpsServer } from "../../src/server/serve.ts";
 import { compileRulesText, createMetricsApp, prometheusClient } from "../support/metrics-app.ts";

@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DEFAULT_RULES_TEXT } from "../../src/config/defaults.ts";
-import { parseLabelSelector, selectorMatches } from "../../src/naming/label-selector.ts";
+import { parseLabelSelector, selectorMatches } from "../../src/apimachinery/labels/selector.ts";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
 import type { PrometheusClient } from "../../src/prometheus/client.ts";
 import { parseSampleValue } from "../../src/prometheus/sample-value.ts";
-import { quantityFromResourceUsage } from "../../src/providers/quantity.ts";
+import { quantityFromResourceUsage } from "../../src/apimachinery/quantity.ts";
 import type { ResourceRules } from "../../src/providers/resource-metrics-provider.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "../../src/providers/resource-object-source.ts";
 import { compileRulesText, createMetricsApp, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runSubcommand } from "../../src/commands/subcommand.ts";
+import { runSubcommand } from "../../src/commands/cli.ts";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { customResourceDefinition } from "../support/kube-apiserver/default-resources.ts";
 import { startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";

@@ -8,13 +8,13 @@ import { DEFAULT_RULES_TEXT } from "../../src/config/defaults.ts";
 import { parseRulesText } from "../../src/config/load.ts";
 import { collapseShapes } from "../../src/discovery/series-lister.ts";
 import { compileRules } from "../../src/naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import type { QueryResult } from "../../src/prometheus/types.ts";
 import { createCustomMetricsProvider } from "../../src/providers/custom-metrics-provider.ts";
-import { buildMetricRegistry } from "../../src/registry/metric-registry.ts";
-import { createQueryCache } from "../../src/registry/query-cache.ts";
-import { createApp } from "../../src/server/app.ts";
+import { buildMetricRegistry } from "../../src/discovery/registry.ts";
+import { createQueryCache } from "../../src/prometheus/query-cache.ts";
+import { createApp } from "../../src/app/compose.ts";
 import { createRandom } from "../support/go-strings.ts";
 
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);

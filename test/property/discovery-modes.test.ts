@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseRulesText } from "../../src/config/load.ts";
 import { listShapes, type ResolvedDiscoveryMode } from "../../src/discovery/discovery-mode.ts";
 import { compileRules, type CompiledRules } from "../../src/naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 import { createPrometheusClient } from "../../src/prometheus/client.ts";
 import { createHttpTransport } from "../../src/prometheus/http-transport.ts";
 import type { TransferMeter } from "../../src/prometheus/types.ts";
-import { buildMetricRegistry, type MetricRegistry } from "../../src/registry/metric-registry.ts";
+import { buildMetricRegistry, type MetricRegistry } from "../../src/discovery/registry.ts";
 import { createRandom } from "../support/go-strings.ts";
 import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
 

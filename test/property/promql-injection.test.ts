@@ -6,9 +6,9 @@
  * exactly the template's, and every quoted value must decode back to the input.
  */
 import { describe, expect, test } from "bun:test";
-import type { Requirement } from "../../src/naming/label-selector.ts";
+import type { Requirement } from "../../src/apimachinery/labels/selector.ts";
 import { QUERY_TEMPLATE_FIELDS, renderExternalQuery, renderObjectQuery } from "../../src/naming/query-builder.ts";
-import { compileTemplate } from "../../src/naming/query-template.ts";
+import { compileTemplate } from "../../src/golang/template/template.ts";
 import { createRandom, randomString, unquoteGo, wtf8 } from "../support/go-strings.ts";
 
 const TEMPLATE = compileTemplate("sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)", QUERY_TEMPLATE_FIELDS);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import tls from "node:tls";
 import type { AuthenticationConfig } from "../../src/kubernetes/authentication-config.ts";
-import { ApiError } from "../../src/providers/errors.ts";
+import { ApiError } from "../../src/apimachinery/status.ts";
 import { createAuthenticator } from "../../src/server/authn.ts";
 import { startHttpsServer, type HttpsServer } from "../../src/server/serve.ts";
 import { peerCertificateOf, type PeerCertificate } from "../../src/server/tls-peer.ts";

@@ -6,9 +6,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { NotFoundError } from "../../src/providers/errors.ts";
-import { buildMetricRegistry } from "../../src/registry/metric-registry.ts";
-import { createApp } from "../../src/server/app.ts";
+import { NotFoundError } from "../../src/apimachinery/status.ts";
+import { buildMetricRegistry } from "../../src/discovery/registry.ts";
+import { createApp } from "../../src/app/compose.ts";
 import { requestAttributesOf, type RequestAttributes } from "../../src/server/request-info.ts";
 import { createRandom } from "../support/go-strings.ts";
 

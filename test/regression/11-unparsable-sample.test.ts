@@ -7,16 +7,16 @@
 import { describe, expect, test } from "bun:test";
 import { parseRulesText } from "../../src/config/load.ts";
 import { compileRules } from "../../src/naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
 import { UnparsableSampleError } from "../../src/prometheus/sample-value.ts";
 import { promql, type QueryResult } from "../../src/prometheus/types.ts";
 import { createCustomMetricsProvider } from "../../src/providers/custom-metrics-provider.ts";
 import { createExternalMetricsProvider } from "../../src/providers/external-metrics-provider.ts";
 import { createResourceMetricsProvider } from "../../src/providers/resource-metrics-provider.ts";
-import { buildMetricRegistry } from "../../src/registry/metric-registry.ts";
-import { createQueryCache, type QuerySource } from "../../src/registry/query-cache.ts";
-import { createApp } from "../../src/server/app.ts";
+import { buildMetricRegistry } from "../../src/discovery/registry.ts";
+import { createQueryCache, type QuerySource } from "../../src/prometheus/query-cache.ts";
+import { createApp } from "../../src/app/compose.ts";
 
 const T = 1_714_564_800;
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);

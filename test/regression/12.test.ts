@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseRulesText } from "../../src/config/load.ts";
 import { compileRules } from "../../src/naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);
 const compile = (text: string) => compileRules(parseRulesText(text, "rules.yaml"), () => mapper);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join, relative } from "node:path";
-import { runSubcommand } from "../../src/commands/subcommand.ts";
+import { runSubcommand } from "../../src/commands/cli.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const FIXTURES = relative(process.cwd(), join(import.meta.dir, "fixtures"));

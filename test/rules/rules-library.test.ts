@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseRulesText } from "../../src/config/load.ts";
 import { compileRules, type CompiledRules } from "../../src/naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const RULES_DIR = join(REPO_ROOT, "rules");

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAdapter, type RunningAdapter } from "../../src/adapter.ts";
+import { startAdapter, type RunningAdapter } from "../../src/app/start.ts";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
 import { parseOptions } from "../../src/options.ts";
 import { systemClock } from "../../src/util/clock.ts";

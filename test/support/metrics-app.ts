@@ -13,7 +13,7 @@ import { pathNotFound, statusResponse } from "../../src/api/status.ts";
 import { versionApi } from "../../src/api/version.ts";
 import { listSeriesShapes } from "../../src/discovery/series-lister.ts";
 import { compileRules, type CompiledRules } from "../../src/naming/compile-rules.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/naming/rest-mapper.ts";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 import type { Logger } from "../../src/observability/logger.ts";
 import { createPrometheusClient, type PrometheusClient } from "../../src/prometheus/client.ts";
 import { createHttpTransport } from "../../src/prometheus/http-transport.ts";
@@ -21,8 +21,8 @@ import { createExternalMetricsProvider } from "../../src/providers/external-metr
 import { createPrometheusObjectSource } from "../../src/providers/prometheus-object-source.ts";
 import { createResourceMetricsProvider, type ResourceRules } from "../../src/providers/resource-metrics-provider.ts";
 import type { ResourceObjectSource } from "../../src/providers/resource-object-source.ts";
-import { buildMetricRegistry, type MetricRegistry } from "../../src/registry/metric-registry.ts";
-import { createQueryCache } from "../../src/registry/query-cache.ts";
+import { buildMetricRegistry, type MetricRegistry } from "../../src/discovery/registry.ts";
+import { createQueryCache } from "../../src/prometheus/query-cache.ts";
 
 /** Compiles rules text with the built-in REST mapper. */
 export function compileRulesText(text: string): CompiledRules {
@@ -51,7 +51,7 @@ export interface MetricsAppOptions {
   readonly extra?: AnyElysia;
 }
 
-/** The app: `/apis`, `/version`, the requested groups; errors as Status (like src/server/app.ts). */
+/** The app: `/apis`, `/version`, the requested groups; errors as Status (like src/app/compose.ts). */
 export function createMetricsApp({ logger, external, resource, extra }: MetricsAppOptions) {
   const groups: ServedGroup[] = [...(external ? [EXTERNAL_METRICS_GROUP] : []), ...(resource ? [RESOURCE_METRICS_GROUP] : [])];
   const now = () => Date.now();

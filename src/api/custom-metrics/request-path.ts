@@ -5,7 +5,7 @@
  *   C3 `namespaces/{ns}/metrics/{metric}`                 the Namespace {ns} itself (resource namespaces, name {ns})
  * Segments are percent-decoded once (`%2A` is `*`).
  */
-import { BadRequestError } from "../../providers/errors.ts";
+import { BadRequestError } from "../../apimachinery/status.ts";
 import { pathNotFound } from "../status.ts";
 
 export interface CustomMetricPath {

@@ -4,8 +4,8 @@
  */
 import { Elysia } from "elysia";
 import type { CustomMetricsProvider } from "../../providers/custom-metrics-provider.ts";
-import { BadRequestError } from "../../providers/errors.ts";
-import type { MetricRegistry } from "../../registry/metric-registry.ts";
+import { BadRequestError } from "../../apimachinery/status.ts";
+import type { MetricRegistry } from "../../discovery/registry.ts";
 import { apiGroup, CUSTOM_METRICS_GROUP, customMetricsResourceList } from "../discovery.ts";
 import { jsonResponse, wantsPretty } from "../json.ts";
 import { pathNotFound } from "../status.ts";

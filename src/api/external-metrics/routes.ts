@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import type { ExternalMetricsProvider } from "../../providers/external-metrics-provider.ts";
-import type { MetricRegistry } from "../../registry/metric-registry.ts";
+import type { MetricRegistry } from "../../discovery/registry.ts";
 import { apiGroup, EXTERNAL_METRICS_GROUP, externalMetricsResourceList } from "../discovery.ts";
 import { jsonResponse, wantsPretty } from "../json.ts";
 import { pathAfter, pathSegments } from "../path-segments.ts";

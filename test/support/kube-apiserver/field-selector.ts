@@ -2,11 +2,11 @@
  * Field selectors (`fieldSelector=status.phase=Running,metadata.name!=x`) with the grammar of apimachinery
  * `fields.ParseSelector` and the label conversion of `runtime.Scheme.ConvertFieldLabel`.
  */
-import { FieldSelectorError, parseFieldSelectorTerms, type FieldTerm } from "../../../src/providers/field-selector.ts";
+import { FieldSelectorError, parseFieldSelectorTerms, type FieldTerm } from "../../../src/apimachinery/fields.ts";
 import type { StoredObject } from "./object-store.ts";
 import type { ResourceDefinition } from "./types.ts";
 
-export { FieldSelectorError, type FieldTerm } from "../../../src/providers/field-selector.ts";
+export { FieldSelectorError, type FieldTerm } from "../../../src/apimachinery/fields.ts";
 
 const DEFAULT_FIELDS = ["metadata.name", "metadata.namespace"];
 // Boolean fields Kubernetes always fills in, so an absent value reads as "false".

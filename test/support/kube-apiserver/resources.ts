@@ -3,7 +3,7 @@
  * and their `status` subresource, in the representation the Accept header negotiates (object, Table or
  * PartialObjectMetadata[List]). Every other verb of a stored resource answers 405.
  */
-import { parseLabelSelector, selectorMatches, SelectorSyntaxError, type Requirement } from "../../../src/naming/label-selector.ts";
+import { parseLabelSelector, selectorMatches, SelectorSyntaxError, type Requirement } from "../../../src/apimachinery/labels/selector.ts";
 import { fieldsMatch, FieldSelectorError, parseFieldSelector, type FieldTerm } from "./field-selector.ts";
 import { negotiateOutput, NotAcceptableError, type OutputTarget } from "./negotiation.ts";
 import { apiVersionOf, type ObjectStore, type StoredObject } from "./object-store.ts";

@@ -1,0 +1,116 @@
+/**
+ * Immutable snapshots of what discovery found (rules/README.md, Discovery): custom metrics keyed by
+ * (group-resource, namespaced, metric) and external metrics keyed by name. Built in one pass from the series each
+ * rule's `seriesQuery` returned, then swapped in whole.
+ */
+import type { CompiledDiscoveryRule } from "../naming/compile-rules.ts";
+import type { GroupResource, ResourceInfo } from "../apimachinery/rest-mapper.ts";
+
+/** A discovered series reduced to what naming needs: its name and the names (not values) of its labels. */
+export interface SeriesShape {
+  readonly name: string;
+  readonly labelNames: readonly string[];
+}
+
+/** One registered custom metric: the series to query, the rule that renders it, the resource it describes. */
+export interface CustomMetricEntry {
+  readonly metric: string;
+  readonly resource: ResourceInfo;
+  /** false for cluster-scoped resources and for metrics about namespaces themselves. */
+  readonly namespaced: boolean;
+  readonly seriesName: string;
+  readonly rule: CompiledDiscoveryRule;
+}
+
+export interface ExternalMetricEntry {
+  readonly metric: string;
+  readonly seriesName: string;
+  readonly rule: CompiledDiscoveryRule;
+  /** false when the rule says `resources.namespaced: false`. */
+  readonly namespaced: boolean;
+}
+
+export interface MetricRegistry {
+  /** Looks up a custom metric for a normalised resource and the request's scope. */
+  customMetric(resource: GroupResource, namespaced: boolean, metric: string): CustomMetricEntry | undefined;
+  /** Every custom metric, sorted by metric, then group, then resource. */
+  customMetrics(): readonly CustomMetricEntry[];
+  externalMetric(metric: string): ExternalMetricEntry | undefined;
+  /** Every external metric, sorted by name. */
+  externalMetrics(): readonly ExternalMetricEntry[];
+}
+
+/** What one rule received from its `seriesQuery`. */
+export interface RuleSeries {
+  readonly rule: CompiledDiscoveryRule;
+  readonly series: Iterable<SeriesShape>;
+}
+
+export interface RegistryBuildReport {
+  readonly registry: MetricRegistry;
+  /** Series whose metric name expanded to "" (the `$1_suffix` trap), by rule id; for logs. */
+  readonly emptyNames: ReadonlyMap<string, number>;
+}
+
+/**
+ * Fills the registries. Later entries overwrite earlier ones: rule order, then Prometheus response order.
+ */
+export function buildMetricRegistry(custom: readonly RuleSeries[], external: readonly RuleSeries[]): RegistryBuildReport {
+  const customByKey = new Map<string, CustomMetricEntry>();
+  const externalByName = new Map<string, ExternalMetricEntry>();
+  const emptyNames = new Map<string, number>();
+  const countEmpty = (rule: CompiledDiscoveryRule) => emptyNames.set(rule.id, (emptyNames.get(rule.id) ?? 0) + 1);
+
+  for (const { rule, series } of custom) {
+    for (const shape of series) {
+      if (!rule.namer.keepsSeries(shape.name)) continue;
+      const resources = rule.resources.resourcesForLabels(shape.labelNames);
+      if (resources.length === 0) continue;
+      const metric = rule.namer.metricNameForSeries(shape.name);
+      if (metric === "") {
+        countEmpty(rule);
+        continue;
+      }
+      for (const resource of resources) {
+        const entry: CustomMetricEntry = { metric, resource, namespaced: resource.namespaced, seriesName: shape.name, rule };
+        customByKey.set(customKey(resource, resource.namespaced, metric), entry);
+      }
+    }
+  }
+  for (const { rule, series } of external) {
+    for (const shape of series) {
+      if (!rule.namer.keepsSeries(shape.name)) continue;
+      const metric = rule.namer.metricNameForSeries(shape.name);
+      if (metric === "") {
+        countEmpty(rule);
+        continue;
+      }
+      externalByName.set(metric, { metric, seriesName: shape.name, rule, namespaced: rule.namespaced });
+    }
+  }
+
+  const sortedCustom = [...customByKey.values()].sort(
+    (a, b) => compare(a.metric, b.metric) || compare(a.resource.group, b.resource.group) || compare(a.resource.resource, b.resource.resource),
+  );
+  const sortedExternal = [...externalByName.values()].sort((a, b) => compare(a.metric, b.metric));
+  return {
+    emptyNames,
+    registry: {
+      customMetric: (resource, namespaced, metric) => customByKey.get(customKey(resource, namespaced, metric)),
+      customMetrics: () => sortedCustom,
+      externalMetric: (metric) => externalByName.get(metric),
+      externalMetrics: () => sortedExternal,
+    },
+  };
+}
+
+/** A registry with nothing in it: what is served before the first discovery. */
+export const EMPTY_REGISTRY: MetricRegistry = buildMetricRegistry([], []).registry;
+
+function customKey(resource: GroupResource, namespaced: boolean, metric: string): string {
+  return `${resource.group}\u0000${resource.resource}\u0000${namespaced}\u0000${metric}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
