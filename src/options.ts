@@ -6,6 +6,7 @@
  */
 import { DISCOVERY_MODES, type DiscoveryMode } from "./discovery/discovery-mode.ts";
 import { parsePrometheusDuration, type Milliseconds } from "./util/duration.ts";
+import type { AuthenticationFlags } from "./kubernetes/authentication-config.ts";
 
 type FlagKind = "string" | "boolean" | "integer" | "duration" | "list" | "repeated";
 
@@ -104,18 +105,10 @@ export interface Options {
   readonly maxRequestsInFlight: number;
   /** How long shutdown waits for in-flight requests, ms; default 10 s. */
   readonly shutdownGrace: Milliseconds;
-  readonly kubernetes: {
+  readonly kubernetes: AuthenticationFlags & {
     readonly kubeconfig: string | undefined;
     readonly authenticationKubeconfig: string | undefined;
     readonly authorizationKubeconfig: string | undefined;
-    readonly clientCaFile: string | undefined;
-    readonly requestheaderClientCaFile: string | undefined;
-    readonly requestheaderAllowedNames: readonly string[];
-    readonly requestheaderUsernameHeaders: readonly string[];
-    readonly requestheaderGroupHeaders: readonly string[];
-    readonly requestheaderExtraHeadersPrefix: readonly string[];
-    readonly authenticationSkipLookup: boolean;
-    readonly authenticationTolerateLookupFailure: boolean;
     readonly authorizationAlwaysAllowPaths: readonly string[];
   };
   readonly verbosity: number;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { bytesFromHex, createRandom, randomString, unquoteGo, wtf8 } from "../../test/support/go-strings.ts";
-import { goQuote, isGoPrintable, labelMatcher, type MatchOperator } from "./strconv.ts";
+import { goQuote, isGoPrintable } from "./strconv.ts";
+import { labelMatcher, type MatchOperator } from "../naming/promql.ts";
 import { vectorFileCases } from "../../test/support/vectors.ts";
 
 type EscapingInput =

@@ -1,11 +1,8 @@
 /**
- * PromQL string literals and label matchers, built exactly like upstream prometheus-adapter's
- * `fmt.Sprintf("%s<op>%q", label, value)`: Go's `strconv.Quote`, not `JSON.stringify` (upstream
- * naming/metrics_query.go).
+ * Go's `strconv.Quote` (what `%q` prints), used wherever upstream prometheus-adapter formats with `%q`: PromQL
+ * label values, error messages and the template engine.
  */
 
-/** PromQL label matching operators. */
-export type MatchOperator = "=" | "!=" | "=~" | "!~";
 
 const LOWER_HEX = "0123456789abcdef";
 
@@ -130,12 +127,4 @@ function quoteString(value: string): string {
  */
 export function goQuote(value: string | Uint8Array): string {
   return typeof value === "string" ? quoteString(value) : quoteBytes(value);
-}
-
-/**
- * One PromQL label matcher: `label + op + goQuote(value)`, e.g. `namespace="somens"`, `pod=~"p1|p2"`.
- * The label is used verbatim (neither validated nor escaped) and the value is not regex-escaped, like upstream.
- */
-export function labelMatcher(label: string, op: MatchOperator, value: string): string {
-  return `${label}${op}${goQuote(value)}`;
 }

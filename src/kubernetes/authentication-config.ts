@@ -14,7 +14,6 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../observability/logger.ts";
-import type { Options } from "../options.ts";
 
 export const AUTHENTICATION_CONFIGMAP_NAMESPACE = "kube-system";
 export const AUTHENTICATION_CONFIGMAP_NAME = "extension-apiserver-authentication";
@@ -43,18 +42,19 @@ export interface AuthenticationConfig {
   readonly requestHeader: RequestHeaderConfig | undefined;
 }
 
-/** The flags this configuration reads (a slice of Options). */
-export type AuthenticationFlags = Pick<
-  Options["kubernetes"],
-  | "clientCaFile"
-  | "requestheaderClientCaFile"
-  | "requestheaderAllowedNames"
-  | "requestheaderUsernameHeaders"
-  | "requestheaderGroupHeaders"
-  | "requestheaderExtraHeadersPrefix"
-  | "authenticationSkipLookup"
-  | "authenticationTolerateLookupFailure"
->;
+/** The flags this configuration reads; `Options["kubernetes"]` carries them. File paths are undefined when unset. */
+export interface AuthenticationFlags {
+  readonly clientCaFile: string | undefined;
+  readonly requestheaderClientCaFile: string | undefined;
+  readonly requestheaderAllowedNames: readonly string[];
+  readonly requestheaderUsernameHeaders: readonly string[];
+  readonly requestheaderGroupHeaders: readonly string[];
+  readonly requestheaderExtraHeadersPrefix: readonly string[];
+  /** Do not read the extension-apiserver-authentication ConfigMap. */
+  readonly authenticationSkipLookup: boolean;
+  /** Start without the ConfigMap when it cannot be read. */
+  readonly authenticationTolerateLookupFailure: boolean;
+}
 
 /** Reads a ConfigMap's `data`. */
 export interface ConfigMapReader {

@@ -5,7 +5,7 @@
 import { ConfigError, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";
 import type { DiscoveryRule, ResourceRule } from "../config/schema.ts";
-import type { QueryExtras } from "../prometheus/types.ts";
+import type { QueryExtras } from "./promql.ts";
 import type { Milliseconds } from "../util/duration.ts";
 import { NamingError } from "./errors.ts";
 import { createMetricNamer, type MetricNamer } from "./metric-namer.ts";

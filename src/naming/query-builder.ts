@@ -2,10 +2,11 @@
  * Renders a rule's `metricsQuery` for one request (rules/README.md: Querying, External and resource rules): builds
  * `.LabelMatchers`, `.LabelValuesByName`, `.GroupBy` and `.GroupBySlice`, then executes the compiled template.
  */
-import type { PromQL } from "../prometheus/types.ts";
+import type { PromQL } from "./promql.ts";
 import { NamingError } from "./errors.ts";
-import { requirementsToMatchers, type Requirement } from "../apimachinery/labels/selector.ts";
-import { labelMatcher } from "../golang/strconv.ts";
+import { requirementsToMatchers } from "./selector-matchers.ts";
+import { type Requirement } from "../apimachinery/labels/selector.ts";
+import { labelMatcher } from "./promql.ts";
 import type { CompiledTemplate, TemplateSchema } from "../golang/template/template.ts";
 
 /** The fields a `metricsQuery` (and resource `containerQuery`/`nodeQuery`) template may read, in documentation order. */

@@ -1,7 +1,8 @@
 import { decodeQueryResult, decodeSeriesList, decodeStringList, ResponseShapeError } from "./decode.ts";
 import { PrometheusError } from "./errors.ts";
 import { createSeriesListHandler, type SeriesVisitor } from "./series-stream.ts";
-import type { PromQL, PrometheusTransport, QueryExtras, QueryResult, RequestParams, SeriesLabels, TransferMeter } from "./types.ts";
+import type { PromQL, QueryExtras } from "../naming/promql.ts";
+import type { PrometheusTransport, QueryResult, RequestParams, SeriesLabels, TransferMeter } from "./types.ts";
 
 /** The Prometheus API calls prom-adapter makes. All reject with a `PrometheusError` (or the signal's reason). */
 export interface PrometheusClient {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { promql, type QueryResult } from "./types.ts";
+import { promql } from "../naming/promql.ts";
+import { type QueryResult } from "./types.ts";
 import { createQueryCache } from "./query-cache.ts";
 
 const VECTOR: QueryResult = { resultType: "vector", result: [{ metric: { pod: "a" }, timestampSeconds: 1, value: "1" }] };

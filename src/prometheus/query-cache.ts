@@ -6,7 +6,8 @@
  */
 import { LRUCache } from "lru-cache";
 import { checkSampleValues } from "./sample-value.ts";
-import type { PromQL, QueryExtras, QueryResult } from "./types.ts";
+import type { PromQL, QueryExtras } from "../naming/promql.ts";
+import type { QueryResult } from "./types.ts";
 import type { Milliseconds } from "../util/duration.ts";
 
 export interface QuerySource {

@@ -4,7 +4,8 @@
  * Prometheus formats samples with Go's `strconv.FormatFloat(v, 'f', -1, 64)`, which yields plain decimals and the
  * special values `NaN`, `+Inf` and `-Inf`. We accept what Go's `strconv.ParseFloat` accepts for decimal input.
  */
-import type { PromQL, QueryResult } from "./types.ts";
+import type { PromQL } from "../naming/promql.ts";
+import type { QueryResult } from "./types.ts";
 
 /** A query result holds a sample value that is not a float: Prometheus (or what stands in for it) misbehaved. */
 export class UnparsableSampleError extends Error {

@@ -5,16 +5,7 @@
  */
 
 import type { JsonHandler } from "./json-tokenizer.ts";
-
-declare const promqlBrand: unique symbol;
-
-/** A PromQL expression, ready to send. Branded so a label value or selector string cannot be passed by mistake. */
-export type PromQL = string & { readonly [promqlBrand]: true };
-
-/** Marks `text` as a finished PromQL expression. It does not parse or validate it; Prometheus does. */
-export function promql(text: string): PromQL {
-  return text as PromQL;
-}
+import type { PromQL, QueryExtras } from "../naming/promql.ts";
 
 /** The labels of one series, `__name__` included when Prometheus returns it. */
 export type SeriesLabels = Readonly<Record<string, string>>;
@@ -90,14 +81,6 @@ export interface RequestOptions {
 export interface TransferMeter {
   calls: number;
   bytes: number;
-}
-
-/** Per-query additions (a rule's `prometheus:` section): extra parameters and headers. */
-export interface QueryExtras {
-  /** Added to `query` and `time`, e.g. Thanos' `partial_response`. */
-  readonly parameters?: Readonly<Record<string, string>>;
-  /** e.g. `X-Scope-OrgID`. */
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -4,11 +4,13 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
-import { SelectorMatcherError, toLabelSelector, type LabelSelector, type Requirement } from "../apimachinery/labels/selector.ts";
+import { SelectorMatcherError, toLabelSelector, type LabelSelector } from "../apimachinery/labels/conversions.ts";
+import { type Requirement } from "../apimachinery/labels/selector.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import { TemplateExecutionError } from "../golang/template/template.ts";
 import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo, type RestMapper } from "../apimachinery/rest-mapper.ts";
-import type { PromQL, VectorSample } from "../prometheus/types.ts";
+import type { PromQL } from "../naming/promql.ts";
+import type { VectorSample } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
 import type { CustomMetricEntry, MetricRegistry } from "../discovery/registry.ts";
 import type { QueryCache } from "../prometheus/query-cache.ts";

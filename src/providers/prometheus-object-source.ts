@@ -9,7 +9,7 @@
  */
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { PromQL } from "../prometheus/types.ts";
+import type { PromQL } from "../naming/promql.ts";
 import type { QuerySource } from "../prometheus/query-cache.ts";
 import { BadRequestError } from "../apimachinery/status.ts";
 import type { ResourceRules } from "./resource-metrics-provider.ts";

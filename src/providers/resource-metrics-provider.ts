@@ -14,7 +14,7 @@ import type { CompiledResourceRule, CompiledRules } from "../naming/compile-rule
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import type { Logger } from "../observability/logger.ts";
 import { checkSampleValues } from "../prometheus/sample-value.ts";
-import type { PromQL } from "../prometheus/types.ts";
+import type { PromQL } from "../naming/promql.ts";
 import type { QuerySource } from "../prometheus/query-cache.ts";
 import { BadRequestError, NotFoundError } from "../apimachinery/status.ts";
 import { FieldSelectorError, fieldSelectorMatches, parseFieldSelector, type FieldRequirement } from "../apimachinery/fields.ts";

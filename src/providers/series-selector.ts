@@ -2,7 +2,9 @@
  * Selectors that become PromQL matchers (`metricLabelSelector` of custom metrics, `labelSelector` of external
  * metrics): every client mistake is a 400 BadRequest naming the parameter, never a query Prometheus rejects.
  */
-import { parseLabelSelector, requirementsToMatchers, SelectorMatcherError, SelectorSyntaxError, type Requirement } from "../apimachinery/labels/selector.ts";
+import { parseLabelSelector, SelectorSyntaxError, type Requirement } from "../apimachinery/labels/selector.ts";
+import { requirementsToMatchers } from "../naming/selector-matchers.ts";
+import { SelectorMatcherError } from "../apimachinery/labels/conversions.ts";
 import { goQuote } from "../golang/strconv.ts";
 import { BadRequestError } from "../apimachinery/status.ts";
 

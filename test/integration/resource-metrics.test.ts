@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DEFAULT_RULES_TEXT } from "../../src/config/defaults.ts";
-import { parseLabelSelector, selectorMatches } from "../../src/apimachinery/labels/selector.ts";
+import { parseLabelSelector } from "../../src/apimachinery/labels/selector.ts";
+import { selectorMatches } from "../../src/apimachinery/labels/conversions.ts";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
 import type { PrometheusClient } from "../../src/prometheus/client.ts";
 import { parseSampleValue } from "../../src/prometheus/sample-value.ts";

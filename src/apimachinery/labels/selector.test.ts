@@ -1,13 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import {
-  parseLabelSelector,
-  requirementsToMatchers,
-  selectorMatches,
-  SelectorMatcherError,
-  SelectorSyntaxError,
-  toLabelSelector,
-  type Requirement,
-} from "./selector.ts";
+import { parseLabelSelector, SelectorSyntaxError, type Requirement } from "./selector.ts";
+import { requirementsToMatchers } from "../../naming/selector-matchers.ts";
+import { selectorMatches, SelectorMatcherError, toLabelSelector } from "./conversions.ts";
 import { vectorFileCases } from "../../../test/support/vectors.ts";
 
 type SelectorVector =

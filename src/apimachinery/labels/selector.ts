@@ -1,19 +1,10 @@
 /**
  * Kubernetes label selectors (`metricLabelSelector`, `labelSelector`): parsing with the semantics of apimachinery
- * `labels.Parse`. Conversions (PromQL matchers, the LabelSelector echo, Kubernetes matching) are in
- * selector-conversions.ts and re-exported here, so this module is the selector API.
+ * `labels.Parse`. The LabelSelector echo and object matching are in conversions.ts; PromQL matchers are built by
+ * naming/selector-matchers.ts.
  */
 import { aggregate, compareStrings, invalidValue, labelValueErrors, parseInt64, qualifiedNameErrors } from "./validation.ts";
 
-export {
-  requirementsToMatchers,
-  SelectorMatcherError,
-  selectorMatches,
-  toLabelSelector,
-  type LabelSelector,
-  type LabelSelectorRequirement,
-  type SelectorMatchers,
-} from "./conversions.ts";
 
 /** Selector operators as apimachinery's `selection.Operator` spells them (`exists` is a bare key, `!` is `!key`). */
 export type SelectorOperator = "=" | "==" | "!=" | "in" | "notin" | "exists" | "!" | "gt" | "lt";

@@ -3,7 +3,8 @@
  * (PromQL, evaluation time, result or error), every object LIST and every metrics.k8s.io object lookup. `explain` reads them after the request ran.
  */
 import type { ResourceInfo } from "../../apimachinery/rest-mapper.ts";
-import type { PromQL, QueryResult } from "../../prometheus/types.ts";
+import type { PromQL } from "../../naming/promql.ts";
+import type { QueryResult } from "../../prometheus/types.ts";
 import type { ObjectLister } from "../../providers/custom-metrics-provider.ts";
 import type { ResourceObjectSource } from "../../providers/resource-object-source.ts";
 import type { QuerySource } from "../../prometheus/query-cache.ts";

@@ -3,7 +3,8 @@
  * and their `status` subresource, in the representation the Accept header negotiates (object, Table or
  * PartialObjectMetadata[List]). Every other verb of a stored resource answers 405.
  */
-import { parseLabelSelector, selectorMatches, SelectorSyntaxError, type Requirement } from "../../../src/apimachinery/labels/selector.ts";
+import { parseLabelSelector, SelectorSyntaxError, type Requirement } from "../../../src/apimachinery/labels/selector.ts";
+import { selectorMatches } from "../../../src/apimachinery/labels/conversions.ts";
 import { fieldsMatch, FieldSelectorError, parseFieldSelector, type FieldTerm } from "./field-selector.ts";
 import { negotiateOutput, NotAcceptableError, type OutputTarget } from "./negotiation.ts";
 import { apiVersionOf, type ObjectStore, type StoredObject } from "./object-store.ts";

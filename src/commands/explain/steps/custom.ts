@@ -3,9 +3,10 @@
  * objects, query, result, matching) with what it recorded, and says which step lost the data and why.
  */
 import { parseSeriesSelector } from "../../../providers/series-selector.ts";
-import { labelMatcher } from "../../../golang/strconv.ts";
+import { labelMatcher } from "../../../naming/promql.ts";
 import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo } from "../../../apimachinery/rest-mapper.ts";
-import { promql, type VectorSample } from "../../../prometheus/types.ts";
+import { promql } from "../../../naming/promql.ts";
+import { type VectorSample } from "../../../prometheus/types.ts";
 import { renderCustomMetricQuery, samplesByLabel, type RenderedCustomQuery } from "../../../providers/custom-metrics-provider.ts";
 import { ApiError } from "../../../apimachinery/status.ts";
 import type { CustomMetricEntry } from "../../../discovery/registry.ts";

@@ -3,8 +3,8 @@
  * result) with what it recorded and, for an empty result, probes whether the labelSelector or the namespace matcher
  * filtered everything out.
  */
-import { labelMatcher } from "../../../golang/strconv.ts";
-import { promql } from "../../../prometheus/types.ts";
+import { labelMatcher } from "../../../naming/promql.ts";
+import { promql } from "../../../naming/promql.ts";
 import { renderExternalMetricQuery } from "../../../providers/external-metrics-provider.ts";
 import { parseSeriesSelector } from "../../../providers/series-selector.ts";
 import type { ExternalMetricEntry } from "../../../discovery/registry.ts";

@@ -5,7 +5,7 @@
  */
 import type { CompiledResourceRule } from "../../../naming/compile-rules.ts";
 import { renderObjectQuery } from "../../../naming/query-builder.ts";
-import type { PromQL } from "../../../prometheus/types.ts";
+import type { PromQL } from "../../../naming/promql.ts";
 import { ApiError } from "../../../apimachinery/status.ts";
 import { fieldSelectorMatches, parseFieldSelector } from "../../../apimachinery/fields.ts";
 import type { ResourceRules } from "../../../providers/resource-metrics-provider.ts";

@@ -1,6 +1,7 @@
 /** What the custom and external halves of `explain` share: the context of one explained request and small helpers. */
 import type { CompiledRules } from "../../../naming/compile-rules.ts";
-import type { PromQL, QueryResult, VectorSample } from "../../../prometheus/types.ts";
+import type { PromQL } from "../../../naming/promql.ts";
+import type { QueryResult, VectorSample } from "../../../prometheus/types.ts";
 import type { QuerySource } from "../../../prometheus/query-cache.ts";
 import { formatKubernetesTime } from "../../../util/clock.ts";
 import { isUnreachable, type DiscoveryReport } from "../../check/discovery-report.ts";
