@@ -1,3 +1,4 @@
+import { compareEntryKeys } from "../util/compare.ts";
 /**
  * Plain-text tables for the terminal output of `check` and `explain`: a header row, columns padded to their widest
  * cell, two spaces between columns, no trailing spaces. Cells are single-line (newlines and tabs become spaces).
@@ -25,6 +26,6 @@ function displayWidth(text: string): number {
 
 /** `{a="1", b="2"}`, labels sorted by name, values quoted the way PromQL shows them; `{}` for none. */
 export function formatLabels(labels: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(labels).sort(compareEntryKeys);
   return `{${entries.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(", ")}}`;
 }

@@ -5,6 +5,7 @@
  */
 import type { CompiledDiscoveryRule } from "../naming/compile-rules.ts";
 import type { GroupResource, ResourceInfo } from "../apimachinery/rest-mapper.ts";
+import { compareStrings } from "../util/compare.ts";
 
 /** A discovered series reduced to what naming needs: its name and the names (not values) of its labels. */
 export interface SeriesShape {
@@ -90,9 +91,9 @@ export function buildMetricRegistry(custom: readonly RuleSeries[], external: rea
   }
 
   const sortedCustom = [...customByKey.values()].sort(
-    (a, b) => compare(a.metric, b.metric) || compare(a.resource.group, b.resource.group) || compare(a.resource.resource, b.resource.resource),
+    (a, b) => compareStrings(a.metric, b.metric) || compareStrings(a.resource.group, b.resource.group) || compareStrings(a.resource.resource, b.resource.resource),
   );
-  const sortedExternal = [...externalByName.values()].sort((a, b) => compare(a.metric, b.metric));
+  const sortedExternal = [...externalByName.values()].sort((a, b) => compareStrings(a.metric, b.metric));
   return {
     emptyNames,
     registry: {
@@ -111,6 +112,3 @@ function customKey(resource: GroupResource, namespaced: boolean, metric: string)
   return `${resource.group}\u0000${resource.resource}\u0000${namespaced}\u0000${metric}`;
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -16,6 +16,7 @@ import type { QueryCache } from "../prometheus/query-cache.ts";
 import { NotFoundError, unableToFetchMetrics, UnknownServerError } from "../apimachinery/status.ts";
 import { quantityFromSample } from "../apimachinery/quantity.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
+import { compareEntryKeys } from "../util/compare.ts";
 
 /** One external-metrics request (E1), as the route parsed it. */
 export interface ExternalMetricRequest {
@@ -151,5 +152,5 @@ function formatSample(sample: SamplePoint, query: PromQL): string | null {
 
 function sortedLabels(labels: SeriesLabels): Record<string, string> {
   // NB: Go's encoding/json prints map keys in byte order; Object.fromEntries keeps "__proto__" an own key.
-  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(labels).sort(compareEntryKeys));
 }

@@ -20,6 +20,7 @@ import { BadRequestError, NotFoundError } from "../apimachinery/status.ts";
 import { FieldSelectorError, fieldSelectorMatches, parseFieldSelector, type FieldRequirement } from "../apimachinery/fields.ts";
 import { assembleNodeUsage, assemblePodUsage, type NodeUsage, type PodUsage, type UsageSample } from "./resource-metrics-assembly.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "./resource-object-source.ts";
+import { compareStrings } from "../util/compare.ts";
 
 /** The compiled `resourceRules` (present whenever metrics.k8s.io is served). */
 export type ResourceRules = NonNullable<CompiledRules["resource"]>;
@@ -185,7 +186,7 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
       const fields = parseSelectors(selectors);
       const pods = (await objects.listPods(namespace, selectors.labelSelector))
         .filter((pod) => fieldSelectorMatches(fields, pod))
-        .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+        .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
       return podMetrics(pods);
     },
     async getPod(namespace, name) {
@@ -200,7 +201,7 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
     },
     async listNodes(selectors) {
       const fields = parseSelectors(selectors);
-      const nodes = (await objects.listNodes(selectors.labelSelector)).filter((node) => fieldSelectorMatches(fields, { name: node.name })).sort((a, b) => compare(a.name, b.name));
+      const nodes = (await objects.listNodes(selectors.labelSelector)).filter((node) => fieldSelectorMatches(fields, { name: node.name })).sort((a, b) => compareStrings(a.name, b.name));
       return nodeMetrics(nodes);
     },
     async getNode(name) {
@@ -233,12 +234,9 @@ function parseSelectors({ labelSelector, fieldSelector }: ListSelectors): FieldR
 
 function sortedLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
   // NB: Go's encoding/json prints map keys in byte order.
-  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => compare(a, b)));
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => compareStrings(a, b)));
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

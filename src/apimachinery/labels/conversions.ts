@@ -3,7 +3,8 @@
  * Kubernetes matching of object labels. The PromQL side is naming/selector-matchers.ts.
  */
 import type { Requirement } from "./selector.ts";
-import { compareStrings, parseInt64 } from "./validation.ts";
+import { compareStrings } from "../../util/compare.ts";
+import { parseInt64 } from "./validation.ts";
 
 /** The requirements cannot be expressed as PromQL matchers or as a metav1.LabelSelector. */
 export class SelectorMatcherError extends Error {

@@ -3,7 +3,8 @@
  * `labels.Parse`. The LabelSelector echo and object matching are in conversions.ts; PromQL matchers are built by
  * naming/selector-matchers.ts.
  */
-import { aggregate, compareStrings, invalidValue, labelValueErrors, parseInt64, qualifiedNameErrors } from "./validation.ts";
+import { aggregate, invalidValue, labelValueErrors, parseInt64, qualifiedNameErrors } from "./validation.ts";
+import { compareStrings } from "../../util/compare.ts";
 
 
 /** Selector operators as apimachinery's `selection.Operator` spells them (`exists` is a bare key, `!` is `!key`). */

@@ -111,8 +111,3 @@ export function parseInt64(text: string): bigint | undefined {
   const value = BigInt(text);
   return value < INT64_MIN || value > INT64_MAX ? undefined : value;
 }
-
-/** Go string order (byte order; equal to UTF-16 order for the ASCII that validation lets through). */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -14,6 +14,7 @@ import { formatKubernetesTime } from "../../../util/clock.ts";
 import { errorText, kubernetesUnreachable, listSome, prometheusUnreachable, responseMessage, runProbe, sampleView, vectorSamples, type Analysis } from "./shared.ts";
 import type { ExplainStep, ObjectMatch, Probe, ResourceRequest, SampleView } from "../types.ts";
 import type { RecordedObjectLookup, RecordedQuery } from "../recording.ts";
+import { compareStrings } from "../../../util/compare.ts";
 
 /** What the metrics.k8s.io analysis reads. */
 export interface ResourceAnalysisContext {
@@ -155,7 +156,7 @@ function objectsStep(ctx: ResourceAnalysisContext): { step: ExplainStep; objects
       return { step: failed("selector-filtered-everything", summary, [], listed.map(objectKey), null), objects, unreachable: null };
     }
   }
-  objects = [...objects].sort((a, b) => compare(a.namespace ?? "", b.namespace ?? "") || compare(a.name, b.name));
+  objects = [...objects].sort((a, b) => compareStrings(a.namespace ?? "", b.namespace ?? "") || compareStrings(a.name, b.name));
   const names = objects.map(objectKey);
   const from =
     source === "kubernetes"
@@ -348,6 +349,3 @@ function distinct(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
