@@ -7,6 +7,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { createTableRestMapper, type ResourceInfo, type RestMapper } from "../apimachinery/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
 import { kubeRequest } from "./kube-http.ts";
+import { KubernetesHttpError } from "./errors.ts";
 
 interface ApiResourceList {
   resources?: { name: string; singularName?: string; namespaced: boolean; kind: string; shortNames?: string[] }[];
@@ -21,7 +22,7 @@ export type DiscoveryFetcher = (path: string) => Promise<unknown>;
 export function kubeDiscoveryFetcher(kubeConfig: KubeConfig): DiscoveryFetcher {
   return async (path) => {
     const response = await kubeRequest(kubeConfig, path);
-    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+    if (!response.ok) throw new KubernetesHttpError(response.status, path, (await response.text()).slice(0, 200));
     return response.json();
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryLogger } from "../observability/logger.ts";
 import { ApiError } from "../apimachinery/status.ts";
+import { KubernetesHttpError } from "./errors.ts";
 import { collectionPath, createObjectLister } from "./object-lister.ts";
 
 const PODS = { group: "", version: "v1", kind: "Pod", resource: "pods", singular: "pod", namespaced: true };
@@ -45,5 +46,7 @@ describe("object listing", () => {
     const error = (await lister.listNames(PODS, "default", "").catch((e: unknown) => e)) as ApiError;
     expect([error.code, error.message]).toEqual([500, "Internal error occurred: unable to list matching resources"]);
     expect(logger.lines.some((l) => l.includes("listing pods failed with 403") && l.includes("grant the adapter's ServiceAccount list"))).toBe(true);
+    expect(error.cause).toBeInstanceOf(KubernetesHttpError);
+    expect((error.cause as KubernetesHttpError).status).toBe(403);
   });
 });

@@ -9,6 +9,7 @@ import type { Logger } from "../observability/logger.ts";
 import { BadRequestError, InternalError } from "../apimachinery/status.ts";
 import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
 import { kubeRequest } from "./kube-http.ts";
+import { KubernetesHttpError } from "./errors.ts";
 
 export const PARTIAL_OBJECT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
@@ -66,7 +67,7 @@ export async function listMetadata(
     const detail = (await response.text()).slice(0, 300);
     const hint = response.status === 403 ? ` (grant the adapter's ServiceAccount list on ${what})` : "";
     logger.error(`listing ${what} failed with ${response.status}${hint}`, { path: url, body: detail });
-    throw new InternalError("unable to list matching resources", new Error(`GET ${url}: ${response.status}`));
+    throw new InternalError("unable to list matching resources", new KubernetesHttpError(response.status, url, detail));
   }
   return ((await response.json()) as { items?: MetadataItems }).items ?? [];
 }

@@ -25,6 +25,7 @@ import {
 import { metricSuggestions } from "../suggestions.ts";
 import type { ExplainStep, ObjectMatch, Probe } from "../types.ts";
 import { closestNames } from "../../suggestions.ts";
+import { KubernetesHttpError } from "../../../kubernetes/errors.ts";
 
 export async function analyseCustomRequest(ctx: AnalysisContext): Promise<Analysis> {
   const steps: ExplainStep[] = [];
@@ -124,7 +125,8 @@ export async function analyseCustomRequest(ctx: AnalysisContext): Promise<Analys
     const selectorText = request.labelSelector === "" ? "" : ` matching labelSelector ${request.labelSelector}`;
     if (list === undefined) return done();
     if (list.error !== undefined) {
-      const forbidden = /: 403$/.test((list.error as { cause?: Error }).cause?.message ?? "");
+      const cause = (list.error as { cause?: unknown }).cause;
+      const forbidden = cause instanceof KubernetesHttpError && cause.status === 403;
       steps.push({
         step: "objects",
         status: "failed",

@@ -8,6 +8,7 @@ import { isUnreachable, type DiscoveryReport } from "../../check/discovery-repor
 import type { KubernetesAccess } from "../../environment.ts";
 import type { ExplainStep, ParsedRequest, Probe, SampleView } from "../types.ts";
 import type { RecordedList, RecordedQuery } from "../recording.ts";
+import { KubernetesHttpError } from "../../../kubernetes/errors.ts";
 
 /** Everything known after the real app answered the request. */
 export interface AnalysisContext {
@@ -76,7 +77,7 @@ export function prometheusUnreachable(query: RecordedQuery | undefined): string 
 export function kubernetesUnreachable(list: Pick<RecordedList, "error"> | undefined): string | null {
   if (list === undefined || list.error === undefined) return null;
   const cause = (list.error as { cause?: unknown }).cause;
-  if (cause === undefined || (cause instanceof Error && /^GET \S+: \d{3}$/.test(cause.message))) return null;
+  if (cause === undefined || cause instanceof KubernetesHttpError) return null;
   return `Kubernetes API: ${errorText(list.error)}`;
 }
 
