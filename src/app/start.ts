@@ -1,13 +1,13 @@
 /**
- * Wires the pipeline for one run: rules -> Prometheus client -> discovery -> registry and cache -> providers -> API
- * -> HTTPS. main.ts parses flags and handles signals; tests start adapters in-process through `startAdapter`.
+ * Starts the adapter for one run: rules -> Prometheus client -> discovery (discovery.ts) -> query cache ->
+ * providers and app (compose.ts) -> HTTPS listener (listener.ts), plus rules reload. main.ts parses flags and
+ * handles signals; tests start adapters in-process through `startAdapter`.
  */
 import type { NotReady } from "../api/health.ts";
 import { readRulesSource } from "../config/defaults.ts";
 import { formatConfigIssue } from "../config/errors.ts";
 import { parseRulesText } from "../config/load.ts";
 import { createRulesReloader, type RulesReloader } from "../config/reload.ts";
-import { createRelister, type Relister } from "../discovery/relister.ts";
 import type { ClusterConnection } from "./cluster.ts";
 import type { DiscoveryRestMapper } from "../kubernetes/discovery-rest-mapper.ts";
 import { standaloneKubeconfigPath } from "../kubernetes/standalone-kubeconfig.ts";
@@ -18,18 +18,13 @@ import { createSelfMetrics, type SelfMetrics } from "../observability/self-metri
 import type { Options } from "../options.ts";
 import { prometheusFromOptions } from "./prometheus-connection.ts";
 import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
-import { createCustomMetricsProvider } from "../providers/custom-metrics-provider.ts";
-import { createExternalMetricsProvider } from "../providers/external-metrics-provider.ts";
-import { createPrometheusObjectSource } from "../providers/prometheus-object-source.ts";
-import { createResourceMetricsProvider } from "../providers/resource-metrics-provider.ts";
-import type { MetricRegistry } from "../discovery/registry.ts";
 import { createQueryCache } from "../prometheus/query-cache.ts";
-import { createApp, type App } from "./compose.ts";
-import { createRequestHandler } from "../server/request-handler.ts";
-import { startHttpsServer, type HttpsServer } from "../server/serve.ts";
-import { loadOrCreateServingCertificate } from "../server/tls.ts";
-import { StartupError } from "./startup-error.ts";
 import type { Clock } from "../util/clock.ts";
+import type { Relister } from "../discovery/relister.ts";
+import { composeApp, servedBy, type App } from "./compose.ts";
+import { createInstrumentedRelister } from "./discovery.ts";
+import { listen } from "./listener.ts";
+import { StartupError } from "./startup-error.ts";
 
 export interface RunningAdapter {
   readonly port: number;
@@ -99,43 +94,15 @@ export async function startAdapter(
     logger,
     observe: (labels, seconds) => metrics.prometheusRequestDuration.observe(labels, seconds),
   });
-  const countRegistered = (registry: MetricRegistry) => {
-    metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, registry.customMetrics().length);
-    metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, registry.externalMetrics().length);
-  };
-  metrics.discoveryRelistInterval.set(options.relistInterval / 1000);
-  const relister = createRelister({
-    source: prometheus,
-    mode: options.discoveryMode,
+  const relister = createInstrumentedRelister({
+    prometheus,
     rules: () => rules,
-    interval: options.relistInterval,
-    maxAge: options.maxAge,
-    freshInterval: options.freshInterval,
-    // The REST mapper is refreshed before every relist, so new CRDs become queryable; a failed refresh keeps it.
-    beforeRun: discoveryMapper
-      ? () =>
-          discoveryMapper.refresh().catch((error: unknown) => {
-            logger.warn("REST mapper refresh failed; keeping the previous one", { error: (error as Error).message });
-          })
-      : undefined,
+    options,
+    // The REST mapper is refreshed before every relist, so new CRDs become queryable.
+    beforeRun: discoveryMapper ? () => discoveryMapper.refresh() : undefined,
+    metrics,
     clock,
     logger,
-    onRun({ ok, durationMs, snapshot, cost }) {
-      const mode = cost.mode ?? "none";
-      metrics.discoveryDuration.observe({ outcome: ok ? "success" : "error", mode }, durationMs / 1000);
-      metrics.discoveryBytes.inc({ mode }, cost.bytes);
-      metrics.discoveryCalls.inc({ mode }, cost.calls);
-      if (!ok) {
-        metrics.discoveryErrors.inc();
-        return;
-      }
-      metrics.discoveryLastSuccess.set(snapshot.completedAt / 1000);
-      metrics.discoverySeries.set(snapshot.seriesSeen);
-      countRegistered(snapshot.registry);
-    },
-    onFreshPass(outcome) {
-      if (outcome.status === "done" && outcome.registryChanged) countRegistered(relister.current().registry);
-    },
   });
   const queries = createQueryCache({
     source: prometheus,
@@ -143,58 +110,37 @@ export async function startAdapter(
     now: () => clock.now(),
     onLookup: (result) => metrics.queryCacheRequests.inc({ result }),
   });
-  const registry = () => relister.current().registry;
-  const now = () => clock.now();
-  const customProvider = createCustomMetricsProvider({
-    registry,
-    mapper,
-    queries,
-    objects: cluster?.objects,
-    now,
-    logger,
-    observeFreshness: (seconds) => metrics.freshness.observe({ group: "custom.metrics.k8s.io" }, seconds),
-  });
-  const externalProvider = createExternalMetricsProvider({
-    registry,
-    queries,
-    logger,
-    now,
-    observeFreshness: (seconds) => metrics.freshness.observe({ group: "external.metrics.k8s.io" }, seconds),
-  });
-  const resourceRules = () => {
-    if (!rules.resource) throw new Error("metrics.k8s.io is not installed");
-    return rules.resource;
-  };
-  // NB: resource metrics bypass the query cache: one request's CPU and memory queries must share one `time`.
-  const resourceProvider = createResourceMetricsProvider({
-    rules: resourceRules,
-    objects: cluster?.resourceObjects ?? createPrometheusObjectSource({ rules: resourceRules, prometheus, now, logger }),
-    prometheus,
-    now,
-    logger,
-  });
-
   let draining = false;
   const readiness = (): NotReady | null => {
     if (draining) return { code: 503, reason: "shutting down" };
     if (cluster && !cluster.authentication.isLoaded()) return { code: 500, reason: "authentication configuration not loaded" };
     return relister.ready() ? null : { code: 500, reason: "waiting for the first successful metric discovery" };
   };
-  const app = createApp({
-    logger,
-    readiness,
-    selfMetrics: {
-      text: () => {
-        metrics.queryCacheEntries.set(queries.size());
-        metrics.ready.set(readiness() === null ? 1 : 0);
-        return metrics.text();
-      },
-      contentType: metrics.registry.contentType,
+  const app = composeApp(
+    {
+      served: servedBy(() => rules),
+      registry: () => relister.current().registry,
+      mapper,
+      queries,
+      prometheus,
+      objects: cluster?.objects,
+      resourceObjects: cluster?.resourceObjects,
+      now: () => clock.now(),
+      logger,
+      observeFreshness: (group, seconds) => metrics.freshness.observe({ group }, seconds),
     },
-    customMetrics: () => (rules.custom.length > 0 ? { provider: customProvider, registry } : null),
-    externalMetrics: () => (rules.external.length > 0 ? { provider: externalProvider, registry } : null),
-    resourceMetrics: () => (rules.resource ? { provider: resourceProvider } : null),
-  });
+    {
+      readiness,
+      selfMetrics: {
+        text: () => {
+          metrics.queryCacheEntries.set(queries.size());
+          metrics.ready.set(readiness() === null ? 1 : 0);
+          return metrics.text();
+        },
+        contentType: metrics.registry.contentType,
+      },
+    },
+  );
 
   const reloader =
     options.configFile === undefined
@@ -214,29 +160,7 @@ export async function startAdapter(
           logger,
         });
 
-  const certificate = loadOrCreateServingCertificate({
-    certFile: options.tlsCertFile,
-    keyFile: options.tlsKeyFile,
-    certDir: options.certDir,
-    now: new Date(clock.now()),
-  });
-  if (certificate.generated) logger.info(0, "generated a self-signed serving certificate", { cert: certificate.certFile });
-  let server: HttpsServer;
-  try {
-    server = await startHttpsServer({
-      handle: createRequestHandler({ handle: (request) => app.handle(request), security: cluster?.security, metrics, logger, maxInFlight: options.maxRequestsInFlight }),
-      host: options.bindAddress,
-      port: options.securePort,
-      certPem: certificate.certPem,
-      keyPem: certificate.keyPem,
-      clientCaPems: cluster?.clientCaPems(),
-      onError: (error, source) => logger.info(4, "connection error", { source, error: error.message }),
-    });
-  } catch (error) {
-    throw new StartupError(`cannot listen on ${options.bindAddress}:${options.securePort}: ${(error as Error).message}`);
-  }
-  // A rotated front-proxy or client CA (ConfigMap re-read) is requested from new connections without a restart.
-  cluster?.onClientCaChange((clientCaPems) => server.updateTls({ certPem: certificate.certPem, keyPem: certificate.keyPem, clientCaPems }));
+  const server = await listen({ app, options, cluster, metrics, clock, logger });
   // NB: the base URL without any user:password the flag may carry.
   logger.info(0, "serving", { address: `https://${options.bindAddress}:${server.port}`, prometheus: prometheusServer, standalone: options.standalone });
   relister.start();

@@ -10,7 +10,7 @@ export class KubernetesHttpError extends Error {
     readonly status: number,
     /** The request path with its query, e.g. `/api/v1/namespaces/default/pods?labelSelector=app%3Dweb`. */
     readonly path: string,
-    /** The start of the response body (at most 300 characters), for logs; empty when there was none. */
+    /** The start of the response body, part of the message; empty when the caller logs the body itself. */
     readonly bodyExcerpt = "",
   ) {
     super(`GET ${path}: ${status}${bodyExcerpt === "" ? "" : ` ${bodyExcerpt}`}`);

@@ -67,7 +67,7 @@ export async function listMetadata(
     const detail = (await response.text()).slice(0, 300);
     const hint = response.status === 403 ? ` (grant the adapter's ServiceAccount list on ${what})` : "";
     logger.error(`listing ${what} failed with ${response.status}${hint}`, { path: url, body: detail });
-    throw new InternalError("unable to list matching resources", new KubernetesHttpError(response.status, url, detail));
+    throw new InternalError("unable to list matching resources", new KubernetesHttpError(response.status, url));
   }
   return ((await response.json()) as { items?: MetadataItems }).items ?? [];
 }

@@ -1,27 +1,20 @@
 /**
- * Builds the external and resource metrics APIs the way the adapter wires them, against a real Prometheus, for
+ * The external and resource metrics APIs exactly as the adapter composes them, against a real Prometheus, for
  * integration tests: rules text -> compileRules -> discovery (listSeriesShapes) -> registry; real Prometheus client,
- * real QueryCache, real providers, the API plugins in an Elysia app with the adapter's Status error handling.
+ * real QueryCache, real providers and app (src/app/compose.ts).
  */
-import { Elysia, type AnyElysia } from "elysia";
+import type { AnyElysia } from "elysia";
+import { composeApp, OFFLINE_ENDPOINTS } from "../../src/app/compose.ts";
 import { parseRulesText } from "../../src/config/load.ts";
-import { apiGroupList, EXTERNAL_METRICS_GROUP, RESOURCE_METRICS_GROUP, type ServedGroup } from "../../src/api/discovery.ts";
-import { externalMetricsApi } from "../../src/api/external-metrics/routes.ts";
-import { jsonResponse, wantsPretty } from "../../src/api/json.ts";
-import { resourceMetricsApi } from "../../src/api/resource-metrics/routes.ts";
-import { pathNotFound, statusResponse } from "../../src/api/status.ts";
-import { versionApi } from "../../src/api/version.ts";
 import { listSeriesShapes } from "../../src/discovery/series-lister.ts";
 import { compileRules, type CompiledRules } from "../../src/naming/compile-rules.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery/rest-mapper.ts";
 import type { Logger } from "../../src/observability/logger.ts";
 import { createPrometheusClient, type PrometheusClient } from "../../src/prometheus/client.ts";
 import { createHttpTransport } from "../../src/prometheus/http-transport.ts";
-import { createExternalMetricsProvider } from "../../src/providers/external-metrics-provider.ts";
-import { createPrometheusObjectSource } from "../../src/providers/prometheus-object-source.ts";
-import { createResourceMetricsProvider, type ResourceRules } from "../../src/providers/resource-metrics-provider.ts";
+import type { ResourceRules } from "../../src/providers/resource-metrics-provider.ts";
 import type { ResourceObjectSource } from "../../src/providers/resource-object-source.ts";
-import { buildMetricRegistry, type MetricRegistry } from "../../src/discovery/registry.ts";
+import { buildMetricRegistry, EMPTY_REGISTRY, type MetricRegistry } from "../../src/discovery/registry.ts";
 import { createQueryCache } from "../../src/prometheus/query-cache.ts";
 
 /** Compiles rules text with the built-in REST mapper. */
@@ -51,38 +44,26 @@ export interface MetricsAppOptions {
   readonly extra?: AnyElysia;
 }
 
-/** The app: `/apis`, `/version`, the requested groups; errors as Status (like src/app/compose.ts). */
+/** The adapter's own composition (src/app/compose.ts) over the given registry, rules and clients. */
 export function createMetricsApp({ logger, external, resource, extra }: MetricsAppOptions) {
-  const groups: ServedGroup[] = [...(external ? [EXTERNAL_METRICS_GROUP] : []), ...(resource ? [RESOURCE_METRICS_GROUP] : [])];
+  const client = external?.client ?? resource?.client;
+  if (client === undefined) throw new Error("createMetricsApp needs external or resource");
+  const mapper = createTableRestMapper(BUILTIN_RESOURCES);
   const now = () => Date.now();
-  const externalPlugin = external
-    ? externalMetricsApi({
-        provider: createExternalMetricsProvider({ registry: () => external.registry, queries: createQueryCache({ source: external.client, now }), logger }),
-        registry: () => external.registry,
-      })
-    : new Elysia();
-  const resourcePlugin = resource
-    ? resourceMetricsApi({
-        provider: createResourceMetricsProvider({
-          rules: () => resource.rules,
-          objects: resource.objects ?? createPrometheusObjectSource({ rules: () => resource.rules, prometheus: resource.client, now, logger }),
-          prometheus: resource.client,
-          now,
-          logger,
-        }),
-      })
-    : new Elysia();
-  return new Elysia()
-    .onError(({ code, error, request }) => {
-      const pretty = wantsPretty(new URL(request.url));
-      if (code === "NOT_FOUND") return statusResponse(pathNotFound(), logger, pretty);
-      return statusResponse(error, logger, pretty);
-    })
-    .get("/apis", ({ request }) => jsonResponse(apiGroupList(groups), { pretty: wantsPretty(new URL(request.url)) }))
-    .use(versionApi())
-    .use(externalPlugin)
-    .use(resourcePlugin)
-    .use(extra ?? new Elysia());
+  const app = composeApp(
+    {
+      served: { custom: () => false, external: () => external !== undefined, resource: () => resource?.rules ?? null },
+      registry: () => external?.registry ?? EMPTY_REGISTRY,
+      mapper: () => mapper,
+      queries: createQueryCache({ source: client, now }),
+      prometheus: resource?.client ?? client,
+      resourceObjects: resource?.objects,
+      now,
+      logger,
+    },
+    OFFLINE_ENDPOINTS,
+  );
+  return extra ? app.use(extra) : app;
 }
 
 export type MetricsApp = ReturnType<typeof createMetricsApp>;

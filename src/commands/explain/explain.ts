@@ -5,12 +5,10 @@
  * the step that lost the data. metrics.k8s.io paths (`kubectl top`) go to explain-resource.ts, which needs no
  * discovery run.
  */
-import { createApp } from "../../app/compose.ts";
+import { composeApp, OFFLINE_ENDPOINTS, servedBy } from "../../app/compose.ts";
 import { createMemoryLogger } from "../../observability/logger.ts";
 import type { Options } from "../../options.ts";
-import { createCustomMetricsProvider } from "../../providers/custom-metrics-provider.ts";
 import { ApiError } from "../../apimachinery/status.ts";
-import { createExternalMetricsProvider } from "../../providers/external-metrics-provider.ts";
 import { parseSeriesSelector } from "../../providers/series-selector.ts";
 import { createQueryCache } from "../../prometheus/query-cache.ts";
 import { formatPrometheusDuration } from "../../util/duration.ts";
@@ -123,17 +121,20 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   const nowMs = now();
   const queries = recordQueries(prometheus);
   const lists = access.objects ? recordLists(access.objects) : undefined;
-  const cache = createQueryCache({ source: queries, ttl: 0, now });
-  const registry = () => discovery.registry;
-  const customProvider = createCustomMetricsProvider({ registry, mapper: access.mapper, queries: cache, objects: lists, now, logger: serverLog });
-  const externalProvider = createExternalMetricsProvider({ registry, queries: cache, logger: serverLog });
-  const app = createApp({
-    logger: serverLog,
-    readiness: () => null,
-    selfMetrics: { text: async () => "", contentType: "text/plain" },
-    customMetrics: () => (compiled.custom.length > 0 ? { provider: customProvider, registry } : null),
-    externalMetrics: () => (compiled.external.length > 0 ? { provider: externalProvider, registry } : null),
-  });
+  const app = composeApp(
+    {
+      served: servedBy(() => compiled),
+      registry: () => discovery.registry,
+      mapper: access.mapper,
+      queries: createQueryCache({ source: queries, ttl: 0, now }),
+      prometheus: queries,
+      objects: lists,
+      resourceObjects: access.resourceObjects,
+      now,
+      logger: serverLog,
+    },
+    OFFLINE_ENDPOINTS,
+  );
   const response = await answerThroughApp(app, target.pathAndQuery);
 
   let analysis: Analysis = { steps: [], unreachable: null };

@@ -75,8 +75,10 @@ export interface RecordedObjectLookup {
 }
 
 /** A ResourceObjectSource that records each call, in call order. */
-export function recordResourceObjects(source: ResourceObjectSource): ResourceObjectSource & { readonly calls: RecordedObjectLookup[] } {
-  const calls: RecordedObjectLookup[] = [];
+export function recordResourceObjects(
+  source: ResourceObjectSource,
+  calls: RecordedObjectLookup[] = [],
+): ResourceObjectSource & { readonly calls: RecordedObjectLookup[] } {
   async function record<T>(base: Omit<RecordedObjectLookup, "found" | "error">, run: () => Promise<T>, names: (value: T) => string[]): Promise<T> {
     try {
       const value = await run();

@@ -3,17 +3,18 @@
  * resource metrics provider and object source behind the real app while recording every query and object lookup,
  * then lists the steps (request, rules, objects, query, result, matching, response).
  */
-import { createApp } from "../../app/compose.ts";
+import { composeApp, OFFLINE_ENDPOINTS } from "../../app/compose.ts";
+import { EMPTY_REGISTRY } from "../../discovery/registry.ts";
+import type { ResourceRules } from "../../providers/resource-metrics-provider.ts";
+import { createQueryCache } from "../../prometheus/query-cache.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { createPrometheusObjectSource } from "../../providers/prometheus-object-source.ts";
-import { createResourceMetricsProvider, type ResourceRules } from "../../providers/resource-metrics-provider.ts";
 import type { QuerySource } from "../../prometheus/query-cache.ts";
 import { formatPrometheusDuration } from "../../util/duration.ts";
 import type { KubernetesAccess } from "../environment.ts";
 import { answerThroughApp, responseMessage, type Analysis } from "./steps/shared.ts";
 import { analyseResourceRequest } from "./steps/resource.ts";
 import type { ExplainStep, ResourceRequest } from "./types.ts";
-import { recordQueries, recordResourceObjects } from "./recording.ts";
+import { recordQueries, recordResourceObjects, type RecordedObjectLookup } from "./recording.ts";
 import { loadRulesReport } from "../check/rules-report.ts";
 
 export interface ResourceExplainInput {
@@ -56,21 +57,24 @@ export async function explainResourceRequest(input: ResourceExplainInput): Promi
       : { step: "rules", status: "ok", summary: describeResourceRules(report.file, resourceRules), hints: warnings, data },
   );
 
-  const rules = (): ResourceRules => {
-    if (resourceRules === null) throw new Error("metrics.k8s.io is not installed");
-    return resourceRules;
-  };
   const objectQueries = recordQueries(prometheus);
   const usageQueries = recordQueries(prometheus);
-  const objects = recordResourceObjects(access.resourceObjects ?? createPrometheusObjectSource({ rules, prometheus: objectQueries, now, logger: serverLog }));
-  const provider = createResourceMetricsProvider({ rules, objects, prometheus: usageQueries, now, logger: serverLog });
-  const app = createApp({
-    logger: serverLog,
-    readiness: () => null,
-    selfMetrics: { text: async () => "", contentType: "text/plain" },
-    customMetrics: () => null,
-    resourceMetrics: () => (resourceRules === null ? null : { provider }),
-  });
+  const objectCalls: RecordedObjectLookup[] = [];
+  const app = composeApp(
+    {
+      served: { custom: () => false, external: () => false, resource: () => resourceRules },
+      registry: () => EMPTY_REGISTRY,
+      mapper: access.mapper,
+      queries: createQueryCache({ source: usageQueries, ttl: 0, now }),
+      prometheus: usageQueries,
+      objectQueries,
+      resourceObjects: access.resourceObjects,
+      wrapResourceObjects: (source) => recordResourceObjects(source, objectCalls),
+      now,
+      logger: serverLog,
+    },
+    OFFLINE_ENDPOINTS,
+  );
   const nowMs = now();
   const response = await answerThroughApp(app, input.pathAndQuery);
 
@@ -80,7 +84,7 @@ export async function explainResourceRequest(input: ResourceExplainInput): Promi
       request,
       rules: resourceRules,
       mode: access.resourceObjects === undefined ? "standalone" : "cluster",
-      objectCalls: objects.calls,
+      objectCalls,
       objectQueries: objectQueries.calls,
       usageQueries: usageQueries.calls,
       response,
