@@ -14,7 +14,7 @@ import { createQueryCache } from "../../prometheus/query-cache.ts";
 import { formatPrometheusDuration } from "../../util/duration.ts";
 import { discoverOnce, isUnreachable, type DiscoveryReport } from "../check/discovery-report.ts";
 import { connectKubernetes, connectPrometheus, standaloneAccess, UnreachableError, type KubernetesAccess } from "../environment.ts";
-import { answerThroughApp, responseMessage, type Analysis } from "./steps/shared.ts";
+import { answerThroughApp, responseStep, rulesStep, type Analysis } from "./steps/shared.ts";
 import { analyseCustomRequest } from "./steps/custom.ts";
 import { analyseExternalRequest } from "./steps/external.ts";
 import { explainResourceRequest } from "./resource.ts";
@@ -67,19 +67,11 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   const compiled = rules.compiled;
   const request = target.request;
   const served = compiled !== null && request !== null && (request.api === "custom.metrics.k8s.io" ? compiled.custom.length > 0 : compiled.external.length > 0);
-  steps.push({
-    step: "rules",
-    status: compiled === null ? "failed" : request !== null && !served ? "failed" : "ok",
-    ...(compiled === null ? { reason: "rules-invalid" as const } : request !== null && !served ? { reason: "group-not-served" as const } : {}),
-    summary:
-      compiled === null
-        ? `${rules.file} is invalid: the server would not start (run prom-adapter check for details)`
-        : request !== null && !served
-          ? `${rules.file} has no ${request.api === "custom.metrics.k8s.io" ? "`rules`" : "`externalRules`"}: ${request.api} is not served`
-          : `${rules.file}: ${compiled.custom.length} rules, ${compiled.external.length} externalRules`,
-    hints: rules.findings.filter((finding) => finding.severity === "warning").map((finding) => `${finding.path}: ${finding.message}`),
-    data: { file: rules.file, findings: rules.findings },
-  });
+  const groupRules = request?.api === "external.metrics.k8s.io" ? "`externalRules`" : "`rules`";
+  const notServed = request !== null && !served && compiled !== null
+    ? { reason: "group-not-served" as const, summary: `${rules.file} has no ${groupRules}: ${request.api} is not served`, hints: [] }
+    : null;
+  steps.push(rulesStep(rules, notServed, () => `${rules.file}: ${compiled?.custom.length} rules, ${compiled?.external.length} externalRules`));
   if (compiled === null) return finish(lostAt(steps));
 
   let discovery: DiscoveryReport;
@@ -143,7 +135,7 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
     analysis = request.api === "custom.metrics.k8s.io" ? await analyseCustomRequest(ctx) : await analyseExternalRequest(ctx);
   }
   steps.push(...analysis.steps);
-  steps.push(responseStep(response));
+  steps.push(responseStep(response, "an HPA reports that no metrics were returned"));
   return finish(lostAt(steps), analysis.unreachable);
 }
 
@@ -189,22 +181,6 @@ function selectorProblem(request: ParsedRequest): string | null {
     if (error instanceof ApiError) return error.message;
     throw error;
   }
-}
-
-function responseStep(response: { status: number; body: unknown }): ExplainStep {
-  const items = (response.body as { items?: unknown } | null)?.items;
-  const count = Array.isArray(items) ? items.length : null;
-  const kind = (response.body as { kind?: unknown } | null)?.kind;
-  if (response.status === 200) {
-    return {
-      step: "response",
-      status: count === 0 ? "warning" : "ok",
-      summary: `200 ${typeof kind === "string" ? kind : ""} with ${count ?? 0} item(s)${count === 0 ? ": an empty list (an HPA reports that no metrics were returned)" : ""}`,
-      hints: [],
-      data: response,
-    };
-  }
-  return { step: "response", status: "failed", reason: "error-response", summary: `${response.status} ${responseMessage(response.body)}`, hints: [], data: response };
 }
 
 /** The verdict: the first failed step, else a warning-free 200 with values. */

@@ -11,7 +11,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { QuerySource } from "../../prometheus/query-cache.ts";
 import { formatPrometheusDuration } from "../../util/duration.ts";
 import type { KubernetesAccess } from "../environment.ts";
-import { answerThroughApp, responseMessage, type Analysis } from "./steps/shared.ts";
+import { answerThroughApp, responseStep, rulesStep, type Analysis } from "./steps/shared.ts";
 import { analyseResourceRequest } from "./steps/resource.ts";
 import type { ExplainStep, ResourceRequest } from "./types.ts";
 import { recordQueries, recordResourceObjects, type RecordedObjectLookup } from "./recording.ts";
@@ -36,26 +36,16 @@ export async function explainResourceRequest(input: ResourceExplainInput): Promi
   const { request, access, prometheus, serverLog, now } = input;
   const steps: ExplainStep[] = [{ step: "request", status: "ok", summary: describeResourceRequest(request), hints: [], data: request }];
   const report = await loadRulesReport(input.configFile, access.mapper, access.mapperKind);
-  const compiled = report.compiled;
-  const warnings = report.findings.filter((finding) => finding.severity === "warning").map((finding) => `${finding.path}: ${finding.message}`);
-  const data = { file: report.file, findings: report.findings };
-  if (compiled === null) {
-    steps.push({ step: "rules", status: "failed", reason: "rules-invalid", summary: `${report.file} is invalid: the server would not start (run prom-adapter check for details)`, hints: warnings, data });
-    return { steps, unreachable: null };
-  }
-  const resourceRules = compiled.resource;
-  steps.push(
-    resourceRules === null
-      ? {
-          step: "rules",
-          status: "failed",
-          reason: "resource-rules-missing",
-          summary: `${report.file} has no \`resourceRules\`: metrics.k8s.io is not served (kubectl top says "Metrics API not available")`,
-          hints: ["add resourceRules (cpu and memory, each with containerQuery, nodeQuery, resources and containerLabel; see rules/default.yaml)", ...warnings],
-          data,
-        }
-      : { step: "rules", status: "ok", summary: describeResourceRules(report.file, resourceRules), hints: warnings, data },
-  );
+  const resourceRules = report.compiled?.resource ?? null;
+  const notServed = resourceRules === null
+    ? {
+        reason: "resource-rules-missing" as const,
+        summary: `${report.file} has no \`resourceRules\`: metrics.k8s.io is not served (kubectl top says "Metrics API not available")`,
+        hints: ["add resourceRules (cpu and memory, each with containerQuery, nodeQuery, resources and containerLabel; see rules/default.yaml)"],
+      }
+    : null;
+  steps.push(rulesStep(report, notServed, () => describeResourceRules(report.file, resourceRules as ResourceRules)));
+  if (report.compiled === null) return { steps, unreachable: null };
 
   const objectQueries = recordQueries(prometheus);
   const usageQueries = recordQueries(prometheus);
@@ -94,7 +84,7 @@ export async function explainResourceRequest(input: ResourceExplainInput): Promi
     steps.push(...analysis.steps);
     unreachable = analysis.unreachable;
   }
-  steps.push(resourceResponseStep(response));
+  steps.push(responseStep(response, "kubectl top prints no resources found"));
   return { steps, unreachable };
 }
 
@@ -120,21 +110,4 @@ export function describeResourceRules(file: string, rules: ResourceRules): strin
   const memory = mapping(rules.memory);
   const labels = cpu === memory ? cpu : `cpu: ${cpu}; memory: ${memory}`;
   return `${file}: resourceRules present (${labels}; window ${formatPrometheusDuration(rules.window)})`;
-}
-
-function resourceResponseStep(response: { status: number; body: unknown }): ExplainStep {
-  const body = response.body as { kind?: unknown; items?: unknown; metadata?: { name?: unknown } } | null;
-  const kind = typeof body?.kind === "string" ? body.kind : "";
-  if (response.status !== 200) {
-    return { step: "response", status: "failed", reason: "error-response", summary: `${response.status} ${responseMessage(response.body)}`, hints: [], data: response };
-  }
-  if (!Array.isArray(body?.items)) return { step: "response", status: "ok", summary: `200 ${kind} ${String(body?.metadata?.name ?? "")}`, hints: [], data: response };
-  const count = body.items.length;
-  return {
-    step: "response",
-    status: count === 0 ? "warning" : "ok",
-    summary: `200 ${kind} with ${count} item(s)${count === 0 ? ": an empty list (kubectl top prints no resources found)" : ""}`,
-    hints: [],
-    data: response,
-  };
 }

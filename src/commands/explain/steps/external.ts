@@ -65,7 +65,7 @@ export async function analyseExternalRequest(ctx: AnalysisContext): Promise<Anal
     return done();
   }
   if (samples.length === 0) {
-    steps.push(await emptyResultStep(ctx, entry, namespaceLabel));
+    steps.push(await externalEmptyResultStep(ctx, entry, namespaceLabel));
     return done();
   }
   const served = servedCount(ctx.response.body);
@@ -83,7 +83,7 @@ export async function analyseExternalRequest(ctx: AnalysisContext): Promise<Anal
   return done();
 }
 
-async function emptyResultStep(ctx: AnalysisContext, entry: ExternalMetricEntry, namespaceLabel: string | null): Promise<ExplainStep> {
+async function externalEmptyResultStep(ctx: AnalysisContext, entry: ExternalMetricEntry, namespaceLabel: string | null): Promise<ExplainStep> {
   const { request } = ctx;
   const namespace = request.namespace as string;
   const requirements = parseSeriesSelector(request.labelSelector, "labelSelector");

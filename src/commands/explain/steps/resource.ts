@@ -70,11 +70,11 @@ export async function analyseResourceRequest(ctx: ResourceAnalysisContext): Prom
   let unreachable: string | null = null;
   const everyResultEmpty = queries.every((query) => query.sent?.error === undefined && query.sent !== undefined && query.samples.length === 0);
   for (const query of queries) {
-    steps.push(queryStep(ctx, query));
+    steps.push(usageQueryStep(ctx, query));
     unreachable ??= prometheusUnreachable(query.sent);
-    if (query.sent !== undefined && query.sent.error === undefined) steps.push(await resultStep(ctx, query, everyResultEmpty));
+    if (query.sent !== undefined && query.sent.error === undefined) steps.push(await usageResultStep(ctx, query, everyResultEmpty));
   }
-  steps.push(matchingStep(ctx, found.objects, queries));
+  steps.push(usageMatchingStep(ctx, found.objects, queries));
   return { steps, unreachable };
 }
 
@@ -212,7 +212,7 @@ function queryTitle(query: UsageQuery): string {
   return `${USAGE_TEXT[query.usage]}${query.namespace === undefined ? " of the nodes" : `, namespace ${query.namespace}`}`;
 }
 
-function queryStep(ctx: ResourceAnalysisContext, query: UsageQuery): ExplainStep {
+function usageQueryStep(ctx: ResourceAnalysisContext, query: UsageQuery): ExplainStep {
   const template = ctx.request.resource === "pods" ? query.rule.containerQuery.source : query.rule.nodeQuery.source;
   const { sent } = query;
   if (sent === undefined) {
@@ -235,7 +235,7 @@ function queryStep(ctx: ResourceAnalysisContext, query: UsageQuery): ExplainStep
   return { step: "query", status: "ok", summary: `${queryTitle(query)}: ${sent.query}`, hints: [], data: { template, promql: sent.query, time, error: null } };
 }
 
-async function resultStep(ctx: ResourceAnalysisContext, query: UsageQuery, everyResultEmpty: boolean): Promise<ExplainStep> {
+async function usageResultStep(ctx: ResourceAnalysisContext, query: UsageQuery, everyResultEmpty: boolean): Promise<ExplainStep> {
   const resultType = query.sent?.result?.resultType ?? null;
   if (resultType !== "vector") {
     return {
@@ -277,7 +277,7 @@ async function resultStep(ctx: ResourceAnalysisContext, query: UsageQuery, every
   };
 }
 
-function matchingStep(ctx: ResourceAnalysisContext, objects: readonly ResourceObject[], queries: readonly UsageQuery[]): ExplainStep {
+function usageMatchingStep(ctx: ResourceAnalysisContext, objects: readonly ResourceObject[], queries: readonly UsageQuery[]): ExplainStep {
   const kind = ctx.request.resource;
   const served = servedUsage(ctx.response.body);
   const matches: ObjectMatch[] = objects.map((object) => {

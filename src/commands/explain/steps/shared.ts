@@ -9,6 +9,7 @@ import type { KubernetesAccess } from "../../environment.ts";
 import type { ExplainStep, ParsedRequest, Probe, SampleView } from "../types.ts";
 import type { RecordedList, RecordedQuery } from "../recording.ts";
 import { KubernetesHttpError } from "../../../kubernetes/errors.ts";
+import type { RulesReport } from "../../check/rules-report.ts";
 
 /** Everything known after the real app answered the request. */
 export interface AnalysisContext {
@@ -153,4 +154,57 @@ export async function answerThroughApp(app: { handle(request: Request): Promise<
     // Not JSON: keep the text.
   }
   return { status: answer.status, body };
+}
+
+/**
+ * The response step: the status and message of an error, the object of a single-object answer, or the number of
+ * items of a list, where an empty list is a warning and `emptyListMeaning` says what the client then shows.
+ */
+export function responseStep(response: { status: number; body: unknown }, emptyListMeaning: string): ExplainStep {
+  const body = response.body as { kind?: unknown; items?: unknown; metadata?: { name?: unknown } } | null;
+  const kind = typeof body?.kind === "string" ? body.kind : "";
+  if (response.status !== 200) {
+    return { step: "response", status: "failed", reason: "error-response", summary: `${response.status} ${responseMessage(response.body)}`, hints: [], data: response };
+  }
+  if (!Array.isArray(body?.items)) {
+    return { step: "response", status: "ok", summary: `200 ${kind} ${String(body?.metadata?.name ?? "")}`, hints: [], data: response };
+  }
+  const count = body.items.length;
+  return {
+    step: "response",
+    status: count === 0 ? "warning" : "ok",
+    summary: `200 ${kind} with ${count} item(s)${count === 0 ? `: an empty list (${emptyListMeaning})` : ""}`,
+    hints: [],
+    data: response,
+  };
+}
+
+/** Why the rules do not serve the request's API group: a failed rules step's reason, summary and hints. */
+export interface GroupNotServed {
+  readonly reason: "group-not-served" | "resource-rules-missing";
+  readonly summary: string;
+  readonly hints: readonly string[];
+}
+
+/**
+ * The rules step: the rules file is invalid (the server would not start), or does not serve the request's group
+ * (`notServed`), or serves it (`servedSummary`). The file's warnings are hints in every case.
+ */
+export function rulesStep(report: RulesReport, notServed: GroupNotServed | null, servedSummary: () => string): ExplainStep {
+  const warnings = report.findings.filter((finding) => finding.severity === "warning").map((finding) => `${finding.path}: ${finding.message}`);
+  const data = { file: report.file, findings: report.findings };
+  if (report.compiled === null) {
+    return {
+      step: "rules",
+      status: "failed",
+      reason: "rules-invalid",
+      summary: `${report.file} is invalid: the server would not start (run prom-adapter check for details)`,
+      hints: warnings,
+      data,
+    };
+  }
+  if (notServed !== null) {
+    return { step: "rules", status: "failed", reason: notServed.reason, summary: notServed.summary, hints: [...notServed.hints, ...warnings], data };
+  }
+  return { step: "rules", status: "ok", summary: servedSummary(), hints: warnings, data };
 }
