@@ -54,9 +54,31 @@ export interface RegistryBuildReport {
 }
 
 /**
- * Fills the registries. Later entries overwrite earlier ones: rule order, then Prometheus response order.
+ * Why a rule made no metric of a series: `filtered`, removed by `seriesFilters` or `name.matches`; `no-resource`,
+ * none of its labels maps to a resource (custom rules only); `empty-name`, `name.as` expanded to "" (the
+ * `$1_per_second` trap).
  */
-export function buildMetricRegistry(custom: readonly RuleSeries[], external: readonly RuleSeries[]): RegistryBuildReport {
+export type SkipReason = "filtered" | "no-resource" | "empty-name";
+
+/** A series a rule received and made no metric of. */
+export interface SkippedSeries {
+  readonly rule: CompiledDiscoveryRule;
+  readonly shape: SeriesShape;
+  readonly reason: SkipReason;
+  /** The metric name it would have had (`no-resource` only). */
+  readonly metric?: string;
+}
+
+/**
+ * Fills the registries. Later entries overwrite earlier ones: rule order, then Prometheus response order.
+ * `onSkip` (default none) hears every series a rule makes no metric of, and why: `check` and `explain` report
+ * these, so there is one decision chain.
+ */
+export function buildMetricRegistry(
+  custom: readonly RuleSeries[],
+  external: readonly RuleSeries[],
+  onSkip?: (skipped: SkippedSeries) => void,
+): RegistryBuildReport {
   const customByKey = new Map<string, CustomMetricEntry>();
   const externalByName = new Map<string, ExternalMetricEntry>();
   const emptyNames = new Map<string, number>();
@@ -64,12 +86,19 @@ export function buildMetricRegistry(custom: readonly RuleSeries[], external: rea
 
   for (const { rule, series } of custom) {
     for (const shape of series) {
-      if (!rule.namer.keepsSeries(shape.name)) continue;
+      if (!rule.namer.keepsSeries(shape.name)) {
+        onSkip?.({ rule, shape, reason: "filtered" });
+        continue;
+      }
       const resources = rule.resources.resourcesForLabels(shape.labelNames);
-      if (resources.length === 0) continue;
+      if (resources.length === 0) {
+        onSkip?.({ rule, shape, reason: "no-resource", metric: rule.namer.metricNameForSeries(shape.name) });
+        continue;
+      }
       const metric = rule.namer.metricNameForSeries(shape.name);
       if (metric === "") {
         countEmpty(rule);
+        onSkip?.({ rule, shape, reason: "empty-name" });
         continue;
       }
       for (const resource of resources) {
@@ -80,10 +109,14 @@ export function buildMetricRegistry(custom: readonly RuleSeries[], external: rea
   }
   for (const { rule, series } of external) {
     for (const shape of series) {
-      if (!rule.namer.keepsSeries(shape.name)) continue;
+      if (!rule.namer.keepsSeries(shape.name)) {
+        onSkip?.({ rule, shape, reason: "filtered" });
+        continue;
+      }
       const metric = rule.namer.metricNameForSeries(shape.name);
       if (metric === "") {
         countEmpty(rule);
+        onSkip?.({ rule, shape, reason: "empty-name" });
         continue;
       }
       externalByName.set(metric, { metric, seriesName: shape.name, rule, namespaced: rule.namespaced });

@@ -9,7 +9,14 @@ import { formatGroupResource } from "../../apimachinery/rest-mapper.ts";
 import { listSeriesShapes, type SeriesSource } from "../../discovery/series-lister.ts";
 import { probeLabelIndex, type DiscoveryMode, type ResolvedDiscoveryMode } from "../../discovery/discovery-mode.ts";
 import type { LabelIndexSource } from "../../discovery/label-index-lister.ts";
-import { buildMetricRegistry, type MetricRegistry, type RuleSeries, type SeriesShape } from "../../discovery/registry.ts";
+import {
+  buildMetricRegistry,
+  type MetricRegistry,
+  type RuleSeries,
+  type SeriesShape,
+  type SkippedSeries as SkippedShape,
+  type SkipReason,
+} from "../../discovery/registry.ts";
 import { PrometheusError } from "../../prometheus/errors.ts";
 import type { Milliseconds } from "../../util/duration.ts";
 
@@ -26,14 +33,10 @@ export interface ProducedMetric {
   readonly overriddenBy: string | null;
 }
 
-/** A series a rule received but made no metric of. */
+/** A series a rule received but made no metric of, and why (the registry's own {@link SkipReason}). */
 export interface SkippedSeries {
   readonly series: string;
-  /**
-   * `filtered`: removed by `seriesFilters` or `name.matches`; `no-resource`: none of its labels maps to a resource;
-   * `empty-name`: `name.as` expanded to "" (the `$1_per_second` trap).
-   */
-  readonly reason: "filtered" | "no-resource" | "empty-name";
+  readonly reason: SkipReason;
   readonly labelNames: readonly string[];
   /** The metric name it would have had (`no-resource` only). */
   readonly metric?: string;
@@ -143,8 +146,13 @@ export async function discoverOnce(
   for (const [kind, list] of [["custom", custom], ["external", external]] as const) {
     for (const { rule, series } of list) {
       const shapes = series as readonly SeriesShape[];
-      // The rule alone, through the same builder: what it produces before later rules overwrite anything.
-      const own = kind === "custom" ? buildMetricRegistry([{ rule, series: shapes }], []).registry : buildMetricRegistry([], [{ rule, series: shapes }]).registry;
+      // The rule alone, through the same builder: what it produces before later rules overwrite anything, and what
+      // it skips.
+      const skipped: SkippedSeries[] = [];
+      const onSkip = ({ shape, reason, metric }: SkippedShape) =>
+        skipped.push({ series: shape.name, labelNames: shape.labelNames, reason, ...(metric === undefined ? {} : { metric }) });
+      const ownSeries = [{ rule, series: shapes }];
+      const own = (kind === "custom" ? buildMetricRegistry(ownSeries, [], onSkip) : buildMetricRegistry([], ownSeries, onSkip)).registry;
       const metrics: ProducedMetric[] =
         kind === "custom"
           ? own.customMetrics().map((entry) => {
@@ -175,24 +183,11 @@ export async function discoverOnce(
         error: byQuery.get(rule.namer.seriesQuery)?.error ?? null,
         shapes: shapes.length,
         metrics,
-        skipped: shapes.flatMap((shape) => {
-          const reason = skipReason(rule, shape, kind);
-          return reason === null ? [] : [reason];
-        }),
+        skipped,
       });
     }
   }
   return { sinceMs, maxAgeMs, mode, registry, seriesSeen: listings.reduce((sum, [, listing]) => sum + listing.count, 0), rules, collisions: findCollisions(rules) };
-}
-
-/** Why a rule made no metric of a series (the checks buildMetricRegistry makes, in its order); null when it made one. */
-function skipReason(rule: CompiledDiscoveryRule, shape: SeriesShape, kind: "custom" | "external"): SkippedSeries | null {
-  const base = { series: shape.name, labelNames: shape.labelNames };
-  if (!rule.namer.keepsSeries(shape.name)) return { ...base, reason: "filtered" };
-  const metric = rule.namer.metricNameForSeries(shape.name);
-  if (kind === "custom" && rule.resources.resourcesForLabels(shape.labelNames).length === 0) return { ...base, reason: "no-resource", metric };
-  if (metric === "") return { ...base, reason: "empty-name" };
-  return null;
 }
 
 function findCollisions(rules: readonly RuleDiscovery[]): Collision[] {
