@@ -5,24 +5,12 @@
  * `"1970-01-01T00:00:00Z"` (running from source); `platform` is Go's `GOOS/GOARCH` spelling of the running process.
  */
 import { Elysia } from "elysia";
-import { VERSION } from "../util/version.ts";
+import { buildConstants, VERSION } from "../util/version.ts";
 import { jsonResponse, wantsPretty } from "./json.ts";
 import type { VersionInfo } from "./schemas.ts";
 
-// Replaced by Bun's `define` at build time; undeclared (typeof "undefined") when running from source.
-declare const PROM_ADAPTER_GIT_COMMIT: string | undefined;
-declare const PROM_ADAPTER_BUILD_DATE: string | undefined;
-
 /** Node's `process.arch` names mapped to Go's GOARCH names; others are passed through. */
 const GO_ARCH: Readonly<Record<string, string>> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64", loong64: "loong64" };
-
-/** Build constants as they were injected; `undefined` when not. */
-export function buildConstants(): { gitCommit: string | undefined; buildDate: string | undefined } {
-  return {
-    gitCommit: typeof PROM_ADAPTER_GIT_COMMIT === "string" ? PROM_ADAPTER_GIT_COMMIT : undefined,
-    buildDate: typeof PROM_ADAPTER_BUILD_DATE === "string" ? PROM_ADAPTER_BUILD_DATE : undefined,
-  };
-}
 
 /** Go's `GOOS/GOARCH` for a Node platform and arch, e.g. `linux/amd64`. */
 export function goPlatform(platform: string = process.platform, arch: string = process.arch): string {

@@ -8,8 +8,6 @@ import { formatKubernetesTime } from "../../util/clock.ts";
 
 export type CustomMetricsVersion = "v1beta1" | "v1beta2";
 
-export const CUSTOM_METRICS_VERSIONS: readonly CustomMetricsVersion[] = ["v1beta2", "v1beta1"];
-
 export function isCustomMetricsVersion(version: string): version is CustomMetricsVersion {
   return version === "v1beta1" || version === "v1beta2";
 }

@@ -2,7 +2,7 @@
 import type { ExplainReport, ExplainStep, StepStatus } from "./types.ts";
 import { formatLabels, formatTable } from "../table.ts";
 
-const STATUS_TEXT: Readonly<Record<StepStatus, string>> = { ok: "ok", failed: "FAILED", warning: "warning", skipped: "skipped" };
+const STATUS_TEXT: Readonly<Record<StepStatus, string>> = { ok: "ok", failed: "FAILED", warning: "warning" };
 
 export function formatExplainText(report: ExplainReport): string {
   const out: string[] = [];

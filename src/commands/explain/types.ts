@@ -4,8 +4,8 @@ import type { RuleFinding } from "../check/rules-report.ts";
 /** The steps a request goes through, in order. */
 export type StepName = "request" | "rules" | "discovery" | "resource" | "metric" | "objects" | "query" | "result" | "matching" | "response";
 
-/** `failed`: the data was lost here; `warning`: some of it was; `skipped`: not reached. */
-export type StepStatus = "ok" | "failed" | "warning" | "skipped";
+/** `failed`: the data was lost here; `warning`: some of it was. Steps after a failed one are not listed. */
+export type StepStatus = "ok" | "failed" | "warning";
 
 /** Why the answer is empty or an error, named after the step that lost the data. */
 export type LossReason =
