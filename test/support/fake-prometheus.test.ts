@@ -110,7 +110,8 @@ describe("prometheusFailure", () => {
     ["too_large", "too_large: response body exceeds 67108864 bytes", 200, undefined],
   ])("a %s failure has the real client's message prefix, status and errorType", (kind, message, status, type) => {
     const url = "http://prometheus.test:9090/api/v1/query";
-    expect(prometheusFailure(kind)).toMatchObject({ kind, message, statusCode: status, errorType: type, endpoint: "query", url });
+    const expected = { kind, message, statusCode: status, errorType: type, endpoint: "query", url };
+    expect(prometheusFailure(kind)).toMatchObject(expected);
   });
 
   test("the detail replaces the typical text after the prefix", () => {
