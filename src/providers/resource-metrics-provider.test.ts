@@ -3,12 +3,11 @@ import { parseRulesText } from "../config/load.ts";
 import { compileRules } from "../naming/compile-rules.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
-import type { PromQL } from "../naming/promql.ts";
 import type { QueryResult } from "../prometheus/types.ts";
-import type { QuerySource } from "../prometheus/query-cache.ts";
 import { ApiError } from "../apimachinery/status.ts";
 import { createResourceMetricsProvider, type ResourceRules } from "./resource-metrics-provider.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "./resource-object-source.ts";
+import { createFakePrometheus } from "../../test/support/fake-prometheus.ts";
 
 const RULES = `resourceRules:
   cpu:
@@ -40,20 +39,6 @@ const vector = (...samples: Sample[]): QueryResult => ({
   result: samples.map(([metric, value, time = T]) => ({ metric, value, timestampSeconds: time })),
 });
 
-/** Answers queries from a table keyed by PromQL (unknown queries give an empty vector) and records each call. */
-function fakePrometheus(answers: Record<string, QueryResult | Error>) {
-  const calls: { query: string; time: number }[] = [];
-  const source: QuerySource = {
-    async query(query: PromQL, time: number) {
-      calls.push({ query, time });
-      const answer = answers[query] ?? vector();
-      if (answer instanceof Error) throw answer;
-      return answer;
-    },
-  };
-  return { source, calls };
-}
-
 /** An in-memory object source, as the Kubernetes one would answer (any order). */
 function staticObjects(pods: PodRef[], nodes: NodeRef[] = []) {
   const listed: { namespace: string | undefined; labelSelector: string }[] = [];
@@ -79,11 +64,11 @@ function staticObjects(pods: PodRef[], nodes: NodeRef[] = []) {
 const pod = (namespace: string, name: string, labels: Record<string, string> = {}): PodRef => ({ namespace, name, labels });
 
 function setup({ pods = [], nodes = [], answers = {}, rules = RESOURCE_RULES }: { pods?: PodRef[]; nodes?: NodeRef[]; answers?: Record<string, QueryResult | Error>; rules?: ResourceRules }) {
-  const prometheus = fakePrometheus(answers);
+  const prometheus = createFakePrometheus({ queries: answers });
   const objects = staticObjects(pods, nodes);
   const logger = createMemoryLogger(1);
-  const provider = createResourceMetricsProvider({ rules: () => rules, objects: objects.source, prometheus: prometheus.source, now: () => NOW, logger });
-  return { provider, calls: prometheus.calls, listed: objects.listed, logs: logger.lines };
+  const provider = createResourceMetricsProvider({ rules: () => rules, objects: objects.source, prometheus, now: () => NOW, logger });
+  return { provider, calls: prometheus.queryCalls, listed: objects.listed, logs: logger.lines };
 }
 
 const cpuQuery = (namespace: string, pods: string) => `sum(rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod${pods.includes("|") ? "=~" : "="}"${pods}"}[5m])) by (pod,container)`;
@@ -106,7 +91,7 @@ describe("pod metrics", () => {
     const { provider, calls } = setup({ pods: [pod("b", "web-1"), pod("a", "db-0"), pod("b", "web-0")] });
     await provider.listPods(undefined, { labelSelector: "", fieldSelector: "" });
     expect(calls.map((c) => c.query).sort()).toEqual([cpuQuery("a", "db-0"), cpuQuery("b", "web-0|web-1"), memoryQuery("a", "db-0"), memoryQuery("b", "web-0|web-1")].sort());
-    expect(new Set(calls.map((c) => c.time))).toEqual(new Set([NOW / 1000]));
+    expect(new Set(calls.map((c) => c.timeSeconds))).toEqual(new Set([NOW / 1000]));
   });
 
   test("containers are summed per pod: every container, sorted, CPU in DecimalSI and memory in BinarySI", async () => {
@@ -308,7 +293,7 @@ describe("node metrics", () => {
     });
     const values = await provider.listNodes({ labelSelector: "", fieldSelector: "" });
     expect(calls.map((c) => c.query)).toEqual([nodeCpuQuery("n1|n2|n3"), nodeMemoryQuery("n1|n2|n3")]);
-    expect(new Set(calls.map((c) => c.time))).toEqual(new Set([NOW / 1000]));
+    expect(new Set(calls.map((c) => c.timeSeconds))).toEqual(new Set([NOW / 1000]));
     expect(values).toEqual([
       { name: "n1", labels: { "kubernetes.io/os": "linux", role: "db" }, creationTimestampMs: NOW, timestampMs: (T - 20) * 1000, window: "5m0s", usage: { cpu: "1100", memory: "2Mi" } },
       { name: "n2", labels: {}, creationTimestampMs: NOW, timestampMs: T * 1000, window: "5m0s", usage: { cpu: "250m", memory: "0" } },

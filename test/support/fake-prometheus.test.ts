@@ -51,6 +51,7 @@ describe("fake Prometheus queries", () => {
       { endpoint: "query", query: "up", timeSeconds: T },
       { endpoint: "query", query: "down", timeSeconds: T + 1, extras },
     ]);
+    expect<readonly unknown[]>(prometheus.queryCalls).toEqual(prometheus.calls);
     expect(prometheus.queries()).toEqual(["up", "down"]);
   });
 
@@ -70,6 +71,7 @@ describe("fake Prometheus series and label values", () => {
     const found = await prometheus.series([QUEUE, "{nothing}", HTTP], T);
     expect(found.map((labels) => labels.__name__)).toEqual(["queue_depth", "http_requests_total", "http_errors_total"]);
     expect(prometheus.calls).toEqual([{ endpoint: "series", matches: [QUEUE, "{nothing}", HTTP], startSeconds: T }]);
+    expect(prometheus.queryCalls).toEqual([]);
   });
 
   test("streamSeries visits each series' name and other label names, and resolves with the count", async () => {

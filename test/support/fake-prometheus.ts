@@ -31,16 +31,25 @@ export interface FakePrometheusTables {
   readonly series?: Readonly<Record<string, readonly SeriesLabels[] | Error>>;
 }
 
-/** One call the fake received, with its arguments (times in Unix seconds; `extras` only when given). */
-export type FakePrometheusCall = Readonly<
-  | { endpoint: "query"; query: string; timeSeconds: number; extras?: QueryExtras }
-  | { endpoint: "series"; matches: readonly string[]; startSeconds: number }
-  | { endpoint: "label values"; label: string; matches: readonly string[]; startSeconds: number }
->;
+/** An instant query the fake received (time in Unix seconds; `extras` only when given). */
+export interface FakeQueryCall {
+  readonly endpoint: "query";
+  readonly query: string;
+  readonly timeSeconds: number;
+  readonly extras?: QueryExtras;
+}
+
+/** One call the fake received, with its arguments (times in Unix seconds). */
+export type FakePrometheusCall =
+  | FakeQueryCall
+  | Readonly<{ endpoint: "series"; matches: readonly string[]; startSeconds: number }>
+  | Readonly<{ endpoint: "label values"; label: string; matches: readonly string[]; startSeconds: number }>;
 
 export interface FakePrometheus extends PrometheusClient {
   /** Every call, in the order received (streamed series calls are recorded as `series`). */
   readonly calls: readonly FakePrometheusCall[];
+  /** The query calls alone, in order; a live list like `calls`. */
+  readonly queryCalls: readonly FakeQueryCall[];
   /** The PromQL of every query call, in order. */
   queries(): string[];
 }
@@ -48,6 +57,7 @@ export interface FakePrometheus extends PrometheusClient {
 export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePrometheus {
   const { queries = {}, unknownQuery = "empty", series = {} } = tables;
   const calls: FakePrometheusCall[] = [];
+  const queryCalls: FakeQueryCall[] = [];
   const unknownAnswer = (query: string): FakeQueryAnswer =>
     unknownQuery === "empty" ? [] : prometheusFailure("api", { detail: `unexpected query ${query}` });
   const seriesOf = (matches: readonly string[]): SeriesLabels[] => {
@@ -61,7 +71,9 @@ export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePro
   };
   const client: PrometheusClient = {
     async query(query: PromQL, timeSeconds: number, signal?: AbortSignal, extras?: QueryExtras) {
-      calls.push({ endpoint: "query", query, timeSeconds, ...(extras ? { extras } : {}) });
+      const call: FakeQueryCall = { endpoint: "query", query, timeSeconds, ...(extras ? { extras } : {}) };
+      calls.push(call);
+      queryCalls.push(call);
       signal?.throwIfAborted();
       const answer = Object.hasOwn(queries, query) ? queries[query]! : unknownAnswer(query);
       if (answer instanceof Error) throw answer;
@@ -90,7 +102,7 @@ export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePro
       return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     },
   };
-  return { ...client, calls, queries: () => calls.flatMap((call) => (call.endpoint === "query" ? [call.query] : [])) };
+  return { ...client, calls, queryCalls, queries: () => queryCalls.map((call) => call.query) };
 }
 
 /** Options of {@link prometheusFailure}. */
