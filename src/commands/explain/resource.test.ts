@@ -3,15 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryLogger } from "../../observability/logger.ts";
-import { PrometheusError } from "../../prometheus/errors.ts";
-import type { PromQL } from "../../naming/promql.ts";
-import type { QueryResult, VectorSample } from "../../prometheus/types.ts";
+import type { VectorSample } from "../../prometheus/types.ts";
 import { InternalError } from "../../apimachinery/status.ts";
 import type { ResourceObjectSource } from "../../providers/resource-object-source.ts";
 import type { QuerySource } from "../../prometheus/query-cache.ts";
 import { builtinAccess, type KubernetesAccess } from "../environment.ts";
 import { describeResourceRequest, explainResourceRequest } from "./resource.ts";
 import { parseExplainPath } from "./request.ts";
+import { createFakePrometheus, prometheusFailure } from "../../../test/support/fake-prometheus.ts";
 import type { ExplainStep, ResourceRequest, StepName } from "./types.ts";
 
 const NOW_MS = 1_700_000_000_000;
@@ -40,21 +39,10 @@ const file = (name: string, text: string) => {
 const rulesFile = file("rules.yaml", RULES);
 
 const sample = (metric: Record<string, string>, value: string): VectorSample => ({ metric, value, timestampSeconds: NOW_MS / 1000 - 10 });
-const vector = (samples: VectorSample[]): QueryResult => ({ resultType: "vector", result: samples });
 
 /** A Prometheus that answers the listed PromQL texts (anything else: an empty vector) and fails the `failing` ones. */
-function fakePrometheus(answers: Record<string, VectorSample[]>, failing: Record<string, Error> = {}): QuerySource & { asked: string[] } {
-  const asked: string[] = [];
-  return {
-    asked,
-    async query(query: PromQL) {
-      asked.push(query);
-      const error = failing[query];
-      if (error) throw error;
-      return vector(answers[query] ?? []);
-    },
-  };
-}
+const fakePrometheus = (answers: Record<string, VectorSample[]>, failing: Record<string, Error> = {}) =>
+  createFakePrometheus({ queries: { ...answers, ...failing } });
 
 const SHOP_PODS = {
   'sum(cpu{namespace="shop",pod=~".+"}) by (pod,container)': [sample({ pod: "web-0", container: "app" }, "0.25"), sample({ pod: "web-1", container: "app" }, "0.5")],
@@ -150,7 +138,7 @@ describe("explainResourceRequest", () => {
 
   test("a failing memory query: the query step names Prometheus' error; an unreachable Prometheus is reported", async () => {
     const memory = 'sum(mem{namespace="shop",pod=~"web-0|web-1"}) by (pod,container)';
-    const down = new PrometheusError("network", "network: connection refused", { endpoint: "query", url: "http://127.0.0.1:1/api/v1/query" });
+    const down = prometheusFailure("network");
     const { steps, unreachable } = await explainPath("/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods", fakePrometheus(SHOP_PODS, { [memory]: down }));
     expect(stepOf(steps, "query", 1)).toMatchObject({
       status: "failed",
