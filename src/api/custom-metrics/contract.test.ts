@@ -332,7 +332,7 @@ const CASES: ContractCase[] = [
   })),
 ];
 
-/** The app as the server composes it, in standalone mode, with the custom provider over `prometheus`. */
+/** The app as the server composes it, in standalone mode, with the custom provider over `prometheus`; its log. */
 function composeApp({ registry, mapper }: DiscoveredRules, prometheus: FakePrometheus) {
   const logger = createMemoryLogger(10);
   const queries = createQueryCache({ source: prometheus, now: () => NOW });
@@ -343,12 +343,13 @@ function composeApp({ registry, mapper }: DiscoveredRules, prometheus: FakeProme
     now: () => NOW,
     logger,
   });
-  return createApp({
+  const app = createApp({
     logger,
     readiness: () => null,
     selfMetrics: { text: async () => "", contentType: "text/plain" },
     customMetrics: () => ({ provider, registry: () => registry }),
   });
+  return { app, logs: logger.lines };
 }
 
 /** Runs the contract against one version. */
@@ -356,7 +357,7 @@ function runContract(shape: VersionShape) {
   describe(`custom.metrics.k8s.io/${shape.version}`, () => {
     test.each(CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
       const prometheus = createFakePrometheus({ queries: ANSWERS, unknownQuery: "reject" });
-      const app = composeApp(c.nothingDiscovered ? nothingDiscovered : discovered, prometheus);
+      const { app } = composeApp(c.nothingDiscovered ? nothingDiscovered : discovered, prometheus);
       const url = `https://127.0.0.1:6443/apis/custom.metrics.k8s.io/${shape.version}${c.path}`;
       const response = await app.handle(new Request(url, { method: c.method ?? "GET", headers: c.headers }));
       const expected = typeof c.body === "function" ? (c.body as (shape: VersionShape) => unknown)(shape) : c.body;
@@ -391,10 +392,22 @@ runContract({
   }),
 });
 
+describe("custom.metrics.k8s.io errors", () => {
+  test("the cause of a 500 goes to the log, never to the client", async () => {
+    const { app, logs } = composeApp(discovered, createFakePrometheus({ queries: ANSWERS }));
+    const path = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/broken/http_requests";
+    const response = await app.handle(new Request(`https://127.0.0.1:6443${path}`));
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain("10.0.0.7");
+    const logged = logs.filter((line) => line.includes("unable to fetch metrics"));
+    expect(logged).toEqual([expect.stringContaining("dial tcp 10.0.0.7:9090: connect: connection refused")]);
+  });
+});
+
 describe("custom.metrics.k8s.io versions", () => {
   test("any other version is an unknown path", async () => {
     const prometheus = createFakePrometheus();
-    const app = composeApp(discovered, prometheus);
+    const { app } = composeApp(discovered, prometheus);
     for (const version of ["v1", "v1beta3", "v2"]) {
       for (const rest of ["", "/namespaces/default/pods/*/http_requests"]) {
         const path = `/apis/custom.metrics.k8s.io/${version}${rest}`;
