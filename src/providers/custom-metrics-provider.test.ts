@@ -244,6 +244,8 @@ describe("sample values as Quantity strings", () => {
     ["an exponent", "1e3", "1k"],
     ["a negative value", "-1.5", "-1500m"],
     ["zero", "0", "0"],
+    ["a value below a milli-unit (truncated toward zero)", "0.0009", "0"],
+    ["a value past the int64 milli-unit range (clamped)", "1e16", "9223372036854775807m"],
     ["NaN", "NaN", "0"],
   ])("%s (%s) is answered as %s", async (_, raw, expected) => {
     const { provider } = setup({ answers: { [WEB_0_QUERY]: [sample({ pod: "web-0" }, raw)] } });

@@ -57,6 +57,7 @@ const BROKEN = podQuery('namespace="default",pod="broken"');
 const GHOST = podQuery('namespace="default",pod="ghost"');
 const NODE_N1 = 'sum(node_gigawatts{node="n1"}) by (node)';
 const NAMESPACE_DEFAULT = 'sum(rate(http_requests_total{namespace="default"}[2m])) by (namespace)';
+const EVERY_NAMESPACE = 'sum(rate(http_requests_total{namespace=~".+"}[2m])) by (namespace)';
 /** What the fake Prometheus answers; any other query is rejected, so an unexpected query shows as a 500. */
 const ANSWERS: Record<string, FakeQueryAnswer> = {
   [ALL_PODS]: [sample({ pod: "web-1" }, "0.5"), sample({ pod: "web-0" }, "0.65")],
@@ -67,6 +68,7 @@ const ANSWERS: Record<string, FakeQueryAnswer> = {
   [GHOST]: [],
   [NODE_N1]: [sample({ node: "n1" }, "1.21")],
   [NAMESPACE_DEFAULT]: [sample({ namespace: "default" }, "7")],
+  [EVERY_NAMESPACE]: [sample({ namespace: "other" }, "2"), sample({ namespace: "default" }, "7")],
 };
 
 /** A MetricValue before it takes a version's shape. */
@@ -93,8 +95,10 @@ interface ContractCase {
   /** Serve the registry of a discovery that found no series. Default false. */
   readonly nothingDiscovered?: boolean;
   readonly status: number;
-  /** The exact body, as a value (compared as compact JSON text, so key order counts) or a function of the version. */
+  /** The exact body, as a value (compared as JSON text, so key order counts) or a function of the version. */
   readonly body: unknown | ((version: VersionShape) => unknown);
+  /** The body is indented by two spaces (`?pretty`). Default compact. */
+  readonly pretty?: boolean;
   /** The PromQL sent, in order. Default none. */
   readonly sent?: readonly string[];
 }
@@ -105,6 +109,11 @@ const pod = (name: string, value: string, selector: LabelSelector | null = null,
   metric: "http_requests",
   value,
   selector,
+});
+const namespace = (name: string, value: string): Item => ({
+  describedObject: { kind: "Namespace", name, apiVersion: "/v1" },
+  metric: "http_requests",
+  value,
 });
 const list = (...items: Item[]) => (shape: VersionShape) => ({
   kind: "MetricValueList",
@@ -210,12 +219,31 @@ const CASES: ContractCase[] = [
     name: "the metric of a namespace itself (namespaces/{ns}/metrics/{m}) describes the Namespace",
     path: "/namespaces/default/metrics/http_requests",
     status: 200,
-    body: list({
-      describedObject: { kind: "Namespace", name: "default", apiVersion: "/v1" },
-      metric: "http_requests",
-      value: "7",
-    }),
+    body: list(namespace("default", "7")),
     sent: [NAMESPACE_DEFAULT],
+  },
+  {
+    name: "the metric of every namespace (namespaces/*/metrics/{m}) describes each Namespace, sorted",
+    path: "/namespaces/*/metrics/http_requests",
+    status: 200,
+    body: list(namespace("default", "7"), namespace("other", "2")),
+    sent: [EVERY_NAMESPACE],
+  },
+  {
+    name: "pretty indents the list by two spaces",
+    path: "/namespaces/default/pods/web-0/http_requests?pretty=true",
+    status: 200,
+    pretty: true,
+    body: list(pod("web-0", "650m")),
+    sent: [WEB_0],
+  },
+  {
+    name: "pretty indents a Status too",
+    path: "/namespaces/default/pods/ghost/http_requests?pretty=1",
+    status: 404,
+    pretty: true,
+    body: notFound("the server could not find the metric http_requests for pods ghost"),
+    sent: [GHOST],
   },
   {
     name: "metricLabelSelector narrows the query and is echoed as a LabelSelector",
@@ -365,7 +393,7 @@ function runContract(shape: VersionShape) {
       expect({ status: response.status, contentType, body: await response.text() }).toEqual({
         status: c.status,
         contentType: "application/json",
-        body: `${JSON.stringify(expected)}\n`,
+        body: `${JSON.stringify(expected, null, c.pretty ? 2 : undefined)}\n`,
       });
       expect(prometheus.queries()).toEqual([...(c.sent ?? [])]);
     });
