@@ -85,11 +85,13 @@ describe("fake Prometheus series and label values", () => {
     ]);
   });
 
-  test("a series error in the table rejects the series call", async () => {
+  test("a series error rejects the calls that match it; label values without matches still answer", async () => {
     const failure = prometheusFailure("bad_response", { endpoint: "series" });
-    const prometheus = createFakePrometheus({ series: { "{a}": failure } });
+    const prometheus = createFakePrometheus({ series: { "{a}": failure, [QUEUE]: SERIES[QUEUE] } });
     expect(await prometheus.series(["{a}"], T).catch((e: unknown) => e)).toBe(failure);
     expect(await prometheus.streamSeries(["{a}"], T, () => {}).catch((e: unknown) => e)).toBe(failure);
+    expect(await prometheus.labelValues("queue", T, ["{a}"]).catch((e: unknown) => e)).toBe(failure);
+    expect(await prometheus.labelValues("queue", T)).toEqual(["orders"]);
   });
 
   test("label values come from the series tables, distinct and sorted; matches narrow them", async () => {

@@ -96,7 +96,9 @@ export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePro
     async labelValues(label, startSeconds, matches = [], signal) {
       calls.push({ endpoint: "label values", label, matches: [...matches], startSeconds });
       signal?.throwIfAborted();
-      const labelSets = matches.length > 0 ? seriesOf(matches) : seriesOf(Object.keys(series));
+      // Without matches Prometheus answers from its index: every label set in the tables, whatever fails elsewhere.
+      const everySet = () => Object.values(series).flatMap((answer) => (answer instanceof Error ? [] : answer));
+      const labelSets = matches.length > 0 ? seriesOf(matches) : everySet();
       const values = new Set(labelSets.flatMap((labels) => (labels[label] === undefined ? [] : [labels[label]])));
       // Prometheus answers label values sorted (byte order).
       return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
