@@ -103,6 +103,13 @@ describe("fake Prometheus series and label values", () => {
     const last = { endpoint: "label values" as const, label: "pod", matches: [QUEUE], startSeconds: T };
     expect(prometheus.calls.at(-1)).toEqual(last);
   });
+
+  test("label names are the union over the matching series, sorted; without matches every table's", async () => {
+    const prometheus = createFakePrometheus({ series: SERIES });
+    expect(await prometheus.labelNames([QUEUE], T)).toEqual(["__name__", "namespace", "queue"]);
+    expect(await prometheus.labelNames([], T)).toEqual(["__name__", "namespace", "pod", "queue"]);
+    expect(prometheus.calls.at(-1)).toEqual({ endpoint: "label names", matches: [], startSeconds: T });
+  });
 });
 
 describe("prometheusFailure", () => {

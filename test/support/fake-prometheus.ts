@@ -10,6 +10,7 @@ import type { PrometheusClient } from "../../src/prometheus/client.ts";
 import { PrometheusError, type PrometheusErrorKind } from "../../src/prometheus/errors.ts";
 import type { SeriesVisitor } from "../../src/prometheus/series-stream.ts";
 import type { QueryResult, SeriesLabels, VectorSample } from "../../src/prometheus/types.ts";
+import { compareStrings } from "../../src/util/compare.ts";
 
 /** What one instant query gets: a result, the samples of a vector, or the error the call rejects with. */
 export type FakeQueryAnswer = QueryResult | readonly VectorSample[] | Error;
@@ -43,7 +44,8 @@ export interface FakeQueryCall {
 export type FakePrometheusCall =
   | FakeQueryCall
   | Readonly<{ endpoint: "series"; matches: readonly string[]; startSeconds: number }>
-  | Readonly<{ endpoint: "label values"; label: string; matches: readonly string[]; startSeconds: number }>;
+  | Readonly<{ endpoint: "label values"; label: string; matches: readonly string[]; startSeconds: number }>
+  | Readonly<{ endpoint: "label names"; matches: readonly string[]; startSeconds: number }>;
 
 export interface FakePrometheus extends PrometheusClient {
   /** Every call, in the order received (streamed series calls are recorded as `series`). */
@@ -69,6 +71,9 @@ export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePro
     }
     return found;
   };
+  // Without matches Prometheus answers from its index: every label set in the tables, whatever fails elsewhere.
+  const labelSetsFor = (matches: readonly string[]): readonly SeriesLabels[] =>
+    matches.length > 0 ? seriesOf(matches) : Object.values(series).flatMap((answer) => (answer instanceof Error ? [] : answer));
   const client: PrometheusClient = {
     async query(query: PromQL, timeSeconds: number, signal?: AbortSignal, extras?: QueryExtras) {
       const call: FakeQueryCall = { endpoint: "query", query, timeSeconds, ...(extras ? { extras } : {}) };
@@ -96,12 +101,14 @@ export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePro
     async labelValues(label, startSeconds, matches = [], signal) {
       calls.push({ endpoint: "label values", label, matches: [...matches], startSeconds });
       signal?.throwIfAborted();
-      // Without matches Prometheus answers from its index: every label set in the tables, whatever fails elsewhere.
-      const everySet = () => Object.values(series).flatMap((answer) => (answer instanceof Error ? [] : answer));
-      const labelSets = matches.length > 0 ? seriesOf(matches) : everySet();
-      const values = new Set(labelSets.flatMap((labels) => (labels[label] === undefined ? [] : [labels[label]])));
+      const values = new Set(labelSetsFor(matches).flatMap((labels) => (labels[label] === undefined ? [] : [labels[label]])));
       // Prometheus answers label values sorted (byte order).
-      return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return [...values].sort(compareStrings);
+    },
+    async labelNames(matches, startSeconds, signal) {
+      calls.push({ endpoint: "label names", matches: [...matches], startSeconds });
+      signal?.throwIfAborted();
+      return [...new Set(labelSetsFor(matches).flatMap((labels) => Object.keys(labels)))].sort(compareStrings);
     },
   };
   return { ...client, calls, queryCalls, queries: () => queryCalls.map((call) => call.query) };
