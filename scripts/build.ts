@@ -11,7 +11,12 @@ const outfile = process.argv[2] ?? join(root, "dist", "prom-adapter");
 mkdirSync(join(outfile, ".."), { recursive: true });
 
 // The commit comes from PROM_ADAPTER_GIT_COMMIT (set by the image build, which has no .git), else from git if present.
-const gitCommit = () => (Bun.which("git") ? Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root, stderr: "ignore" }).stdout.toString().trim() : "");
+const gitCommit = () =>
+  Bun.which("git")
+    ? Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root, stderr: "ignore" })
+        .stdout.toString()
+        .trim()
+    : "";
 const commit = process.env.PROM_ADAPTER_GIT_COMMIT || gitCommit() || "unknown";
 const buildDate = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000Z", "Z");
 

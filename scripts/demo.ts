@@ -86,10 +86,18 @@ async function readMetric(adapter: DemoAdapter, noKubeconfig: string, timeoutMs:
   for (;;) {
     const answer = await getRaw(adapter, METRIC_PATH, noKubeconfig);
     if (answer.ok) {
-      const items = (JSON.parse(answer.body) as { items: { describedObject: { name: string }; value: string }[] }).items;
-      if (items.length > 0) return { answer, values: items.map((item) => ({ pod: item.describedObject.name, milli: milliValue(item.value) })) };
+      const items = (JSON.parse(answer.body) as { items: { describedObject: { name: string }; value: string }[] })
+        .items;
+      if (items.length > 0)
+        return {
+          answer,
+          values: items.map((item) => ({ pod: item.describedObject.name, milli: milliValue(item.value) })),
+        };
     }
-    if (Date.now() > deadline) throw new Error(`the metric did not appear within ${timeoutMs / 1000} s; last answer:\n${answer.body}\nprom-adapter log:\n${adapter.log()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the metric did not appear within ${timeoutMs / 1000} s; last answer:\n${answer.body}\nprom-adapter log:\n${adapter.log()}`,
+      );
     await Bun.sleep(250);
   }
 }
@@ -97,9 +105,13 @@ async function readMetric(adapter: DemoAdapter, noKubeconfig: string, timeoutMs:
 function printDecision(values: Reading["values"], targetMilli: number): void {
   const valuesMilli = values.map((value) => value.milli);
   const decision = decideReplicas({ valuesMilli, targetMilli });
-  console.log(`\nAn HPA like deploy/examples/podinfo-hpa.yaml (Pods metric http_requests, averageValue ${formatMilli(targetMilli)}) with these ${values.length} pods:`);
+  console.log(
+    `\nAn HPA like deploy/examples/podinfo-hpa.yaml (Pods metric http_requests, averageValue ${formatMilli(targetMilli)}) with these ${values.length} pods:`,
+  );
   for (const line of explainDecision(decision, valuesMilli)) console.log(`  ${line}`);
-  console.log("  (then clamped to minReplicas..maxReplicas; scale-downs also wait out the 5-minute stabilization window)");
+  console.log(
+    "  (then clamped to minReplicas..maxReplicas; scale-downs also wait out the 5-minute stabilization window)",
+  );
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -131,7 +143,9 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`prom-adapter demo (working directory ${dir})\n`);
     const sim = startPodinfoSim();
     cleanup.add(() => sim.stop());
-    console.log(`1. simulated podinfo: ${sim.pods.length} pods in namespace ${sim.namespace}, ~0.9 requests/s each, on ${sim.url}`);
+    console.log(
+      `1. simulated podinfo: ${sim.pods.length} pods in namespace ${sim.namespace}, ~0.9 requests/s each, on ${sim.url}`,
+    );
 
     const prometheus = await startPrometheus({
       scrapeTargets: [sim.target],
@@ -140,32 +154,48 @@ async function main(argv: readonly string[]): Promise<number> {
       openMetrics: sim.history({ job: "podinfo", instance: sim.target }, SCRAPE_INTERVAL_SECONDS),
     });
     cleanup.add(() => prometheus.stop());
-    console.log(`2. Prometheus on ${prometheus.url}, scraping it every ${SCRAPE_INTERVAL_SECONDS}s (the last 10 minutes of load backfilled with promtool)`);
+    console.log(
+      `2. Prometheus on ${prometheus.url}, scraping it every ${SCRAPE_INTERVAL_SECONDS}s (the last 10 minutes of load backfilled with promtool)`,
+    );
 
-    const adapter = await startDemoAdapter({ certDir: join(dir, "certs"), args: [`--prometheus-url=${prometheus.url}`] });
+    const adapter = await startDemoAdapter({
+      certDir: join(dir, "certs"),
+      args: [`--prometheus-url=${prometheus.url}`],
+    });
     cleanup.add(() => adapter.stop());
     console.log(`3. prom-adapter on ${adapter.url} (--standalone, the default rules)`);
     await waitUntilReady(adapter, 30_000);
 
     const noKubeconfig = join(dir, "no-kubeconfig");
     const first = await readMetric(adapter, noKubeconfig, 60_000);
-    console.log(`4. the custom metric, read ${first.answer.viaKubectl ? "with kubectl" : "with fetch (kubectl not found)"}:\n`);
+    console.log(
+      `4. the custom metric, read ${first.answer.viaKubectl ? "with kubectl" : "with fetch (kubectl not found)"}:\n`,
+    );
     console.log(`$ ${first.answer.command}`);
     console.log(JSON.stringify(JSON.parse(first.answer.body), null, 2));
-    console.log("\n(A real HPA also sends ?labelSelector=app=podinfo; standalone mode has no Kubernetes API to resolve it.)");
+    console.log(
+      "\n(A real HPA also sends ?labelSelector=app=podinfo; standalone mode has no Kubernetes API to resolve it.)",
+    );
     printDecision(first.values, options.targetMilli);
     if (options.once) return 0;
 
-    console.log(`\nRe-reading every ${HPA_SYNC_MS / 1000} s like the HPA. More load: while true; do curl -s ${sim.url}/ >/dev/null; done`);
+    console.log(
+      `\nRe-reading every ${HPA_SYNC_MS / 1000} s like the HPA. More load: while true; do curl -s ${sim.url}/ >/dev/null; done`,
+    );
     console.log(`Or query it yourself: ${first.answer.command}`);
     console.log("Ctrl-C stops everything.\n");
     for (;;) {
       await Bun.sleep(HPA_SYNC_MS);
       const reading = await readMetric(adapter, noKubeconfig, 30_000);
-      const decision = decideReplicas({ valuesMilli: reading.values.map((value) => value.milli), targetMilli: options.targetMilli });
+      const decision = decideReplicas({
+        valuesMilli: reading.values.map((value) => value.milli),
+        targetMilli: options.targetMilli,
+      });
       const time = new Date().toISOString().slice(11, 19);
       const values = reading.values.map((value) => formatMilli(value.milli)).join(" ");
-      console.log(`${time}  http_requests ${values}  average ${formatMilli(decision.averageMilli)}  ratio ${decision.ratio.toFixed(3)}  -> ${decision.desiredReplicas} replicas${decision.withinTolerance ? " (within tolerance)" : ""}`);
+      console.log(
+        `${time}  http_requests ${values}  average ${formatMilli(decision.averageMilli)}  ratio ${decision.ratio.toFixed(3)}  -> ${decision.desiredReplicas} replicas${decision.withinTolerance ? " (within tolerance)" : ""}`,
+      );
     }
   } catch (error) {
     console.error(`prom-adapter demo failed: ${(error as Error).message}`);

@@ -14,7 +14,8 @@ async function main(argv: readonly string[]): Promise<number> {
   // The operator tools: `prom-adapter check ...` and `prom-adapter explain ...` (see commands/subcommand.ts).
   if (isSubcommand(argv[0])) {
     // NB: each write resolves once flushed; process.exit right after a plain write truncates output to a slow pipe.
-    const flushed = (stream: NodeJS.WriteStream) => (text: string) => new Promise<void>((resolve) => stream.write(text, () => resolve()));
+    const flushed = (stream: NodeJS.WriteStream) => (text: string) =>
+      new Promise<void>((resolve) => stream.write(text, () => resolve()));
     return runSubcommand(argv, { stdout: flushed(process.stdout), stderr: flushed(process.stderr), env: process.env });
   }
   let options: Options;
@@ -87,7 +88,9 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`prom-adapter: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `prom-adapter: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(70);
   },
 );

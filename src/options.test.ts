@@ -25,7 +25,9 @@ describe("flags", () => {
   test("--discovery-mode takes series, labels or auto and nothing else", () => {
     expect(parseOptions(["--discovery-mode=series"]).discoveryMode).toBe("series");
     expect(parseOptions(["--discovery-mode", "labels"]).discoveryMode).toBe("labels");
-    expect(() => parseOptions(["--discovery-mode=index"])).toThrow(new OptionsError('--discovery-mode must be one of series, labels, auto, got "index"'));
+    expect(() => parseOptions(["--discovery-mode=index"])).toThrow(
+      new OptionsError('--discovery-mode must be one of series, labels, auto, got "index"'),
+    );
   });
 
   test("standalone binds loopback by default", () => {
@@ -54,7 +56,10 @@ describe("flags", () => {
   });
 
   test("--prometheus-header repeats and keeps everything after the first =", () => {
-    expect(parseOptions(["--prometheus-header=X-Scope-OrgID=team-a", "--prometheus-header", "X-Extra=a=b"]).prometheus.headers).toEqual({
+    expect(
+      parseOptions(["--prometheus-header=X-Scope-OrgID=team-a", "--prometheus-header", "X-Extra=a=b"]).prometheus
+        .headers,
+    ).toEqual({
       "X-Scope-OrgID": "team-a",
       "X-Extra": "a=b",
     });

@@ -21,46 +21,115 @@ interface FlagSpec {
 
 /** Every flag, in --help order. */
 export const FLAGS = {
-  "prometheus-url": { kind: "string", help: "Prometheus or Thanos base URL; a path prefix is kept", defaultText: "http://localhost:9090" },
-  config: { kind: "string", help: "prometheus-adapter rules file (YAML)", defaultText: "the embedded rules/default.yaml" },
-  "metrics-relist-interval": { kind: "duration", help: "how often discovery lists series (Prometheus duration)", defaultText: "1m" },
-  "metrics-max-age": { kind: "duration", help: "how far back discovery looks for series; at least the relist interval", defaultText: "the relist interval" },
+  "prometheus-url": {
+    kind: "string",
+    help: "Prometheus or Thanos base URL; a path prefix is kept",
+    defaultText: "http://localhost:9090",
+  },
+  config: {
+    kind: "string",
+    help: "prometheus-adapter rules file (YAML)",
+    defaultText: "the embedded rules/default.yaml",
+  },
+  "metrics-relist-interval": {
+    kind: "duration",
+    help: "how often discovery lists series (Prometheus duration)",
+    defaultText: "1m",
+  },
+  "metrics-max-age": {
+    kind: "duration",
+    help: "how far back discovery looks for series; at least the relist interval",
+    defaultText: "the relist interval",
+  },
   "discovery-mode": {
     kind: "string",
     help: "series (list every series), labels (ask the label index) or auto (labels if the backend filters it by match[])",
     defaultText: "auto",
   },
-  "metrics-fresh-interval": { kind: "duration", help: "how often a cheap pass looks for new metric names between relists; 0s turns it off", defaultText: "5s" },
-  "query-cache-ttl": { kind: "duration", help: "how long a Prometheus query result is reused; 0s disables the cache (identical queries in flight are still shared)", defaultText: "5s" },
+  "metrics-fresh-interval": {
+    kind: "duration",
+    help: "how often a cheap pass looks for new metric names between relists; 0s turns it off",
+    defaultText: "5s",
+  },
+  "query-cache-ttl": {
+    kind: "duration",
+    help: "how long a Prometheus query result is reused; 0s disables the cache (identical queries in flight are still shared)",
+    defaultText: "5s",
+  },
   "secure-port": { kind: "integer", help: "HTTPS port", defaultText: "6443" },
-  "bind-address": { kind: "string", help: "address to listen on", defaultText: "0.0.0.0 (127.0.0.1 with --standalone)" },
-  "cert-dir": { kind: "string", help: "where a self-signed serving pair is kept or generated", defaultText: "apiserver.local.config/certificates" },
+  "bind-address": {
+    kind: "string",
+    help: "address to listen on",
+    defaultText: "0.0.0.0 (127.0.0.1 with --standalone)",
+  },
+  "cert-dir": {
+    kind: "string",
+    help: "where a self-signed serving pair is kept or generated",
+    defaultText: "apiserver.local.config/certificates",
+  },
   "tls-cert-file": { kind: "string", help: "serving certificate (PEM); with --tls-private-key-file" },
   "tls-private-key-file": { kind: "string", help: "serving private key (PEM)" },
-  standalone: { kind: "boolean", help: "no Kubernetes API: objects from Prometheus labels, no authentication, labelSelector answers 400" },
+  standalone: {
+    kind: "boolean",
+    help: "no Kubernetes API: objects from Prometheus labels, no authentication, labelSelector answers 400",
+  },
   kubeconfig: { kind: "string", help: "kubeconfig for object lookups", alias: "lister-kubeconfig" },
   "authentication-kubeconfig": { kind: "string", help: "kubeconfig for TokenReview and the authentication ConfigMap" },
   "authorization-kubeconfig": { kind: "string", help: "kubeconfig for SubjectAccessReview" },
   "client-ca-file": { kind: "string", help: "CA bundle for x509 client certificates" },
   "requestheader-client-ca-file": { kind: "string", help: "CA bundle of the front proxy" },
   "requestheader-allowed-names": { kind: "list", help: "front-proxy certificate CNs allowed; empty = any" },
-  "requestheader-username-headers": { kind: "list", help: "headers holding the user name", defaultText: "x-remote-user" },
+  "requestheader-username-headers": {
+    kind: "list",
+    help: "headers holding the user name",
+    defaultText: "x-remote-user",
+  },
   "requestheader-group-headers": { kind: "list", help: "headers holding groups", defaultText: "x-remote-group" },
-  "requestheader-extra-headers-prefix": { kind: "list", help: "header prefixes holding extra user info", defaultText: "x-remote-extra-" },
+  "requestheader-extra-headers-prefix": {
+    kind: "list",
+    help: "header prefixes holding extra user info",
+    defaultText: "x-remote-extra-",
+  },
   "authentication-skip-lookup": { kind: "boolean", help: "do not read kube-system/extension-apiserver-authentication" },
   "authentication-tolerate-lookup-failure": { kind: "boolean", help: "start even if that ConfigMap cannot be read" },
-  "authorization-always-allow-paths": { kind: "list", help: "paths that skip authorization", defaultText: "/healthz,/readyz,/livez" },
-  "prometheus-auth-config": { kind: "string", help: "kubeconfig-style file with credentials (token, basic auth, client cert, CA) for Prometheus" },
+  "authorization-always-allow-paths": {
+    kind: "list",
+    help: "paths that skip authorization",
+    defaultText: "/healthz,/readyz,/livez",
+  },
+  "prometheus-auth-config": {
+    kind: "string",
+    help: "kubeconfig-style file with credentials (token, basic auth, client cert, CA) for Prometheus",
+  },
   "prometheus-ca-file": { kind: "string", help: "CA bundle to verify Prometheus" },
   "prometheus-client-tls-cert-file": { kind: "string", help: "client certificate for Prometheus" },
   "prometheus-client-tls-key-file": { kind: "string", help: "client key for Prometheus" },
   "prometheus-token-file": { kind: "string", help: "bearer token file for Prometheus (re-read when it changes)" },
-  "prometheus-header": { kind: "repeated", help: "extra header K=V sent to Prometheus (repeatable), e.g. X-Scope-OrgID=tenant" },
-  "prometheus-verb": { kind: "string", help: "GET or POST for Prometheus calls; GET switches to POST above 8 KiB", defaultText: "GET" },
+  "prometheus-header": {
+    kind: "repeated",
+    help: "extra header K=V sent to Prometheus (repeatable), e.g. X-Scope-OrgID=tenant",
+  },
+  "prometheus-verb": {
+    kind: "string",
+    help: "GET or POST for Prometheus calls; GET switches to POST above 8 KiB",
+    defaultText: "GET",
+  },
   "prometheus-timeout": { kind: "duration", help: "time allowed for each Prometheus query", defaultText: "10s" },
-  "prometheus-series-timeout": { kind: "duration", help: "time allowed for each discovery series call (large responses take longer)", defaultText: "2m" },
-  "max-requests-inflight": { kind: "integer", help: "requests served at once; more get 429 with Retry-After", defaultText: "512" },
-  "shutdown-grace": { kind: "duration", help: "how long SIGTERM waits for in-flight requests before closing connections", defaultText: "10s" },
+  "prometheus-series-timeout": {
+    kind: "duration",
+    help: "time allowed for each discovery series call (large responses take longer)",
+    defaultText: "2m",
+  },
+  "max-requests-inflight": {
+    kind: "integer",
+    help: "requests served at once; more get 429 with Retry-After",
+    defaultText: "512",
+  },
+  "shutdown-grace": {
+    kind: "duration",
+    help: "how long SIGTERM waits for in-flight requests before closing connections",
+    defaultText: "10s",
+  },
   v: { kind: "integer", help: "log verbosity (klog style)", defaultText: "0" },
   logtostderr: { kind: "boolean", help: "accepted for compatibility; logs always go to stderr" },
   "log-format": { kind: "string", help: "text or json", defaultText: "text" },
@@ -127,12 +196,14 @@ type RawValue = string | boolean | string[];
 export function parseOptions(argv: readonly string[]): Options {
   const raw = new Map<FlagName, RawValue>();
   const aliases = new Map<string, FlagName>();
-  for (const [name, spec] of Object.entries(FLAGS) as [FlagName, FlagSpec][]) if (spec.alias) aliases.set(spec.alias, name);
+  for (const [name, spec] of Object.entries(FLAGS) as [FlagName, FlagSpec][])
+    if (spec.alias) aliases.set(spec.alias, name);
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const match = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
-    if (!match || arg === "-" || arg === "--") throw new OptionsError(`unexpected argument "${arg}" (flags start with --)`);
+    if (!match || arg === "-" || arg === "--")
+      throw new OptionsError(`unexpected argument "${arg}" (flags start with --)`);
     const written = match[1] as string;
     const name = (Object.hasOwn(FLAGS, written) ? written : aliases.get(written)) as FlagName | undefined;
     if (name === undefined) throw new OptionsError(`unknown flag: --${written}`);
@@ -158,7 +229,8 @@ export function parseOptions(argv: readonly string[]): Options {
 
   const text = (name: FlagName): string | undefined => raw.get(name) as string | undefined;
   const flag = (name: FlagName): boolean => raw.get(name) === true;
-  const list = (name: FlagName, fallback: string[] = []): string[] => (raw.get(name) as string[] | undefined) ?? fallback;
+  const list = (name: FlagName, fallback: string[] = []): string[] =>
+    (raw.get(name) as string[] | undefined) ?? fallback;
   const duration = (name: FlagName, fallback: Milliseconds): Milliseconds => {
     const value = text(name);
     if (value === undefined) return fallback;
@@ -172,7 +244,8 @@ export function parseOptions(argv: readonly string[]): Options {
     const value = text(name);
     if (value === undefined) return fallback;
     const parsed = Number(value);
-    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) throw new OptionsError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max)
+      throw new OptionsError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
     return parsed;
   };
 
@@ -186,7 +259,8 @@ export function parseOptions(argv: readonly string[]): Options {
   const relistInterval = duration("metrics-relist-interval", 60_000);
   if (relistInterval <= 0) throw new OptionsError("--metrics-relist-interval must be greater than 0");
   const maxAge = duration("metrics-max-age", relistInterval);
-  if (maxAge < relistInterval) throw new OptionsError("--metrics-max-age: max age must not be less than relist interval");
+  if (maxAge < relistInterval)
+    throw new OptionsError("--metrics-max-age: max age must not be less than relist interval");
 
   const discoveryMode = text("discovery-mode") ?? "auto";
   if (!(DISCOVERY_MODES as readonly string[]).includes(discoveryMode)) {
@@ -202,7 +276,8 @@ export function parseOptions(argv: readonly string[]): Options {
   const verb = (text("prometheus-verb") ?? "GET").toUpperCase();
   if (verb !== "GET" && verb !== "POST") throw new OptionsError(`--prometheus-verb must be GET or POST, got "${verb}"`);
   const logFormat = text("log-format") ?? "text";
-  if (logFormat !== "text" && logFormat !== "json") throw new OptionsError(`--log-format must be text or json, got "${logFormat}"`);
+  if (logFormat !== "text" && logFormat !== "json")
+    throw new OptionsError(`--log-format must be text or json, got "${logFormat}"`);
   const prometheusUrl = text("prometheus-url") ?? "http://localhost:9090";
   if (!URL.canParse(prometheusUrl) || !/^https?:$/.test(new URL(prometheusUrl).protocol)) {
     throw new OptionsError(`--prometheus-url must be an http or https URL, got "${prometheusUrl}"`);
@@ -215,7 +290,9 @@ export function parseOptions(argv: readonly string[]): Options {
   const clientCert = text("prometheus-client-tls-cert-file");
   const clientKey = text("prometheus-client-tls-key-file");
   if ((clientCert === undefined) !== (clientKey === undefined)) {
-    throw new OptionsError("--prometheus-client-tls-cert-file and --prometheus-client-tls-key-file must be given together");
+    throw new OptionsError(
+      "--prometheus-client-tls-cert-file and --prometheus-client-tls-key-file must be given together",
+    );
   }
 
   return {

@@ -12,7 +12,12 @@ import { renderExternalQuery, renderObjectQuery, QUERY_TEMPLATE_FIELDS } from ".
 import { compileTemplate } from "../src/golang/template/template.ts";
 import { compileSeriesFilter } from "../src/naming/regex-filter.ts";
 import { createResourceConverter } from "../src/naming/resource-converter.ts";
-import { BUILTIN_RESOURCES, createTableRestMapper, type GroupResource, type ResourceInfo } from "../src/apimachinery/rest-mapper.ts";
+import {
+  BUILTIN_RESOURCES,
+  createTableRestMapper,
+  type GroupResource,
+  type ResourceInfo,
+} from "../src/apimachinery/rest-mapper.ts";
 import { renderCustomMetricQuery } from "../src/providers/custom-metrics-provider.ts";
 import { assembleNodeUsage, assemblePodUsage, type UsageSample } from "../src/providers/resource-metrics-assembly.ts";
 import { buildMetricRegistry } from "../src/discovery/registry.ts";
@@ -38,9 +43,11 @@ describe("naming.json", () => {
   const metricName = vectorCases<AnyInput>("naming.json", "metricName");
   test.each(metricName.map((c) => [names(c), c] as const))("metricName: %s", (_, c) => {
     const got = outcome(() =>
-      createMetricNamer({ seriesQuery: c.input.seriesQuery, seriesFilters: [], name: { matches: c.input.matches, as: c.input.as } }).metricNameForSeries(
-        c.input.seriesName,
-      ),
+      createMetricNamer({
+        seriesQuery: c.input.seriesQuery,
+        seriesFilters: [],
+        name: { matches: c.input.matches, as: c.input.as },
+      }).metricNameForSeries(c.input.seriesName),
     );
     expect(got).toEqual(c.expected);
   });
@@ -52,7 +59,11 @@ describe("naming.json", () => {
 
   const filterSeries = vectorCases<AnyInput>("naming.json", "filterSeries");
   test.each(filterSeries.map((c) => [names(c), c] as const))("filterSeries: %s", (_, c) => {
-    const namer = createMetricNamer({ seriesQuery: "{}", seriesFilters: c.input.seriesFilters, name: { matches: c.input.nameMatches, as: "" } });
+    const namer = createMetricNamer({
+      seriesQuery: "{}",
+      seriesFilters: c.input.seriesFilters,
+      name: { matches: c.input.nameMatches, as: "" },
+    });
     expect(c.input.seriesNames.filter((n: string) => namer.keepsSeries(n))).toEqual(c.expected);
   });
 
@@ -65,14 +76,17 @@ describe("naming.json", () => {
   const labelForResource = vectorCases<AnyInput>("naming.json", "labelForResource");
   test.each(labelForResource.map((c) => [names(c), c] as const))("labelForResource: %s", (_, c) => {
     const got = outcome(() => converterFor(c.input).labelForResource(c.input.resource));
-    if (c.note?.includes("prefix")) expect((got as { error: string }).error).toStartWith((c.expected as { error: string }).error);
+    if (c.note?.includes("prefix"))
+      expect((got as { error: string }).error).toStartWith((c.expected as { error: string }).error);
     else expect(got).toEqual(c.expected);
   });
 
   const resourceForLabel = vectorCases<AnyInput>("naming.json", "resourceForLabel");
   test.each(resourceForLabel.map((c) => [names(c), c] as const))("resourceForLabel: %s", (_, c) => {
     const info = converterFor(c.input).resourceForLabel(c.input.label);
-    expect(info === null ? null : { group: info.group, resource: info.resource }).toEqual(c.expected as GroupResource | null);
+    expect(info === null ? null : { group: info.group, resource: info.resource }).toEqual(
+      c.expected as GroupResource | null,
+    );
   });
 
   const resourcesForSeries = vectorCases<AnyInput>("naming.json", "resourcesForSeries");
@@ -96,7 +110,15 @@ describe("naming.json", () => {
   });
 
   test("every case of naming.json is run", () => {
-    const kinds = ["metricName", "seriesFilter", "filterSeries", "labelForResource", "resourceForLabel", "resourcesForSeries", "normalize"];
+    const kinds = [
+      "metricName",
+      "seriesFilter",
+      "filterSeries",
+      "labelForResource",
+      "resourceForLabel",
+      "resourcesForSeries",
+      "normalize",
+    ];
     expect(vectorCases("naming.json").every((c) => kinds.includes(c.input.kind))).toBe(true);
   });
 });
@@ -132,7 +154,10 @@ describe("query-building.json", () => {
       renderExternalQuery(compileTemplate(input.template, QUERY_TEMPLATE_FIELDS), {
         series: input.series,
         requirements: input.metricRequirements as Requirement[],
-        namespace: input.namespaced && input.namespace !== "" ? { label: staticLabels(input.resourceLabels)("namespaces"), value: input.namespace } : undefined,
+        namespace:
+          input.namespaced && input.namespace !== ""
+            ? { label: staticLabels(input.resourceLabels)("namespaces"), value: input.namespace }
+            : undefined,
         groupBy: input.groupBy,
         groupBySlice: input.groupBySlice,
       }),
@@ -146,7 +171,8 @@ describe("query-building.json", () => {
     const mapper = mapperOf(input.restMapper);
     const compiled = compileRules(parseRulesText(yaml, "vector.yaml"), mapper);
     const seriesFor = (index: number, seriesQuery: string) => {
-      const series: { name: string; labels: Record<string, string> }[] = input.seriesPerRule?.[index] ?? input.seriesByQuery?.[seriesQuery] ?? [];
+      const series: { name: string; labels: Record<string, string> }[] =
+        input.seriesPerRule?.[index] ?? input.seriesByQuery?.[seriesQuery] ?? [];
       return collapseShapes(series.map((s) => ({ __name__: s.name, ...s.labels })));
     };
     const { registry } = buildMetricRegistry(
@@ -177,7 +203,14 @@ describe("query-building.json", () => {
     const cases = vectorCases<AnyInput>("query-building.json", kind);
     test.each(cases.map((c) => [names(c), c] as const))(`${kind}: %s`, (_, c) => {
       const { registry } = registryFor(c.input);
-      const listed = registry.customMetrics().map((e) => ({ group: e.resource.group, resource: e.resource.resource, namespaced: e.namespaced, metric: e.metric }));
+      const listed = registry
+        .customMetrics()
+        .map((e) => ({
+          group: e.resource.group,
+          resource: e.resource.resource,
+          namespaced: e.namespaced,
+          metric: e.metric,
+        }));
       expect(listed).toEqual(c.expected as never);
     });
   }
@@ -185,11 +218,17 @@ describe("query-building.json", () => {
   const resourceQuery = vectorCases<AnyInput>("query-building.json", "resourceQuery");
   test.each(resourceQuery.map((c) => [names(c), c] as const))("resourceQuery: %s", (_, c) => {
     const { input } = c;
-    const converter = createResourceConverter({ template: "", overrides: overridesOf(input.overrides), namespaced: undefined }, mapperOf(undefined));
+    const converter = createResourceConverter(
+      { template: "", overrides: overridesOf(input.overrides), namespaced: undefined },
+      mapperOf(undefined),
+    );
     const got = renderObjectQuery(compileTemplate(input.template, QUERY_TEMPLATE_FIELDS), {
       series: "",
       requirements: [],
-      namespace: input.namespace === "" ? undefined : { label: converter.labelForResource({ group: "", resource: "namespaces" }), value: input.namespace },
+      namespace:
+        input.namespace === ""
+          ? undefined
+          : { label: converter.labelForResource({ group: "", resource: "namespaces" }), value: input.namespace },
       resourceLabel: converter.labelForResource(input.resource),
       names: input.names,
       extraGroupBy: input.extraGroupBy,
@@ -197,12 +236,14 @@ describe("query-building.json", () => {
     expect(got as string).toBe(c.expected as string);
   });
 
-  const samples = (list: { labels: Record<string, string>; value: string; timestampMs: number }[]): UsageSample[] => list;
+  const samples = (list: { labels: Record<string, string>; value: string; timestampMs: number }[]): UsageSample[] =>
+    list;
 
   const podMetrics = vectorCases<AnyInput>("query-building.json", "podMetrics");
   test.each(podMetrics.map((c) => [names(c), c] as const))("podMetrics: %s", (_, c) => {
     const { input } = c;
-    const byNamespace = (record: Record<string, never[]>) => new Map(Object.entries(record).map(([ns, list]) => [ns, samples(list)]));
+    const byNamespace = (record: Record<string, never[]>) =>
+      new Map(Object.entries(record).map(([ns, list]) => [ns, samples(list)]));
     const got = assemblePodUsage({
       pods: input.pods,
       cpuByNamespace: byNamespace(input.cpuByNamespace),
@@ -217,18 +258,36 @@ describe("query-building.json", () => {
   const nodeMetrics = vectorCases<AnyInput>("query-building.json", "nodeMetrics");
   test.each(nodeMetrics.map((c) => [names(c), c] as const))("nodeMetrics: %s", (_, c) => {
     const { input } = c;
-    const got = assembleNodeUsage({ nodes: input.nodes, cpu: samples(input.cpu), memory: samples(input.memory), nodeLabel: input.nodeLabel, window: parsePrometheusDuration(input.window) });
+    const got = assembleNodeUsage({
+      nodes: input.nodes,
+      cpu: samples(input.cpu),
+      memory: samples(input.memory),
+      nodeLabel: input.nodeLabel,
+      window: parsePrometheusDuration(input.window),
+    });
     expect(got).toEqual(c.expected as never);
   });
 
   test("every kind of query-building.json is run (template cases run in src/naming)", () => {
-    const kinds = ["build", "buildExternal", "template", "registryQuery", "registryList", "discovery", "resourceQuery", "podMetrics", "nodeMetrics"];
+    const kinds = [
+      "build",
+      "buildExternal",
+      "template",
+      "registryQuery",
+      "registryList",
+      "discovery",
+      "resourceQuery",
+      "podMetrics",
+      "nodeMetrics",
+    ];
     expect(vectorCases("query-building.json").filter((c) => !kinds.includes(c.input.kind))).toEqual([]);
   });
 });
 
 function overridesOf(overrides: Record<string, { group?: string; resource: string }> | undefined) {
-  return Object.fromEntries(Object.entries(overrides ?? {}).map(([label, ref]) => [label, { group: ref.group ?? "", resource: ref.resource }]));
+  return Object.fromEntries(
+    Object.entries(overrides ?? {}).map(([label, ref]) => [label, { group: ref.group ?? "", resource: ref.resource }]),
+  );
 }
 
 /** Vector rules spell out empty defaults; drop them so the YAML reads like a user's file. */

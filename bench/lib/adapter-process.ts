@@ -42,7 +42,12 @@ export interface SpawnAdapterOptions {
 }
 
 /** Starts the adapter in standalone mode on a free port and resolves once it serves. */
-export async function spawnAdapter({ prometheusUrl, args = [], binary, certDir }: SpawnAdapterOptions): Promise<AdapterProcess> {
+export async function spawnAdapter({
+  prometheusUrl,
+  args = [],
+  binary,
+  certDir,
+}: SpawnAdapterOptions): Promise<AdapterProcess> {
   const ownDir = certDir === undefined ? mkdtempSync(join(tmpdir(), "prom-adapter-bench-")) : undefined;
   const certs = certDir ?? join(ownDir as string, "certs");
   const command = binary === undefined ? [process.execPath, "run", MAIN] : [binary];
@@ -70,7 +75,13 @@ export async function spawnAdapter({ prometheusUrl, args = [], binary, certDir }
 
   function waitForLine(pattern: RegExp, fromLine = 0, timeoutMs = 600_000): Promise<{ line: string; index: number }> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${logLines.slice(-20).join("\n")}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(
+            new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${logLines.slice(-20).join("\n")}`),
+          ),
+        timeoutMs,
+      );
       const check = () => {
         for (let index = fromLine; index < logLines.length; index++) {
           const line = logLines[index] as string;
@@ -114,7 +125,8 @@ export async function spawnAdapter({ prometheusUrl, args = [], binary, certDir }
 /** VmHWM and VmRSS of a process, in bytes. */
 export function readMemory(pid: number): { peakBytes: number; currentBytes: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
   return { peakBytes: kib("VmHWM"), currentBytes: kib("VmRSS") };
 }
 

@@ -42,7 +42,9 @@ export function openMetricsFor(series: number, sampleTimeSeconds: number): strin
     lines.push(`# TYPE ${name} gauge`);
     for (let pod = 0; pod < pods && written < series; pod++, written++) {
       const ip = `10.${(pod >> 16) & 255}.${(pod >> 8) & 255}.${pod & 255}`;
-      lines.push(`${name}{instance="${ip}:8080",job="bench-app",namespace="${namespaceOf(pod)}",pod="bench-app-${pod}-7c9f8d6b5-x2k4q"} ${(pod % 97) + metric} ${sampleTimeSeconds}`);
+      lines.push(
+        `${name}{instance="${ip}:8080",job="bench-app",namespace="${namespaceOf(pod)}",pod="bench-app-${pod}-7c9f8d6b5-x2k4q"} ${(pod % 97) + metric} ${sampleTimeSeconds}`,
+      );
     }
   }
   lines.push("# EOF");
@@ -52,7 +54,11 @@ export function openMetricsFor(series: number, sampleTimeSeconds: number): strin
 /** Backfills the data set and starts Prometheus on 127.0.0.1 (queries see the samples for an hour). */
 export async function startDataset(series: number): Promise<Dataset> {
   const sampleTimeSeconds = Math.floor(Date.now() / 1000) - SAMPLE_AGE_SECONDS;
-  const prometheus = await startPrometheus({ openMetrics: openMetricsFor(series, sampleTimeSeconds), lookbackDelta: "1h", readyTimeoutMs: 600_000 });
+  const prometheus = await startPrometheus({
+    openMetrics: openMetricsFor(series, sampleTimeSeconds),
+    lookbackDelta: "1h",
+    readyTimeoutMs: 600_000,
+  });
   return { prometheus, series, sampleTimeSeconds, timings: prometheus.timings };
 }
 
@@ -66,7 +72,9 @@ export function openMetricsForManyNames(names: number, seriesPerName: number, sa
     const name = `bench_name_${String(index).padStart(5, "0")}`;
     lines.push(`# TYPE ${name} gauge`);
     for (let pod = 0; pod < seriesPerName; pod++) {
-      lines.push(`${name}{instance="10.0.0.${pod}:8080",job="bench-app",namespace="${namespaceOf(index)}",pod="bench-app-${index}-${pod}"} ${pod} ${sampleTimeSeconds}`);
+      lines.push(
+        `${name}{instance="10.0.0.${pod}:8080",job="bench-app",namespace="${namespaceOf(index)}",pod="bench-app-${index}-${pod}"} ${pod} ${sampleTimeSeconds}`,
+      );
     }
   }
   lines.push("# EOF");

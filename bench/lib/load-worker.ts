@@ -103,7 +103,12 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           resolveDone();
         },
       };
-      void Bun.connect({ hostname: spec.host, port: spec.port, socket: handlers, ...(spec.tls ? { tls: { rejectUnauthorized: false } } : {}) }).catch(() => {
+      void Bun.connect({
+        hostname: spec.host,
+        port: spec.port,
+        socket: handlers,
+        ...(spec.tls ? { tls: { rejectUnauthorized: false } } : {}),
+      }).catch(() => {
         errors++;
         resolveDone();
       });

@@ -17,8 +17,16 @@ export interface LoadSummary {
 
 /** Loads `spec` from a separate process. */
 export async function load(spec: LoadSpec): Promise<LoadSummary> {
-  const child = Bun.spawn([process.execPath, "run", WORKER, JSON.stringify(spec)], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const child = Bun.spawn([process.execPath, "run", WORKER, JSON.stringify(spec)], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   if (code !== 0) throw new Error(`load worker failed (${code}): ${err}`);
   const result = JSON.parse(out) as LoadResult;
   return {

@@ -22,7 +22,8 @@ export async function queryRequestCount(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
   let total = 0;
   for (const line of text.split("\n")) {
-    if (line.startsWith("prometheus_http_requests_total{") && line.includes('handler="/api/v1/query"')) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (line.startsWith("prometheus_http_requests_total{") && line.includes('handler="/api/v1/query"'))
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return total;
 }

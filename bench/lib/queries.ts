@@ -11,7 +11,10 @@ import { renderCustomMetricQuery } from "../../src/providers/custom-metrics-prov
 import { buildMetricRegistry } from "../../src/discovery/registry.ts";
 
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);
-const compiled = compileRules(parseRulesText(readFileSync(join(import.meta.dir, "..", "..", "rules", "default.yaml"), "utf8"), "default.yaml"), () => mapper);
+const compiled = compileRules(
+  parseRulesText(readFileSync(join(import.meta.dir, "..", "..", "rules", "default.yaml"), "utf8"), "default.yaml"),
+  () => mapper,
+);
 
 /** The distinct series queries of the default rules (what discovery lists). */
 export const DEFAULT_SERIES_QUERIES: readonly string[] = compiled.seriesQueries;

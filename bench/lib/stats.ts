@@ -9,5 +9,8 @@ export function percentile(sorted: readonly number[], q: number): number {
 
 /** The median of unsorted values. */
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 0.5);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }

@@ -103,13 +103,17 @@ export async function measureClientCert({ requests = 200, handshakes = 50 } = {}
   ];
 
   const server = Bun.spawn(
-    [process.execPath, "run", join(REPO_ROOT, "bench", "lib", "client-cert-server.ts"),
+    [
+      process.execPath,
+      "run",
+      join(REPO_ROOT, "bench", "lib", "client-cert-server.ts"),
       JSON.stringify({
         certPem: serving.certPem,
         keyPem: serving.keyPem,
         clientCaPem: clientCa.certPem,
         frontProxyCaPem: frontProxyCa.certPem,
-      })],
+      }),
+    ],
     { stdout: "pipe", stderr: "inherit" },
   );
   try {

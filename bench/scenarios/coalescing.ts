@@ -13,13 +13,27 @@ export interface CoalescingResult {
   readonly prometheusQueries: number;
 }
 
-export async function measureCoalescing(dataset: Dataset, { binary, certDir, requests = 50 }: { binary: string; certDir: string; requests?: number }): Promise<CoalescingResult> {
-  const adapter = await spawnAdapter({ prometheusUrl: dataset.prometheus.url, binary, certDir, args: ["--metrics-max-age", "1h", "--v", "1"] });
+export async function measureCoalescing(
+  dataset: Dataset,
+  { binary, certDir, requests = 50 }: { binary: string; certDir: string; requests?: number },
+): Promise<CoalescingResult> {
+  const adapter = await spawnAdapter({
+    prometheusUrl: dataset.prometheus.url,
+    binary,
+    certDir,
+    args: ["--metrics-max-age", "1h", "--v", "1"],
+  });
   try {
     await adapter.waitForLine(/discovery finished/);
     const url = `https://127.0.0.1:${adapter.port}${podsPath("ns-1", metricName(1))}`;
     const before = await queryRequestCount(dataset.prometheus.url);
-    const answers = await Promise.all(Array.from({ length: requests }, () => fetch(url, { tls: { ca: adapter.caPem } } as RequestInit).then(async (response) => (await response.arrayBuffer(), response.status))));
+    const answers = await Promise.all(
+      Array.from({ length: requests }, () =>
+        fetch(url, { tls: { ca: adapter.caPem } } as RequestInit).then(
+          async (response) => (await response.arrayBuffer(), response.status),
+        ),
+      ),
+    );
     const after = await queryRequestCount(dataset.prometheus.url);
     return { requests, ok: answers.filter((status) => status === 200).length, prometheusQueries: after - before };
   } finally {

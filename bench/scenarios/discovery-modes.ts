@@ -57,14 +57,33 @@ export async function measureDiscoveryModes(
   return { dataset, rows };
 }
 
-async function measureAdapter(prometheus: RunningPrometheus, pid: number, mode: "labels" | "series", binary: string, certDir: string): Promise<ModeRow> {
+async function measureAdapter(
+  prometheus: RunningPrometheus,
+  pid: number,
+  mode: "labels" | "series",
+  binary: string,
+  certDir: string,
+): Promise<ModeRow> {
   const watch = await watchPrometheus(prometheus, pid);
   const adapter = await spawnAdapter({
     prometheusUrl: prometheus.url,
     binary,
     certDir,
     // NB: --config so that SIGHUP (reload) triggers the later runs.
-    args: ["--config", join(REPO_ROOT, "rules", "default.yaml"), "--discovery-mode", mode, "--metrics-relist-interval", "1h", "--metrics-max-age", "1h", "--metrics-fresh-interval", "0s", "--v", "2"],
+    args: [
+      "--config",
+      join(REPO_ROOT, "rules", "default.yaml"),
+      "--discovery-mode",
+      mode,
+      "--metrics-relist-interval",
+      "1h",
+      "--metrics-max-age",
+      "1h",
+      "--metrics-fresh-interval",
+      "0s",
+      "--v",
+      "2",
+    ],
   });
   try {
     const runsMs: number[] = [];

@@ -32,7 +32,10 @@ export interface DiscoveryResult {
   readonly seriesSeen: number;
 }
 
-export async function measureDiscovery(dataset: Dataset, { binary, certDir, workDir, pairs }: { binary: string; certDir: string; workDir: string; pairs: number }): Promise<DiscoveryResult> {
+export async function measureDiscovery(
+  dataset: Dataset,
+  { binary, certDir, workDir, pairs }: { binary: string; certDir: string; workDir: string; pairs: number },
+): Promise<DiscoveryResult> {
   // NB: the adapter lists from now - max-age; the floor asks for the same window.
   const startSeconds = Math.floor(Date.now() / 1000) - 3600;
   const urls = DEFAULT_SERIES_QUERIES.map((query) => seriesUrl(dataset.prometheus.url, query, startSeconds));
@@ -51,7 +54,18 @@ export async function measureDiscovery(dataset: Dataset, { binary, certDir, work
     prometheusUrl: dataset.prometheus.url,
     binary,
     certDir,
-    args: ["--config", rulesFile, "--discovery-mode", "series", "--metrics-relist-interval", "1h", "--metrics-max-age", "1h", "--v", "1"],
+    args: [
+      "--config",
+      rulesFile,
+      "--discovery-mode",
+      "series",
+      "--metrics-relist-interval",
+      "1h",
+      "--metrics-max-age",
+      "1h",
+      "--v",
+      "1",
+    ],
   });
   const idleRssBytes = adapter.memory().currentBytes;
   const floorRunsMs: number[] = [];

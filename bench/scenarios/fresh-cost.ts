@@ -26,7 +26,9 @@ export interface FreshCostResult {
 export async function measureFreshCost(dataset: Dataset, repeats = 3): Promise<FreshCostResult> {
   const base = dataset.prometheus.url;
   const start = dataset.sampleTimeSeconds - 30;
-  const query = DEFAULT_SERIES_QUERIES.find((candidate) => candidate.includes("namespace!=\"\",__name__!~")) ?? (DEFAULT_SERIES_QUERIES[0] as string);
+  const query =
+    DEFAULT_SERIES_QUERIES.find((candidate) => candidate.includes('namespace!="",__name__!~')) ??
+    (DEFAULT_SERIES_QUERIES[0] as string);
   const narrowed = restrictToNames(query, ["bench_metric_03"]) as string;
   const measure = async (url: string): Promise<CallCost> => {
     const runs = [];

@@ -21,7 +21,15 @@ export interface FreshnessResult {
 /** Delays before starting each trial's adapter, spread over the 5 s scrape cycle. */
 const PHASES_MS = [300, 2900, 1700, 4300, 1100, 3600];
 
-export async function measureFreshness({ binary, certDir, trials = 5 }: { binary: string; certDir: string; trials?: number }): Promise<FreshnessResult> {
+export async function measureFreshness({
+  binary,
+  certDir,
+  trials = 5,
+}: {
+  binary: string;
+  certDir: string;
+  trials?: number;
+}): Promise<FreshnessResult> {
   const exposed: { name: string; exposedAt: number; firstScrapeAt?: number }[] = [];
   const exporter = startExporter(() => {
     const now = Date.now();
@@ -46,11 +54,16 @@ export async function measureFreshness({ binary, certDir, trials = 5 }: { binary
       try {
         await adapter.waitForLine(/discovery finished/);
         const listed = async (name: string) => {
-          const response = await fetch(`https://127.0.0.1:${adapter.port}/apis/custom.metrics.k8s.io/v1beta2`, { tls: { ca: adapter.caPem } } as RequestInit);
+          const response = await fetch(`https://127.0.0.1:${adapter.port}/apis/custom.metrics.k8s.io/v1beta2`, {
+            tls: { ca: adapter.caPem },
+          } as RequestInit);
           const body = (await response.json()) as { resources?: { name: string }[] };
           return (body.resources ?? []).some((resource) => resource.name === `pods/${name}`);
         };
-        const metric: { name: string; exposedAt: number; firstScrapeAt?: number } = { name: `bench_fresh_${trial}`, exposedAt: Date.now() };
+        const metric: { name: string; exposedAt: number; firstScrapeAt?: number } = {
+          name: `bench_fresh_${trial}`,
+          exposedAt: Date.now(),
+        };
         exposed.push(metric);
         for (;;) {
           if (await listed(metric.name)) break;

@@ -23,18 +23,32 @@ export interface RequestsResult {
 const MISS_CONNECTIONS = 4;
 const HIT_CONNECTIONS = 32;
 
-export async function measureRequests(dataset: Dataset, { binary, certDir, durationMs }: { binary: string; certDir: string; durationMs: number }): Promise<RequestsResult> {
+export async function measureRequests(
+  dataset: Dataset,
+  { binary, certDir, durationMs }: { binary: string; certDir: string; durationMs: number },
+): Promise<RequestsResult> {
   const metric = metricName(0);
   const namespaces = Array.from({ length: NAMESPACES }, (_, index) => `ns-${index}`);
   const prometheus = new URL(dataset.prometheus.url);
   const common = { host: "127.0.0.1", durationMs, warmupMs: 1000 };
   const adapterArgs = ["--metrics-max-age", "1h", "--v", "1"];
 
-  const missAdapter = await spawnAdapter({ prometheusUrl: dataset.prometheus.url, binary, certDir, args: [...adapterArgs, "--query-cache-ttl", "0s"] });
+  const missAdapter = await spawnAdapter({
+    prometheusUrl: dataset.prometheus.url,
+    binary,
+    certDir,
+    args: [...adapterArgs, "--query-cache-ttl", "0s"],
+  });
   let adapterMiss: LoadSummary;
   try {
     await missAdapter.waitForLine(/discovery finished/);
-    adapterMiss = await load({ ...common, port: missAdapter.port, tls: true, paths: namespaces.map((ns) => podsPath(ns, metric)), connections: MISS_CONNECTIONS });
+    adapterMiss = await load({
+      ...common,
+      port: missAdapter.port,
+      tls: true,
+      paths: namespaces.map((ns) => podsPath(ns, metric)),
+      connections: MISS_CONNECTIONS,
+    });
   } finally {
     await missAdapter.stop();
   }
@@ -42,7 +56,10 @@ export async function measureRequests(dataset: Dataset, { binary, certDir, durat
     ...common,
     port: Number(prometheus.port),
     tls: false,
-    paths: namespaces.map((ns) => `${prometheus.pathname.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(podsQuery(ns, metric))}`),
+    paths: namespaces.map(
+      (ns) =>
+        `${prometheus.pathname.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(podsQuery(ns, metric))}`,
+    ),
     connections: MISS_CONNECTIONS,
   });
 
@@ -50,16 +67,31 @@ export async function measureRequests(dataset: Dataset, { binary, certDir, durat
   let adapterHit: LoadSummary;
   try {
     await hitAdapter.waitForLine(/discovery finished/);
-    adapterHit = await load({ ...common, port: hitAdapter.port, tls: true, paths: [podsPath("ns-0", metric)], connections: HIT_CONNECTIONS });
+    adapterHit = await load({
+      ...common,
+      port: hitAdapter.port,
+      tls: true,
+      paths: [podsPath("ns-0", metric)],
+      connections: HIT_CONNECTIONS,
+    });
   } finally {
     await hitAdapter.stop();
   }
 
-  const hello = Bun.spawn([process.execPath, "run", join(import.meta.dir, "..", "lib", "hello-server.ts"), join(certDir, "apiserver.crt"), join(certDir, "apiserver.key")], {
-    stdout: "pipe",
-    stderr: "inherit",
-    stdin: "ignore",
-  });
+  const hello = Bun.spawn(
+    [
+      process.execPath,
+      "run",
+      join(import.meta.dir, "..", "lib", "hello-server.ts"),
+      join(certDir, "apiserver.crt"),
+      join(certDir, "apiserver.key"),
+    ],
+    {
+      stdout: "pipe",
+      stderr: "inherit",
+      stdin: "ignore",
+    },
+  );
   let bareBunServe: LoadSummary;
   try {
     const reader = hello.stdout.getReader();

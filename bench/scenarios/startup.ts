@@ -11,7 +11,17 @@ export interface StartupResult {
   readonly minMs: number;
 }
 
-export async function measureStartup({ binary, certDir, prometheusUrl, runs = 7 }: { binary: string; certDir: string; prometheusUrl: string; runs?: number }): Promise<StartupResult> {
+export async function measureStartup({
+  binary,
+  certDir,
+  prometheusUrl,
+  runs = 7,
+}: {
+  binary: string;
+  certDir: string;
+  prometheusUrl: string;
+  runs?: number;
+}): Promise<StartupResult> {
   const runsMs: number[] = [];
   for (let run = 0; run < runs; run++) {
     const adapter = await spawnAdapter({ prometheusUrl, binary, certDir });

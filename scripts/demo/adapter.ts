@@ -19,13 +19,22 @@ export interface DemoAdapter {
 }
 
 /** Starts prom-adapter with `args` added to `--standalone --secure-port=0 --cert-dir=<certDir>`; resolves once it serves. */
-export async function startDemoAdapter({ certDir, args }: { certDir: string; args: readonly string[] }): Promise<DemoAdapter> {
-  const child = Bun.spawn([process.execPath, "run", MAIN, "--standalone", "--secure-port=0", `--cert-dir=${certDir}`, ...args], {
-    cwd: REPO_ROOT,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+export async function startDemoAdapter({
+  certDir,
+  args,
+}: {
+  certDir: string;
+  args: readonly string[];
+}): Promise<DemoAdapter> {
+  const child = Bun.spawn(
+    [process.execPath, "run", MAIN, "--standalone", "--secure-port=0", `--cert-dir=${certDir}`, ...args],
+    {
+      cwd: REPO_ROOT,
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  );
   let log = "";
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -81,7 +90,11 @@ export async function getRaw(adapter: DemoAdapter, path: string, noKubeconfig: s
       stderr: "pipe",
       env: { ...process.env, KUBECONFIG: noKubeconfig },
     });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
     return { command, viaKubectl: true, ok: code === 0, body: code === 0 ? stdout : stderr };
   }
   const response = await fetch(`${adapter.url}${path}`, { tls: { rejectUnauthorized: false } });

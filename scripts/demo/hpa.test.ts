@@ -38,10 +38,28 @@ describe("decideReplicas", () => {
 
   test.each([
     { name: "just inside the tolerance above", values: [769], target: 700, desired: 1, within: true },
-    { name: "770m / 700m is 1.1000000000000001 in float64, so it is outside, as in Go", values: [770], target: 700, desired: 2, within: false },
+    {
+      name: "770m / 700m is 1.1000000000000001 in float64, so it is outside, as in Go",
+      values: [770],
+      target: 700,
+      desired: 2,
+      within: false,
+    },
     { name: "just inside the tolerance below", values: [630, 630], target: 700, desired: 2, within: true },
-    { name: "outside the tolerance below scales down", values: [300, 300, 300], target: 700, desired: 2, within: false },
-    { name: "the walkthrough's 673m against 700 (700000m) scales down to one", values: [673, 673], target: 700_000, desired: 1, within: false },
+    {
+      name: "outside the tolerance below scales down",
+      values: [300, 300, 300],
+      target: 700,
+      desired: 2,
+      within: false,
+    },
+    {
+      name: "the walkthrough's 673m against 700 (700000m) scales down to one",
+      values: [673, 673],
+      target: 700_000,
+      desired: 1,
+      within: false,
+    },
     { name: "a doubled load doubles the replicas", values: [1400, 1400], target: 700, desired: 4, within: false },
   ])("$name", ({ values, target, desired, within }) => {
     const decision = decideReplicas({ valuesMilli: values, targetMilli: target });

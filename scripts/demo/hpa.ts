@@ -75,7 +75,8 @@ export interface HpaDecision {
 
 /** Computes the replica count an HPA would want. Throws RangeError without values or with a target ≤ 0. */
 export function decideReplicas({ valuesMilli, targetMilli, tolerance = 0.1 }: HpaInput): HpaDecision {
-  if (valuesMilli.length === 0) throw new RangeError("no metric values: the HPA reports `no metrics returned from custom metrics API`");
+  if (valuesMilli.length === 0)
+    throw new RangeError("no metric values: the HPA reports `no metrics returned from custom metrics API`");
   if (!(targetMilli > 0)) throw new RangeError(`the target must be greater than 0, got ${targetMilli}m`);
   const currentReplicas = valuesMilli.length;
   const sumMilli = valuesMilli.reduce((sum, value) => sum + value, 0);
@@ -96,7 +97,9 @@ export function explainDecision(decision: HpaDecision, valuesMilli: readonly num
     `ratio:    ${formatMilli(averageMilli)} / ${formatMilli(targetMilli)} = ${ratioText}`,
   ];
   if (withinTolerance) {
-    lines.push(`decision: |${ratioText} - 1| = ${deviation} <= ${tolerance} (tolerance): no change, ${currentReplicas} replicas`);
+    lines.push(
+      `decision: |${ratioText} - 1| = ${deviation} <= ${tolerance} (tolerance): no change, ${currentReplicas} replicas`,
+    );
   } else {
     const product = (ratio * currentReplicas).toFixed(3);
     lines.push(`decision: |${ratioText} - 1| = ${deviation} > ${tolerance} (tolerance), so the HPA acts`);

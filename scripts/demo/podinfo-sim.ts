@@ -51,7 +51,12 @@ const DEFAULT_PODS = [
 ] as const;
 
 /** Starts the server on a free 127.0.0.1 port and the load generator. */
-export function startPodinfoSim({ namespace = "default", pods = DEFAULT_PODS, historySeconds = 600, now = Date.now }: PodinfoSimOptions = {}): PodinfoSim {
+export function startPodinfoSim({
+  namespace = "default",
+  pods = DEFAULT_PODS,
+  historySeconds = 600,
+  now = Date.now,
+}: PodinfoSimOptions = {}): PodinfoSim {
   const startedSeconds = Math.floor(now() / 1000);
   const historyEnd = (rate: number) => Math.floor(rate * historySeconds);
   const served = new Map<string, number>(pods.map((pod) => [pod.name, 0]));
@@ -70,9 +75,17 @@ export function startPodinfoSim({ namespace = "default", pods = DEFAULT_PODS, hi
     fetch(request) {
       const { pathname } = new URL(request.url);
       if (pathname === "/metrics") {
-        const lines = ["# HELP http_requests_total The total number of HTTP requests.", "# TYPE http_requests_total counter"];
-        for (const pod of pods) lines.push(`http_requests_total{${labels(pod.name)}} ${historyEnd(pod.requestsPerSecond) + (served.get(pod.name) ?? 0)}`);
-        return new Response(`${lines.join("\n")}\n`, { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
+        const lines = [
+          "# HELP http_requests_total The total number of HTTP requests.",
+          "# TYPE http_requests_total counter",
+        ];
+        for (const pod of pods)
+          lines.push(
+            `http_requests_total{${labels(pod.name)}} ${historyEnd(pod.requestsPerSecond) + (served.get(pod.name) ?? 0)}`,
+          );
+        return new Response(`${lines.join("\n")}\n`, {
+          headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" },
+        });
       }
       if (pathname === "/") return serve(pods[nextPod++ % pods.length]!.name);
       const pod = /^\/pods\/([^/]+)$/.exec(pathname)?.[1];
@@ -85,7 +98,10 @@ export function startPodinfoSim({ namespace = "default", pods = DEFAULT_PODS, hi
   // NB: one timer per pod at its own rate; each tick is a real HTTP request, counted by the handler above.
   const timers = pods.map((pod) =>
     setInterval(() => {
-      fetch(`${url}/pods/${pod.name}`).then((response) => response.body?.cancel(), () => {});
+      fetch(`${url}/pods/${pod.name}`).then(
+        (response) => response.body?.cancel(),
+        () => {},
+      );
     }, 1000 / pod.requestsPerSecond),
   );
 
@@ -104,7 +120,9 @@ export function startPodinfoSim({ namespace = "default", pods = DEFAULT_PODS, hi
         // NB: nothing later than now: Prometheus drops scraped samples older than the newest backfilled one.
         for (let age = historySeconds; age >= 0; age -= intervalSeconds) {
           const elapsed = historySeconds - age;
-          lines.push(`http_requests_total{${labels(pod.name)}${extra}} ${Math.floor(pod.requestsPerSecond * elapsed)} ${startedSeconds - age}`);
+          lines.push(
+            `http_requests_total{${labels(pod.name)}${extra}} ${Math.floor(pod.requestsPerSecond * elapsed)} ${startedSeconds - age}`,
+          );
         }
       }
       lines.push("# EOF");

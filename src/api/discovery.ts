@@ -53,9 +53,20 @@ export function customMetricsResourceList(version: string, registry: MetricRegis
   }
   const resources = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (resources.length === 0) {
-    resources.push({ name: CUSTOM_METRICS_PLACEHOLDER, singularName: "", namespaced: true, kind: "MetricValueList", verbs: ["get"] });
+    resources.push({
+      name: CUSTOM_METRICS_PLACEHOLDER,
+      singularName: "",
+      namespaced: true,
+      kind: "MetricValueList",
+      verbs: ["get"],
+    });
   }
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${CUSTOM_METRICS_GROUP.name}/${version}`, resources };
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: `${CUSTOM_METRICS_GROUP.name}/${version}`,
+    resources,
+  };
 }
 
 type ApiResourceListBody = typeof ApiResourceListSchema.static;
@@ -69,12 +80,29 @@ type ApiResourceBody = ApiResourceListBody["resources"][number];
 export function externalMetricsResourceList(registry: MetricRegistry): ApiResourceListBody {
   const resources: ApiResourceBody[] = registry
     .externalMetrics()
-    .map((entry) => ({ name: entry.metric, singularName: "", namespaced: entry.namespaced, kind: "ExternalMetricValueList", verbs: ["get"] }));
+    .map((entry) => ({
+      name: entry.metric,
+      singularName: "",
+      namespaced: entry.namespaced,
+      kind: "ExternalMetricValueList",
+      verbs: ["get"],
+    }));
   resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (resources.length === 0) {
-    resources.push({ name: EXTERNAL_METRICS_PLACEHOLDER, singularName: "", namespaced: true, kind: "ExternalMetricValueList", verbs: ["get"] });
+    resources.push({
+      name: EXTERNAL_METRICS_PLACEHOLDER,
+      singularName: "",
+      namespaced: true,
+      kind: "ExternalMetricValueList",
+      verbs: ["get"],
+    });
   }
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${EXTERNAL_METRICS_GROUP.name}/v1beta1`, resources };
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: `${EXTERNAL_METRICS_GROUP.name}/v1beta1`,
+    resources,
+  };
 }
 
 /** `GET /apis/metrics.k8s.io/v1beta1`: exactly nodes and pods (docs/api.md, Discovery). */

@@ -12,7 +12,8 @@ export interface NotReady {
 /** Null when ready. */
 export type ReadinessCheck = () => NotReady | null;
 
-const text = (body: string, status = 200) => new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+const text = (body: string, status = 200) =>
+  new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
 export function healthApi(readiness: ReadinessCheck) {
   return new Elysia({ name: "health" })
@@ -26,5 +27,8 @@ export function healthApi(readiness: ReadinessCheck) {
 
 /** `/metrics`: Prometheus text format of the adapter's own metrics. */
 export function selfMetricsApi(metricsText: () => Promise<string>, contentType: string) {
-  return new Elysia({ name: "self-metrics" }).get("/metrics", async () => new Response(await metricsText(), { headers: { "content-type": contentType } }));
+  return new Elysia({ name: "self-metrics" }).get(
+    "/metrics",
+    async () => new Response(await metricsText(), { headers: { "content-type": contentType } }),
+  );
 }

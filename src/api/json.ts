@@ -17,7 +17,10 @@ export function goJson(value: unknown, pretty = false): string {
 }
 
 /** A JSON response with Kubernetes' framing. */
-export function jsonResponse(body: unknown, { status = 200, pretty = false }: { status?: number; pretty?: boolean } = {}): Response {
+export function jsonResponse(
+  body: unknown,
+  { status = 200, pretty = false }: { status?: number; pretty?: boolean } = {},
+): Response {
   return new Response(`${goJson(body, pretty)}\n`, { status, headers: { "content-type": "application/json" } });
 }
 

@@ -39,7 +39,10 @@ interface Route {
 }
 
 const SELECTOR = { name: "labelSelector", description: "Kubernetes label selector" } as const;
-const METRIC_SELECTOR = { name: "metricLabelSelector", description: "selector on the metric's series, as PromQL matchers" } as const;
+const METRIC_SELECTOR = {
+  name: "metricLabelSelector",
+  description: "selector on the metric's series, as PromQL matchers",
+} as const;
 const FIELD_SELECTOR = { name: "fieldSelector", description: "metadata.name or metadata.namespace" } as const;
 
 /** The routes of one group-version, paths with `{parameters}`. */
@@ -51,13 +54,36 @@ export function routesOf(group: string, version: string): Route[] {
     const query = [SELECTOR, METRIC_SELECTOR];
     return [
       resources,
-      { path: `${root}/namespaces/{namespace}/{resource}/{name}/{metric}`, summary: "a metric of namespaced objects (name `*` for all)", schema: list, query },
-      { path: `${root}/namespaces/{namespace}/metrics/{metric}`, summary: "a metric of the namespace itself", schema: list, query: [METRIC_SELECTOR] },
-      { path: `${root}/{resource}/{name}/{metric}`, summary: "a metric of cluster-scoped objects (name `*` for all)", schema: list, query },
+      {
+        path: `${root}/namespaces/{namespace}/{resource}/{name}/{metric}`,
+        summary: "a metric of namespaced objects (name `*` for all)",
+        schema: list,
+        query,
+      },
+      {
+        path: `${root}/namespaces/{namespace}/metrics/{metric}`,
+        summary: "a metric of the namespace itself",
+        schema: list,
+        query: [METRIC_SELECTOR],
+      },
+      {
+        path: `${root}/{resource}/{name}/{metric}`,
+        summary: "a metric of cluster-scoped objects (name `*` for all)",
+        schema: list,
+        query,
+      },
     ];
   }
   if (group === EXTERNAL_METRICS_GROUP.name) {
-    return [resources, { path: `${root}/namespaces/{namespace}/{metric}`, summary: "an external metric", schema: "ExternalMetricValueList", query: [SELECTOR] }];
+    return [
+      resources,
+      {
+        path: `${root}/namespaces/{namespace}/{metric}`,
+        summary: "an external metric",
+        schema: "ExternalMetricValueList",
+        query: [SELECTOR],
+      },
+    ];
   }
   if (group === RESOURCE_METRICS_GROUP.name) {
     const query = [SELECTOR, FIELD_SELECTOR];
@@ -66,7 +92,12 @@ export function routesOf(group: string, version: string): Route[] {
       { path: `${root}/nodes`, summary: "usage of all nodes", schema: "NodeMetricsList", query },
       { path: `${root}/nodes/{name}`, summary: "usage of one node", schema: "NodeMetrics" },
       { path: `${root}/pods`, summary: "usage of pods in all namespaces", schema: "PodMetricsList", query },
-      { path: `${root}/namespaces/{namespace}/pods`, summary: "usage of pods in a namespace", schema: "PodMetricsList", query },
+      {
+        path: `${root}/namespaces/{namespace}/pods`,
+        summary: "usage of pods in a namespace",
+        schema: "PodMetricsList",
+        query,
+      },
       { path: `${root}/namespaces/{namespace}/pods/{name}`, summary: "usage of one pod", schema: "PodMetrics" },
     ];
   }
@@ -87,7 +118,8 @@ export function translateSchema(schema: unknown, dialect: Dialect): unknown {
     if (nonNull.every((variant) => "const" in variant)) {
       return { type: "string", enum: nonNull.map((variant) => variant.const), ...nullFlag(nullable, dialect) };
     }
-    if (nonNull.length === 1) return { ...(translateSchema(nonNull[0], dialect) as object), ...nullFlag(nullable, dialect) };
+    if (nonNull.length === 1)
+      return { ...(translateSchema(nonNull[0], dialect) as object), ...nullFlag(nullable, dialect) };
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
@@ -118,17 +150,24 @@ function nullFlag(nullable: boolean, dialect: Dialect): Record<string, boolean> 
 const pathParameters = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
 
 function operation(route: Route, dialect: Dialect) {
-  const ref = (name: SchemaName) => (dialect === "swagger2" ? { $ref: `#/definitions/${name}` } : { $ref: `#/components/schemas/${name}` });
+  const ref = (name: SchemaName) =>
+    dialect === "swagger2" ? { $ref: `#/definitions/${name}` } : { $ref: `#/components/schemas/${name}` };
   const parameters = [
     ...pathParameters(route.path).map((name) =>
-      dialect === "swagger2" ? { name, in: "path", required: true, type: "string" } : { name, in: "path", required: true, schema: { type: "string" } },
+      dialect === "swagger2"
+        ? { name, in: "path", required: true, type: "string" }
+        : { name, in: "path", required: true, schema: { type: "string" } },
     ),
     ...[...(route.query ?? []), { name: "pretty", description: "indent the output" }].map(({ name, description }) =>
-      dialect === "swagger2" ? { name, in: "query", description, type: "string" } : { name, in: "query", description, schema: { type: "string" } },
+      dialect === "swagger2"
+        ? { name, in: "query", description, type: "string" }
+        : { name, in: "query", description, schema: { type: "string" } },
     ),
   ];
   const body = (name: SchemaName, description: string) =>
-    dialect === "swagger2" ? { description, schema: ref(name) } : { description, content: { "application/json": { schema: ref(name) } } };
+    dialect === "swagger2"
+      ? { description, schema: ref(name) }
+      : { description, content: { "application/json": { schema: ref(name) } } };
   return {
     get: {
       summary: route.summary,
@@ -149,14 +188,19 @@ function schemasFor(routes: readonly Route[], dialect: Dialect): Record<string, 
 function commonRoutes(groups: readonly ServedGroup[]): Route[] {
   return [
     { path: "/apis", summary: "API groups served", schema: "APIGroupList" },
-    ...groups.map((group): Route => ({ path: `/apis/${group.name}`, summary: `the ${group.name} group`, schema: "APIGroup" })),
+    ...groups.map(
+      (group): Route => ({ path: `/apis/${group.name}`, summary: `the ${group.name} group`, schema: "APIGroup" }),
+    ),
     { path: "/version", summary: "version of prom-adapter", schema: "VersionInfo" },
   ];
 }
 
 /** `/openapi/v2`: every installed route. */
 export function swaggerDocument(groups: readonly ServedGroup[]) {
-  const routes = [...commonRoutes(groups), ...groups.flatMap((group) => group.versions.flatMap((version) => routesOf(group.name, version)))];
+  const routes = [
+    ...commonRoutes(groups),
+    ...groups.flatMap((group) => group.versions.flatMap((version) => routesOf(group.name, version))),
+  ];
   return {
     swagger: "2.0",
     info: { title: "prom-adapter", version: VERSION },
@@ -181,8 +225,14 @@ export function openApiV3Index(groups: readonly ServedGroup[]) {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const group of groups) {
     for (const version of group.versions) {
-      const hash = createHash("sha512").update(JSON.stringify(openApiV3Document(group.name, version))).digest("hex").slice(0, 128).toUpperCase();
-      paths[`apis/${group.name}/${version}`] = { serverRelativeURL: `/openapi/v3/apis/${group.name}/${version}?hash=${hash}` };
+      const hash = createHash("sha512")
+        .update(JSON.stringify(openApiV3Document(group.name, version)))
+        .digest("hex")
+        .slice(0, 128)
+        .toUpperCase();
+      paths[`apis/${group.name}/${version}`] = {
+        serverRelativeURL: `/openapi/v3/apis/${group.name}/${version}?hash=${hash}`,
+      };
     }
   }
   return { paths };

@@ -7,7 +7,11 @@
 import { t } from "elysia";
 
 /** RFC 3339 in UTC with whole seconds (`metav1.Time`), e.g. `2024-05-01T12:00:00Z`. */
-export const KubernetesTime = t.String({ format: "date-time", description: "RFC 3339 UTC time, whole seconds", examples: ["2024-05-01T12:00:00Z"] });
+export const KubernetesTime = t.String({
+  format: "date-time",
+  description: "RFC 3339 UTC time, whole seconds",
+  examples: ["2024-05-01T12:00:00Z"],
+});
 
 /** A Kubernetes Quantity in canonical form (as k8s.io/apimachinery prints it), e.g. `650m`, `2`, `3Ki`. */
 export const Quantity = t.String({
@@ -45,7 +49,11 @@ export const ApiGroup = t.Object({
   preferredVersion: GroupVersionForDiscovery,
 });
 
-export const ApiGroupList = t.Object({ kind: t.Literal("APIGroupList"), apiVersion: t.Literal("v1"), groups: t.Array(ApiGroupEntry) });
+export const ApiGroupList = t.Object({
+  kind: t.Literal("APIGroupList"),
+  apiVersion: t.Literal("v1"),
+  groups: t.Array(ApiGroupEntry),
+});
 
 export const ApiResource = t.Object({
   name: t.String(),
@@ -157,14 +165,28 @@ export const NodeMetricsMeta = t.Object({
   labels: t.Optional(StringMap),
 });
 
-const podMetricsFields = { metadata: PodMetricsMeta, timestamp: KubernetesTime, window: GoDuration, containers: t.Array(ContainerMetrics) };
-const nodeMetricsFields = { metadata: NodeMetricsMeta, timestamp: KubernetesTime, window: GoDuration, usage: ResourceUsage };
+const podMetricsFields = {
+  metadata: PodMetricsMeta,
+  timestamp: KubernetesTime,
+  window: GoDuration,
+  containers: t.Array(ContainerMetrics),
+};
+const nodeMetricsFields = {
+  metadata: NodeMetricsMeta,
+  timestamp: KubernetesTime,
+  window: GoDuration,
+  usage: ResourceUsage,
+};
 
 /** A PodMetrics inside a list: no kind/apiVersion. */
 export const PodMetricsItem = t.Object(podMetricsFields);
 
 /** A single `GET .../pods/{name}`. */
-export const PodMetrics = t.Object({ kind: t.Literal("PodMetrics"), apiVersion: t.Literal("metrics.k8s.io/v1beta1"), ...podMetricsFields });
+export const PodMetrics = t.Object({
+  kind: t.Literal("PodMetrics"),
+  apiVersion: t.Literal("metrics.k8s.io/v1beta1"),
+  ...podMetricsFields,
+});
 
 export const PodMetricsList = t.Object({
   kind: t.Literal("PodMetricsList"),
@@ -175,7 +197,11 @@ export const PodMetricsList = t.Object({
 
 export const NodeMetricsItem = t.Object(nodeMetricsFields);
 
-export const NodeMetrics = t.Object({ kind: t.Literal("NodeMetrics"), apiVersion: t.Literal("metrics.k8s.io/v1beta1"), ...nodeMetricsFields });
+export const NodeMetrics = t.Object({
+  kind: t.Literal("NodeMetrics"),
+  apiVersion: t.Literal("metrics.k8s.io/v1beta1"),
+  ...nodeMetricsFields,
+});
 
 export const NodeMetricsList = t.Object({
   kind: t.Literal("NodeMetricsList"),

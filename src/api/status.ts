@@ -8,7 +8,13 @@ import { jsonResponse } from "./json.ts";
 
 /** The `Status` object, keys in Kubernetes' order; `reason` and `details` omitted when empty. */
 export function statusBody(error: ApiError): Record<string, unknown> {
-  const body: Record<string, unknown> = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: error.message };
+  const body: Record<string, unknown> = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: error.message,
+  };
   if (error.reason !== "") body.reason = error.reason;
   if (error.details !== undefined) body.details = error.details;
   body.code = error.code;
@@ -20,7 +26,9 @@ export function statusResponse(error: unknown, logger: Logger, pretty = false): 
   const apiError = error instanceof ApiError ? error : new InternalError("an unexpected error occurred", error);
   if (apiError.code >= 500) {
     const cause = apiError.cause ?? (apiError === error ? undefined : error);
-    logger.error(apiError.message, { cause: cause instanceof Error ? cause.message : cause === undefined ? undefined : String(cause) });
+    logger.error(apiError.message, {
+      cause: cause instanceof Error ? cause.message : cause === undefined ? undefined : String(cause),
+    });
   }
   const response = jsonResponse(statusBody(apiError), { status: apiError.code, pretty });
   if (apiError.code === 429) response.headers.set("retry-after", "1");

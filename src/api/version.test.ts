@@ -31,16 +31,25 @@ describe("/version", () => {
     const dir = mkdtempSync(join(tmpdir(), "prom-adapter-version-"));
     try {
       const entry = join(dir, "entry.ts");
-      writeFileSync(entry, `import { versionInfo } from ${JSON.stringify(join(import.meta.dir, "version.ts"))};\nconsole.log(JSON.stringify(versionInfo()));\n`);
+      writeFileSync(
+        entry,
+        `import { versionInfo } from ${JSON.stringify(join(import.meta.dir, "version.ts"))};\nconsole.log(JSON.stringify(versionInfo()));\n`,
+      );
       const built = await Bun.build({
         entrypoints: [entry],
         outdir: join(dir, "out"),
         target: "bun",
-        define: { PROM_ADAPTER_GIT_COMMIT: JSON.stringify("abc123"), PROM_ADAPTER_BUILD_DATE: JSON.stringify("2024-05-01T12:00:00Z") },
+        define: {
+          PROM_ADAPTER_GIT_COMMIT: JSON.stringify("abc123"),
+          PROM_ADAPTER_BUILD_DATE: JSON.stringify("2024-05-01T12:00:00Z"),
+        },
       });
       expect(built.success).toBe(true);
       const run = Bun.spawnSync([process.execPath, join(dir, "out", "entry.js")], { stdout: "pipe", stderr: "pipe" });
-      expect(JSON.parse(run.stdout.toString())).toMatchObject({ gitCommit: "abc123", buildDate: "2024-05-01T12:00:00Z" });
+      expect(JSON.parse(run.stdout.toString())).toMatchObject({
+        gitCommit: "abc123",
+        buildDate: "2024-05-01T12:00:00Z",
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

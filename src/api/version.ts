@@ -10,7 +10,16 @@ import { jsonResponse, wantsPretty } from "./json.ts";
 import type { VersionInfo } from "./schemas.ts";
 
 /** Node's `process.arch` names mapped to Go's GOARCH names; others are passed through. */
-const GO_ARCH: Readonly<Record<string, string>> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64", loong64: "loong64" };
+const GO_ARCH: Readonly<Record<string, string>> = {
+  x64: "amd64",
+  ia32: "386",
+  arm64: "arm64",
+  arm: "arm",
+  ppc64: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
+  loong64: "loong64",
+};
 
 /** Go's `GOOS/GOARCH` for a Node platform and arch, e.g. `linux/amd64`. */
 export function goPlatform(platform: string = process.platform, arch: string = process.arch): string {
@@ -36,5 +45,7 @@ export function versionInfo(
 /** The `/version` plugin; the body is built once. */
 export function versionApi() {
   const body = versionInfo();
-  return new Elysia({ name: "version" }).get("/version", ({ request }) => jsonResponse(body, { pretty: wantsPretty(new URL(request.url)) }));
+  return new Elysia({ name: "version" }).get("/version", ({ request }) =>
+    jsonResponse(body, { pretty: wantsPretty(new URL(request.url)) }),
+  );
 }

@@ -8,7 +8,11 @@ describe("parseFieldSelector", () => {
     ["==", "metadata.name==web-0", [{ field: "metadata.name", equal: true, value: "web-0" }]],
     ["!=", "metadata.namespace!=kube-system", [{ field: "metadata.namespace", equal: false, value: "kube-system" }]],
     ["an empty value", "metadata.namespace=", [{ field: "metadata.namespace", equal: true, value: "" }]],
-    ["escaped comma, equals and backslash", "metadata.name=a\\,b\\=c\\\\d", [{ field: "metadata.name", equal: true, value: "a,b=c\\d" }]],
+    [
+      "escaped comma, equals and backslash",
+      "metadata.name=a\\,b\\=c\\\\d",
+      [{ field: "metadata.name", equal: true, value: "a,b=c\\d" }],
+    ],
     [
       "several terms, sorted by their text",
       "metadata.namespace=x,metadata.name=y",
@@ -27,8 +31,16 @@ describe("parseFieldSelector", () => {
     ["an unescaped = in the value", "metadata.name=a=b", "invalid field selector: unescaped character in value: 61"],
     ["an unknown escape", "metadata.name=a\\x", "invalid field selector: invalid escape sequence: \\x"],
     ["a trailing backslash", "metadata.name=a\\", "invalid field selector: invalid escape sequence: \\"],
-    ["a field other than metadata.name/namespace", "spec.nodeName=n1", '"spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"'],
-    ["a syntax error after an unknown field (syntax is checked first)", "spec.nodeName=n1,zzz", "invalid selector: 'spec.nodeName=n1,zzz'; can't understand 'zzz'"],
+    [
+      "a field other than metadata.name/namespace",
+      "spec.nodeName=n1",
+      '"spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    ],
+    [
+      "a syntax error after an unknown field (syntax is checked first)",
+      "spec.nodeName=n1,zzz",
+      "invalid selector: 'spec.nodeName=n1,zzz'; can't understand 'zzz'",
+    ],
   ])("rejects %s", (_, text, message) => {
     expect(() => parseFieldSelector(text)).toThrow(message);
   });

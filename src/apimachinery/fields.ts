@@ -51,7 +51,9 @@ export function parseFieldSelector(text: string): FieldRequirement[] {
   // NB: the API server parses the whole selector first and converts field labels afterwards.
   for (const { field } of terms) {
     if (!SUPPORTED_FIELDS.includes(field)) {
-      throw new FieldSelectorError(`"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+      throw new FieldSelectorError(
+        `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+      );
     }
   }
   return terms as FieldRequirement[];
@@ -61,7 +63,10 @@ export function parseFieldSelector(text: string): FieldRequirement[] {
  * Whether an object with these metadata fields satisfies every term. A field the object lacks (a node's namespace)
  * reads as `""`, as in apimachinery's `fields.Set`.
  */
-export function fieldSelectorMatches(requirements: readonly FieldRequirement[], fields: { readonly name: string; readonly namespace?: string }): boolean {
+export function fieldSelectorMatches(
+  requirements: readonly FieldRequirement[],
+  fields: { readonly name: string; readonly namespace?: string },
+): boolean {
   return requirements.every(({ field, equal, value }) => {
     const actual = field === "metadata.name" ? fields.name : (fields.namespace ?? "");
     return (actual === value) === equal;
@@ -90,7 +95,8 @@ function splitTerms(text: string): string[] {
 function splitTerm(term: string): { field: string; operator: (typeof OPERATORS)[number]; value: string } | null {
   for (let index = 0; index < term.length; index++) {
     for (const operator of OPERATORS) {
-      if (term.startsWith(operator, index)) return { field: term.slice(0, index), operator, value: term.slice(index + operator.length) };
+      if (term.startsWith(operator, index))
+        return { field: term.slice(0, index), operator, value: term.slice(index + operator.length) };
     }
   }
   return null;

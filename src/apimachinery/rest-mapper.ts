@@ -76,7 +76,9 @@ export function createTableRestMapper(entries: readonly ResourceInfo[], generati
   const byName = new Map<string, ResourceInfo[]>();
   const ordered = [...entries.filter((e) => e.group === ""), ...entries.filter((e) => e.group !== "")];
   for (const entry of ordered) {
-    const names = new Set([entry.resource, entry.singular, entry.kind, ...(entry.shortNames ?? [])].map((n) => n.toLowerCase()));
+    const names = new Set(
+      [entry.resource, entry.singular, entry.kind, ...(entry.shortNames ?? [])].map((n) => n.toLowerCase()),
+    );
     for (const name of names) {
       if (name === "") continue;
       const list = byName.get(name) ?? [];
@@ -101,7 +103,11 @@ export function createTableRestMapper(entries: readonly ResourceInfo[], generati
       // guessed, so `ingress` never silently means extensions on one cluster and networking.k8s.io on another.
       if (first.group !== "") {
         const groups = [...new Set(candidates.map((c) => c.group))];
-        if (groups.length > 1) throw new AmbiguousResourceError(written, candidates.map(({ group: g, resource }) => ({ group: g, resource })));
+        if (groups.length > 1)
+          throw new AmbiguousResourceError(
+            written,
+            candidates.map(({ group: g, resource }) => ({ group: g, resource })),
+          );
       }
       return first;
     },
@@ -117,7 +123,13 @@ const core = (kind: string, resource: string, namespaced: boolean, shortNames: s
   namespaced,
   shortNames,
 });
-const grouped = (group: string, version: string, kind: string, resource: string, shortNames: string[] = []): ResourceInfo => ({
+const grouped = (
+  group: string,
+  version: string,
+  kind: string,
+  resource: string,
+  shortNames: string[] = [],
+): ResourceInfo => ({
   group,
   version,
   kind,

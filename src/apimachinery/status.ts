@@ -3,7 +3,15 @@
  * of them into a `Status` in one place. Messages of 5xx errors are generic on purpose: the cause is logged, never sent.
  */
 
-export type StatusReason = "BadRequest" | "NotFound" | "InternalError" | "Forbidden" | "Unauthorized" | "MethodNotAllowed" | "TooManyRequests" | "";
+export type StatusReason =
+  | "BadRequest"
+  | "NotFound"
+  | "InternalError"
+  | "Forbidden"
+  | "Unauthorized"
+  | "MethodNotAllowed"
+  | "TooManyRequests"
+  | "";
 
 /** Extra Status fields (`details`), as Kubernetes writes them. */
 export interface StatusDetails {

@@ -44,19 +44,27 @@ export interface ClusterConnection {
  * Loads the kubeconfigs (`--kubeconfig`, else in-cluster, else ~/.kube/config; the authentication and authorization
  * ones default to it), reads discovery and the authentication configuration. Throws StartupError with the cause.
  */
-export async function connectToCluster(options: Options, logger: Logger, metrics: SelfMetrics): Promise<ClusterConnection> {
+export async function connectToCluster(
+  options: Options,
+  logger: Logger,
+  metrics: SelfMetrics,
+): Promise<ClusterConnection> {
   const k = options.kubernetes;
   try {
     const lister = loadKubeConfig({ file: k.kubeconfig });
-    const authenticationConfig = k.authenticationKubeconfig === undefined ? lister : loadKubeConfig({ file: k.authenticationKubeconfig });
-    const authorizationConfig = k.authorizationKubeconfig === undefined ? lister : loadKubeConfig({ file: k.authorizationKubeconfig });
+    const authenticationConfig =
+      k.authenticationKubeconfig === undefined ? lister : loadKubeConfig({ file: k.authenticationKubeconfig });
+    const authorizationConfig =
+      k.authorizationKubeconfig === undefined ? lister : loadKubeConfig({ file: k.authorizationKubeconfig });
     const authenticationApi = createApiConfiguration(authenticationConfig);
 
     const restMapper = createDiscoveryRestMapper({ fetchDocument: kubeDiscoveryFetcher(lister), logger });
     try {
       await restMapper.refresh();
     } catch (error) {
-      throw new StartupError(`cannot read API discovery from ${lister.getCurrentCluster()?.server}: ${(error as Error).message}`);
+      throw new StartupError(
+        `cannot read API discovery from ${lister.getCurrentCluster()?.server}: ${(error as Error).message}`,
+      );
     }
     const authentication = createAuthenticationConfigSource({
       flags: k,
@@ -101,7 +109,11 @@ export async function connectToCluster(options: Options, logger: Logger, metrics
       },
     };
   } catch (error) {
-    if (error instanceof KubeConfigError || error instanceof AuthenticationConfigError || error instanceof AlwaysAllowPathError) {
+    if (
+      error instanceof KubeConfigError ||
+      error instanceof AuthenticationConfigError ||
+      error instanceof AlwaysAllowPathError
+    ) {
       throw new StartupError(error.message);
     }
     throw error;

@@ -7,7 +7,13 @@
  */
 import { Elysia } from "elysia";
 import { customMetricsApi, type CustomMetricsApiDeps } from "../api/custom-metrics/routes.ts";
-import { apiGroupList, CUSTOM_METRICS_GROUP, EXTERNAL_METRICS_GROUP, RESOURCE_METRICS_GROUP, type ServedGroup } from "../api/discovery.ts";
+import {
+  apiGroupList,
+  CUSTOM_METRICS_GROUP,
+  EXTERNAL_METRICS_GROUP,
+  RESOURCE_METRICS_GROUP,
+  type ServedGroup,
+} from "../api/discovery.ts";
 import { externalMetricsApi, type ExternalMetricsApiDeps } from "../api/external-metrics/routes.ts";
 import { healthApi, selfMetricsApi, type ReadinessCheck } from "../api/health.ts";
 import { jsonResponse, wantsPretty } from "../api/json.ts";
@@ -43,7 +49,14 @@ export interface AppDeps {
 
 export type App = ReturnType<typeof createApp>;
 
-export function createApp({ logger, readiness, selfMetrics, customMetrics, externalMetrics = () => null, resourceMetrics = () => null }: AppDeps) {
+export function createApp({
+  logger,
+  readiness,
+  selfMetrics,
+  customMetrics,
+  externalMetrics = () => null,
+  resourceMetrics = () => null,
+}: AppDeps) {
   const servedGroups = (): ServedGroup[] => [
     ...(customMetrics() ? [CUSTOM_METRICS_GROUP] : []),
     ...(externalMetrics() ? [EXTERNAL_METRICS_GROUP] : []),
@@ -69,7 +82,10 @@ export function createApp({ logger, readiness, selfMetrics, customMetrics, exter
   return new Elysia({ name: "prom-adapter" })
     .onRequest(({ request }) => {
       if (request.method !== "GET") {
-        return statusResponse(new ApiError(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`), logger);
+        return statusResponse(
+          new ApiError(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`),
+          logger,
+        );
       }
       // The same reading of the request as authorization's: a watch or proxy request is never served as a list or get.
       const refusal = refusalOf(request.method, new URL(request.url));
@@ -84,7 +100,9 @@ export function createApp({ logger, readiness, selfMetrics, customMetrics, exter
     .use(selfMetricsApi(selfMetrics.text, selfMetrics.contentType))
     .use(versionApi())
     .use(openApiApi(servedGroups))
-    .get("/apis", ({ request }) => jsonResponse(apiGroupList(servedGroups()), { pretty: wantsPretty(new URL(request.url)) }))
+    .get("/apis", ({ request }) =>
+      jsonResponse(apiGroupList(servedGroups()), { pretty: wantsPretty(new URL(request.url)) }),
+    )
     .use(custom)
     .use(external)
     .use(resource);
@@ -170,7 +188,12 @@ export function composeApp(sources: ProviderSources, { readiness, selfMetrics }:
   };
   const objectSource =
     sources.resourceObjects ??
-    createPrometheusObjectSource({ rules: resourceRules, prometheus: sources.objectQueries ?? prometheus, now, logger });
+    createPrometheusObjectSource({
+      rules: resourceRules,
+      prometheus: sources.objectQueries ?? prometheus,
+      now,
+      logger,
+    });
   const objects = sources.wrapResourceObjects?.(objectSource) ?? objectSource;
   const resource = createResourceMetricsProvider({ rules: resourceRules, objects, prometheus, now, logger });
   return createApp({

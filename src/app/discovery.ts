@@ -24,7 +24,15 @@ export interface DiscoveryDeps {
 }
 
 /** A relister (not yet started) whose runs update the discovery self-metrics. */
-export function createInstrumentedRelister({ prometheus, rules, options, beforeRun, metrics, clock, logger }: DiscoveryDeps): Relister {
+export function createInstrumentedRelister({
+  prometheus,
+  rules,
+  options,
+  beforeRun,
+  metrics,
+  clock,
+  logger,
+}: DiscoveryDeps): Relister {
   const countRegistered = (registry: MetricRegistry) => {
     metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, registry.customMetrics().length);
     metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, registry.externalMetrics().length);

@@ -15,7 +15,10 @@ import { StartupError } from "./startup-error.ts";
 
 export interface ListenerDeps {
   readonly app: App;
-  readonly options: Pick<Options, "tlsCertFile" | "tlsKeyFile" | "certDir" | "bindAddress" | "securePort" | "maxRequestsInFlight">;
+  readonly options: Pick<
+    Options,
+    "tlsCertFile" | "tlsKeyFile" | "certDir" | "bindAddress" | "securePort" | "maxRequestsInFlight"
+  >;
   /** Cluster mode: authentication, authorization and the client CA bundles; null in standalone mode. */
   readonly cluster: ClusterConnection | null;
   readonly metrics: SelfMetrics;
@@ -31,7 +34,8 @@ export async function listen({ app, options, cluster, metrics, clock, logger }: 
     certDir: options.certDir,
     now: new Date(clock.now()),
   });
-  if (certificate.generated) logger.info(0, "generated a self-signed serving certificate", { cert: certificate.certFile });
+  if (certificate.generated)
+    logger.info(0, "generated a self-signed serving certificate", { cert: certificate.certFile });
   let server: HttpsServer;
   try {
     server = await startHttpsServer({
@@ -50,7 +54,9 @@ export async function listen({ app, options, cluster, metrics, clock, logger }: 
       onError: (error, source) => logger.info(4, "connection error", { source, error: error.message }),
     });
   } catch (error) {
-    throw new StartupError(`cannot listen on ${options.bindAddress}:${options.securePort}: ${(error as Error).message}`);
+    throw new StartupError(
+      `cannot listen on ${options.bindAddress}:${options.securePort}: ${(error as Error).message}`,
+    );
   }
   // A rotated front-proxy or client CA (ConfigMap re-read) is requested from new connections without a restart.
   cluster?.onClientCaChange((clientCaPems) =>

@@ -15,6 +15,9 @@ export function prometheusFromOptions(options: Options): { client: PrometheusCli
     clientKeyFile: options.prometheus.clientKeyFile,
     authConfigFile: options.prometheus.authConfigFile,
   });
-  const client = createPrometheusClient(transport, { queryTimeoutMs: options.prometheus.queryTimeout, seriesTimeoutMs: options.prometheus.seriesTimeout });
+  const client = createPrometheusClient(transport, {
+    queryTimeoutMs: options.prometheus.queryTimeout,
+    seriesTimeoutMs: options.prometheus.seriesTimeout,
+  });
   return { client, baseUrl: transport.baseUrl };
 }

@@ -72,7 +72,9 @@ export async function startAdapter(
   const metrics = createSelfMetrics();
   // NB: the Kubernetes client (and @kubernetes/client-node) is loaded only in cluster mode: standalone runs start
   // faster and smaller without it (measured in bench/: about 24 MiB and 130 ms in the compiled binary).
-  const cluster: ClusterConnection | null = options.standalone ? null : await (await import("./cluster.ts")).connectToCluster(options, logger, metrics);
+  const cluster: ClusterConnection | null = options.standalone
+    ? null
+    : await (await import("./cluster.ts")).connectToCluster(options, logger, metrics);
   const standaloneDiscovery = options.standalone ? await standaloneRestMapper(options, logger, env) : null;
   const builtinMapper = createTableRestMapper(BUILTIN_RESOURCES);
   const discoveryMapper = cluster?.restMapper ?? standaloneDiscovery;
@@ -113,7 +115,8 @@ export async function startAdapter(
   let draining = false;
   const readiness = (): NotReady | null => {
     if (draining) return { code: 503, reason: "shutting down" };
-    if (cluster && !cluster.authentication.isLoaded()) return { code: 500, reason: "authentication configuration not loaded" };
+    if (cluster && !cluster.authentication.isLoaded())
+      return { code: 500, reason: "authentication configuration not loaded" };
     return relister.ready() ? null : { code: 500, reason: "waiting for the first successful metric discovery" };
   };
   const app = composeApp(
@@ -162,7 +165,11 @@ export async function startAdapter(
 
   const server = await listen({ app, options, cluster, metrics, clock, logger });
   // NB: the base URL without any user:password the flag may carry.
-  logger.info(0, "serving", { address: `https://${options.bindAddress}:${server.port}`, prometheus: prometheusServer, standalone: options.standalone });
+  logger.info(0, "serving", {
+    address: `https://${options.bindAddress}:${server.port}`,
+    prometheus: prometheusServer,
+    standalone: options.standalone,
+  });
   relister.start();
   reloader?.start();
 
@@ -181,4 +188,3 @@ export async function startAdapter(
     },
   };
 }
-

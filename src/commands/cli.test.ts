@@ -13,7 +13,10 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "subcommand-test-"));
   good = join(dir, "good.yaml");
   bad = join(dir, "bad.yaml");
-  writeFileSync(good, "rules:\n- seriesQuery: x\n  resources: {template: <<.Resource>>}\n  metricsQuery: '<<.Series>>'\n");
+  writeFileSync(
+    good,
+    "rules:\n- seriesQuery: x\n  resources: {template: <<.Resource>>}\n  metricsQuery: '<<.Series>>'\n",
+  );
   writeFileSync(bad, "rules:\n- seriesQuery: x\n  metricQuery: '<<.Series>>'\n");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,7 +73,12 @@ describe("parseSubcommandArgs", () => {
     expect(args.output).toBe("json");
     expect(args.positionals).toEqual(["/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/x"]);
     expect([...args.given].sort()).toEqual(["config", "kubeconfig", "prometheus-url", "standalone"]);
-    expect(args.options).toMatchObject({ configFile: "rules.yaml", prometheusUrl: "http://prom:9090", standalone: true, kubernetes: { kubeconfig: "kc" } });
+    expect(args.options).toMatchObject({
+      configFile: "rules.yaml",
+      prometheusUrl: "http://prom:9090",
+      standalone: true,
+      kubernetes: { kubeconfig: "kc" },
+    });
   });
 
   test("takes everything after -- as positionals and defaults to text output", () => {
@@ -100,10 +108,18 @@ describe("runSubcommand", () => {
   });
 
   test.each([
-    ["an unknown flag", ["check", "--nope"], "prom-adapter check: unknown flag: --nope\nRun prom-adapter check --help for usage.\n"],
+    [
+      "an unknown flag",
+      ["check", "--nope"],
+      "prom-adapter check: unknown flag: --nope\nRun prom-adapter check --help for usage.\n",
+    ],
     ["check with an argument", ["check", "extra"], 'prom-adapter check: check takes no arguments, got "extra"\n'],
     ["explain without a path", ["explain", "--standalone"], "prom-adapter explain: explain takes one API path, e.g.\n"],
-    ["explain with a path outside the metrics APIs", ["explain", "--standalone", "/apis/apps/v1/deployments"], "prom-adapter explain: explain needs the path of a custom or external metric, or of metrics.k8s.io nodes or pods"],
+    [
+      "explain with a path outside the metrics APIs",
+      ["explain", "--standalone", "/apis/apps/v1/deployments"],
+      "prom-adapter explain: explain needs the path of a custom or external metric, or of metrics.k8s.io nodes or pods",
+    ],
   ])("exits 2 for %s, naming the problem on stderr", async (_name, argv, message) => {
     const { code, stdout, stderr } = await run(argv);
     expect(code).toBe(2);
@@ -115,7 +131,9 @@ describe("runSubcommand", () => {
     expect((await run(["check", "--config", good])).code).toBe(0);
     const { code, stdout } = await run(["check", "--config", bad]);
     expect(code).toBe(1);
-    expect(stdout).toContain(`${bad}:3:3: error: rules[0]: unknown field "metricQuery"\n  hint: did you mean "metricsQuery"?`);
+    expect(stdout).toContain(
+      `${bad}:3:3: error: rules[0]: unknown field "metricQuery"\n  hint: did you mean "metricsQuery"?`,
+    );
   });
 
   test("check --output json writes one JSON document", async () => {
@@ -133,7 +151,15 @@ describe("runSubcommand", () => {
 
   test("an unreachable Prometheus exits 3, with a JSON error document under --output json", async () => {
     const url = `http://127.0.0.1:${closedPort()}`;
-    const { code, stdout, stderr } = await run(["check", "--config", good, "--prometheus-url", url, "--output", "json"]);
+    const { code, stdout, stderr } = await run([
+      "check",
+      "--config",
+      good,
+      "--prometheus-url",
+      url,
+      "--output",
+      "json",
+    ]);
     expect(code).toBe(3);
     expect(stderr).toStartWith(`prom-adapter check: cannot list series from ${url}: network: `);
     expect(JSON.parse(stdout)).toMatchObject({ exitCode: 3 });

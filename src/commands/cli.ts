@@ -49,7 +49,8 @@ export function parseSubcommandArgs(argv: readonly string[]): SubcommandArgs {
   const [command, ...rest] = argv;
   if (!isSubcommand(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   const aliases = new Map<string, FlagName>();
-  for (const [name, spec] of Object.entries(FLAGS) as [FlagName, { alias?: string }][]) if (spec.alias) aliases.set(spec.alias, name);
+  for (const [name, spec] of Object.entries(FLAGS) as [FlagName, { alias?: string }][])
+    if (spec.alias) aliases.set(spec.alias, name);
   const flagArgs: string[] = [];
   const positionals: string[] = [];
   const given = new Set<FlagName>();
@@ -76,9 +77,11 @@ export function parseSubcommandArgs(argv: readonly string[]): SubcommandArgs {
     flagArgs.push(arg);
     if (name === undefined) continue; // parseOptions names it
     given.add(name);
-    if (FLAGS[name].kind !== "boolean" && match[2] === undefined && i + 1 < rest.length) flagArgs.push(rest[++i] as string);
+    if (FLAGS[name].kind !== "boolean" && match[2] === undefined && i + 1 < rest.length)
+      flagArgs.push(rest[++i] as string);
   }
-  if (output !== "text" && output !== "json") throw new UsageError(`--output must be text or json, got ${JSON.stringify(output)}`);
+  if (output !== "text" && output !== "json")
+    throw new UsageError(`--output must be text or json, got ${JSON.stringify(output)}`);
   return { command, options: parseOptions(flagArgs), given, positionals, output };
 }
 
@@ -104,7 +107,8 @@ export async function runSubcommand(argv: readonly string[], io: SubcommandIo): 
   };
   try {
     if (command === "check") {
-      if (args.positionals.length > 0) throw new UsageError(`check takes no arguments, got ${JSON.stringify(args.positionals[0])}`);
+      if (args.positionals.length > 0)
+        throw new UsageError(`check takes no arguments, got ${JSON.stringify(args.positionals[0])}`);
       const report = await runCheck({
         options: args.options,
         withPrometheus: args.given.has("prometheus-url"),
@@ -115,7 +119,8 @@ export async function runSubcommand(argv: readonly string[], io: SubcommandIo): 
       await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatCheckText(report));
       return report.exitCode;
     }
-    if (args.positionals.length !== 1) throw new UsageError(`explain takes one API path, e.g.\n  ${PATH_EXAMPLES.join("\n  ")}`);
+    if (args.positionals.length !== 1)
+      throw new UsageError(`explain takes one API path, e.g.\n  ${PATH_EXAMPLES.join("\n  ")}`);
     const report = await runExplain({ options: args.options, path: args.positionals[0] as string, env: io.env });
     await io.stdout(args.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : formatExplainText(report));
     return report.exitCode;

@@ -55,7 +55,13 @@ export async function standaloneAccess(
     const source = await connectStandaloneMapper({ kubeconfigFlag, env, logger });
     if (source.kind === "builtin") return builtinAccess();
     const { restMapper, server } = source;
-    return { mapperKind: "cluster", mapper: () => restMapper.current(), objects: undefined, resourceObjects: undefined, server };
+    return {
+      mapperKind: "cluster",
+      mapper: () => restMapper.current(),
+      objects: undefined,
+      resourceObjects: undefined,
+      server,
+    };
   } catch (error) {
     if (error instanceof StandaloneKubeconfigError) throw new UnreachableError(error.message);
     throw error;
@@ -65,7 +71,13 @@ export async function standaloneAccess(
 /** The built-in table standalone mode uses. */
 export function builtinAccess(): KubernetesAccess {
   const mapper = createTableRestMapper(BUILTIN_RESOURCES);
-  return { mapperKind: "builtin", mapper: () => mapper, objects: undefined, resourceObjects: undefined, server: undefined };
+  return {
+    mapperKind: "builtin",
+    mapper: () => mapper,
+    objects: undefined,
+    resourceObjects: undefined,
+    server: undefined,
+  };
 }
 
 /**
@@ -85,7 +97,10 @@ export async function connectKubernetes(kubeconfig: string | undefined, logger: 
   try {
     await restMapper.refresh();
   } catch (error) {
-    const advice = kubeconfig === undefined ? " (no --kubeconfig given: pass --kubeconfig FILE, or --standalone to run without Kubernetes)" : "";
+    const advice =
+      kubeconfig === undefined
+        ? " (no --kubeconfig given: pass --kubeconfig FILE, or --standalone to run without Kubernetes)"
+        : "";
     throw new UnreachableError(`cannot read API discovery from ${server}: ${(error as Error).message}${advice}`);
   }
   return {

@@ -16,7 +16,9 @@ describe("editDistance", () => {
 
 describe("closestNames", () => {
   test("returns close candidates, closest first, ties in candidate order, never the name itself", () => {
-    expect(closestNames("http_request", ["http_requests", "http_request", "https_requests", "cpu_usage", "http_requests"])).toEqual(["http_requests", "https_requests"]);
+    expect(
+      closestNames("http_request", ["http_requests", "http_request", "https_requests", "cpu_usage", "http_requests"]),
+    ).toEqual(["http_requests", "https_requests"]);
   });
 
   test("compares case-insensitively and scales the allowed distance with the name's length (at most 3)", () => {
@@ -29,10 +31,14 @@ describe("closestNames", () => {
 
 describe("suffixVariants", () => {
   test("finds names that differ by a common suffix such as _total or _per_second", () => {
-    expect(suffixVariants("http_requests_total", ["http_requests", "http_requests_per_second", "grpc_requests", "http_requests_total"])).toEqual([
-      "http_requests",
-      "http_requests_per_second",
-    ]);
+    expect(
+      suffixVariants("http_requests_total", [
+        "http_requests",
+        "http_requests_per_second",
+        "grpc_requests",
+        "http_requests_total",
+      ]),
+    ).toEqual(["http_requests", "http_requests_per_second"]);
     expect(suffixVariants("cpu", ["cpu_seconds_total", "memory_bytes"])).toEqual(["cpu_seconds_total"]);
   });
 });

@@ -36,7 +36,16 @@ export function closestNames(name: string, candidates: Iterable<string>, maxDist
 }
 
 /** Common suffixes that separate a series name from the metric name a rule makes of it; longest first. */
-const METRIC_SUFFIXES = ["_seconds_total", "_bytes_total", "_per_second", "_total", "_seconds", "_bytes", "_count", "_sum"];
+const METRIC_SUFFIXES = [
+  "_seconds_total",
+  "_bytes_total",
+  "_per_second",
+  "_total",
+  "_seconds",
+  "_bytes",
+  "_count",
+  "_sum",
+];
 
 /**
  * Metric names that differ from `name` by a common suffix (`http_requests` vs `http_requests_total` or

@@ -3,9 +3,15 @@ import { formatLabels, formatTable } from "./table.ts";
 
 describe("formatTable", () => {
   test("pads every column but the last to its widest cell, two spaces apart, without trailing spaces", () => {
-    expect(formatTable(["RULE", "SERIES", "QUERY"], [["rules[0]", "3", "{a}"], ["externalRules[10]", "12", ""]])).toBe(
-      "RULE               SERIES  QUERY\nrules[0]           3       {a}\nexternalRules[10]  12\n",
-    );
+    expect(
+      formatTable(
+        ["RULE", "SERIES", "QUERY"],
+        [
+          ["rules[0]", "3", "{a}"],
+          ["externalRules[10]", "12", ""],
+        ],
+      ),
+    ).toBe("RULE               SERIES  QUERY\nrules[0]           3       {a}\nexternalRules[10]  12\n");
   });
 
   test("indents every line and turns newlines and tabs inside cells into spaces", () => {

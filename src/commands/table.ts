@@ -11,7 +11,9 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   const widths = headers.map((_, column) => Math.max(...all.map((row) => displayWidth(row[column] ?? ""))));
   const pad = " ".repeat(indent);
   const lines = all.map((row) => {
-    const cells = row.map((cell, column) => (column === row.length - 1 ? cell : cell + " ".repeat((widths[column] ?? 0) - displayWidth(cell))));
+    const cells = row.map((cell, column) =>
+      column === row.length - 1 ? cell : cell + " ".repeat((widths[column] ?? 0) - displayWidth(cell)),
+    );
     return `${pad}${cells.join("  ")}`.trimEnd();
   });
   return `${lines.join("\n")}\n`;

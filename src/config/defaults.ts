@@ -13,6 +13,14 @@ export async function readRulesSource(configFile: string | undefined): Promise<{
   try {
     return { name: configFile, text: await Bun.file(configFile).text() };
   } catch (error) {
-    throw new ConfigError([{ file: configFile, line: 0, column: 0, path: "", message: `cannot read rules file: ${(error as Error).message}` }]);
+    throw new ConfigError([
+      {
+        file: configFile,
+        line: 0,
+        column: 0,
+        path: "",
+        message: `cannot read rules file: ${(error as Error).message}`,
+      },
+    ]);
   }
 }

@@ -25,20 +25,30 @@ describe("loading a rules file", () => {
     expect(rules.externalRules).toEqual([]);
     expect(rules.resourceRules?.window).toBe(300_000);
     expect(rules.rules[1]?.seriesFilters).toEqual([{ isNot: "^container_.*_seconds_total$" }]);
-    expect(rules.rules[0]?.resources.overrides).toEqual({ namespace: { group: "", resource: "namespace" }, pod: { group: "", resource: "pod" } });
+    expect(rules.rules[0]?.resources.overrides).toEqual({
+      namespace: { group: "", resource: "namespace" },
+      pod: { group: "", resource: "pod" },
+    });
   });
 
   test("string fields keep their source text", () => {
-    const { rules } = parseRulesText(`rules:\n- seriesQuery: up\n  name: {as: 123, matches: 1.50}\n  metricsQuery: x\n`, "r.yaml");
+    const { rules } = parseRulesText(
+      `rules:\n- seriesQuery: up\n  name: {as: 123, matches: 1.50}\n  metricsQuery: x\n`,
+      "r.yaml",
+    );
     expect(rules.rules[0]?.name).toEqual({ as: "123", matches: "1.50" });
   });
 
   test("an unknown key names file, line, column, path and key", () => {
-    expect(errorsOf(`rules:\n- seriesQuery: up\n  name:\n    matchs: x\n  metricsQuery: x\n`)).toEqual(['rules.yaml:4:5: rules[0].name: unknown field "matchs"']);
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  name:\n    matchs: x\n  metricsQuery: x\n`)).toEqual([
+      'rules.yaml:4:5: rules[0].name: unknown field "matchs"',
+    ]);
   });
 
   test("a duplicate key is an error at the second occurrence", () => {
-    expect(errorsOf(`rules:\n- seriesQuery: up\n  seriesQuery: down\n  metricsQuery: x\n`)).toEqual(['rules.yaml:3:3: rules[0]: duplicate key "seriesQuery"']);
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  seriesQuery: down\n  metricsQuery: x\n`)).toEqual([
+      'rules.yaml:3:3: rules[0]: duplicate key "seriesQuery"',
+    ]);
   });
 
   test("missing required fields are reported for every rule at once", () => {
@@ -49,19 +59,28 @@ describe("loading a rules file", () => {
   });
 
   test("an empty seriesQuery is an error", () => {
-    expect(errorsOf(`rules:\n- seriesQuery: ""\n  metricsQuery: x\n`)).toEqual(["rules.yaml:2:16: rules[0].seriesQuery: required field is missing or empty"]);
+    expect(errorsOf(`rules:\n- seriesQuery: ""\n  metricsQuery: x\n`)).toEqual([
+      "rules.yaml:2:16: rules[0].seriesQuery: required field is missing or empty",
+    ]);
   });
 
   test("namespaced accepts YAML 1.1 booleans and rejects other text", () => {
-    const { rules } = parseRulesText(`externalRules:\n- seriesQuery: up\n  resources: {namespaced: no}\n  metricsQuery: x\n`, "r.yaml");
+    const { rules } = parseRulesText(
+      `externalRules:\n- seriesQuery: up\n  resources: {namespaced: no}\n  metricsQuery: x\n`,
+      "r.yaml",
+    );
     expect(rules.externalRules[0]?.resources.namespaced).toBe(false);
-    expect(errorsOf(`externalRules:\n- seriesQuery: up\n  resources: {namespaced: maybe}\n  metricsQuery: x\n`)).toEqual([
+    expect(
+      errorsOf(`externalRules:\n- seriesQuery: up\n  resources: {namespaced: maybe}\n  metricsQuery: x\n`),
+    ).toEqual([
       'rules.yaml:3:27: externalRules[0].resources.namespaced: expected a boolean (true or false), got "maybe"',
     ]);
   });
 
   test("a list where a mapping belongs is an error", () => {
-    expect(errorsOf(`rules:\n- seriesQuery: up\n  resources: [a]\n  metricsQuery: x\n`)).toEqual(["rules.yaml:3:14: rules[0].resources: expected a mapping, got a list"]);
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  resources: [a]\n  metricsQuery: x\n`)).toEqual([
+      "rules.yaml:3:14: rules[0].resources: expected a mapping, got a list",
+    ]);
   });
 
   test("YAML syntax errors carry their position", () => {
@@ -80,16 +99,26 @@ describe("loading a rules file", () => {
   });
 
   test("a second document with content is refused at its line even after an empty one", () => {
-    expect(errorsOf(`rules:\n${RULE}---\n---\nrules: []\n`)).toEqual(["rules.yaml:6:1: only one YAML document is allowed"]);
+    expect(errorsOf(`rules:\n${RULE}---\n---\nrules: []\n`)).toEqual([
+      "rules.yaml:6:1: only one YAML document is allowed",
+    ]);
   });
 
   test("a file with no rules at all is refused", () => {
-    expect(errorsOf(`rules: []\n`)).toEqual(["rules.yaml:1:1: the file defines no rules, externalRules or resourceRules: nothing would be served"]);
-    expect(errorsOf(``)).toEqual(["rules.yaml: the file defines no rules, externalRules or resourceRules: nothing would be served"]);
+    expect(errorsOf(`rules: []\n`)).toEqual([
+      "rules.yaml:1:1: the file defines no rules, externalRules or resourceRules: nothing would be served",
+    ]);
+    expect(errorsOf(``)).toEqual([
+      "rules.yaml: the file defines no rules, externalRules or resourceRules: nothing would be served",
+    ]);
   });
 
   test("resource rules need cpu, memory and their queries", () => {
-    expect(errorsOf(`resourceRules:\n  cpu:\n    containerQuery: x\n    nodeQuery: y\n    containerLabel: container\n  window: 5x\n`)).toEqual([
+    expect(
+      errorsOf(
+        `resourceRules:\n  cpu:\n    containerQuery: x\n    nodeQuery: y\n    containerLabel: container\n  window: 5x\n`,
+      ),
+    ).toEqual([
       'rules.yaml:6:11: resourceRules.window: not a valid duration string: "5x"',
       "rules.yaml:2:3: resourceRules.memory: required field is missing or empty",
       "rules.yaml:2:3: resourceRules.memory.containerQuery: required field is missing or empty",
@@ -111,7 +140,10 @@ describe("prom-adapter's rule extensions", () => {
       "r.yaml",
     );
     expect(rules.rules[0]?.defaultValue).toBe(1.5);
-    expect(rules.rules[0]?.prometheus).toEqual({ parameters: { dedup: "true" }, headers: { "X-Scope-OrgID": "team-a" } });
+    expect(rules.rules[0]?.prometheus).toEqual({
+      parameters: { dedup: "true" },
+      headers: { "X-Scope-OrgID": "team-a" },
+    });
   });
 
   test("without them a rule means what upstream means", () => {
@@ -123,9 +155,18 @@ describe("prom-adapter's rule extensions", () => {
   test.each([
     ["  defaultValue: lots\n", 'rules.yaml:4:17: rules[0].defaultValue: expected a finite number, got "lots"'],
     ["  defaultValue: .inf\n", 'rules.yaml:4:17: rules[0].defaultValue: expected a finite number, got ".inf"'],
-    ["  prometheus: {parameters: {query: x}}\n", 'rules.yaml:4:28: rules[0].prometheus.parameters: "query" is set by prom-adapter and cannot be overridden'],
-    ["  prometheus: {headers: {Content-Type: x}}\n", 'rules.yaml:4:25: rules[0].prometheus.headers: header "Content-Type" is set by prom-adapter and cannot be overridden'],
-    ["  prometheus: {headers: {'a b': x}}\n", 'rules.yaml:4:25: rules[0].prometheus.headers: invalid header name "a b"'],
+    [
+      "  prometheus: {parameters: {query: x}}\n",
+      'rules.yaml:4:28: rules[0].prometheus.parameters: "query" is set by prom-adapter and cannot be overridden',
+    ],
+    [
+      "  prometheus: {headers: {Content-Type: x}}\n",
+      'rules.yaml:4:25: rules[0].prometheus.headers: header "Content-Type" is set by prom-adapter and cannot be overridden',
+    ],
+    [
+      "  prometheus: {headers: {'a b': x}}\n",
+      'rules.yaml:4:25: rules[0].prometheus.headers: invalid header name "a b"',
+    ],
     ["  prometheus: {params: {}}\n", 'rules.yaml:4:16: rules[0].prometheus: unknown field "params"'],
   ])("%p is refused", (extra, message) => {
     expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n${extra}`)).toEqual([message]);
@@ -141,7 +182,8 @@ describe("YAML merge keys and anchors, as yaml.v2 reads them", () => {
   });
 
   test("a list of merged mappings: the first one wins, keys of the mapping itself win over all", () => {
-    const text = `rules:\n- seriesQuery: up\n  metricsQuery: x\n  resources: {overrides: {a: &a {resource: pods}, b: &b {resource: nodes, group: g}}}\n` +
+    const text =
+      `rules:\n- seriesQuery: up\n  metricsQuery: x\n  resources: {overrides: {a: &a {resource: pods}, b: &b {resource: nodes, group: g}}}\n` +
       `- seriesQuery: up\n  metricsQuery: x\n  resources:\n    overrides:\n      c:\n        <<: [*a, *b]\n      d:\n        <<: *b\n        group: h\n`;
     const overrides = parseRulesText(text, "r.yaml").rules.rules[1]?.resources.overrides;
     expect(overrides).toEqual({ c: { group: "g", resource: "pods" }, d: { group: "h", resource: "nodes" } });
@@ -156,14 +198,18 @@ describe("YAML merge keys and anchors, as yaml.v2 reads them", () => {
   });
 
   test("a merged key and the same key in the mapping are not duplicates; the same key written twice is", () => {
-    expect(errorsOf(`rules:\n- seriesQuery: up\n  <<: {seriesQuery: x}\n  metricsQuery: x\n  metricsQuery: y\n`)).toEqual([
-      'rules.yaml:5:3: rules[0]: duplicate key "metricsQuery"',
-    ]);
+    expect(
+      errorsOf(`rules:\n- seriesQuery: up\n  <<: {seriesQuery: x}\n  metricsQuery: x\n  metricsQuery: y\n`),
+    ).toEqual(['rules.yaml:5:3: rules[0]: duplicate key "metricsQuery"']);
   });
 
   test("a merge of a scalar is an error; a quoted << is an ordinary (unknown) key", () => {
-    expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n  <<: 3\n`)).toEqual(["rules.yaml:4:7: rules[0]: map merge requires map or sequence of maps as the value"]);
-    expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n  "<<": {}\n`)).toEqual(['rules.yaml:4:3: rules[0]: unknown field "<<"']);
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n  <<: 3\n`)).toEqual([
+      "rules.yaml:4:7: rules[0]: map merge requires map or sequence of maps as the value",
+    ]);
+    expect(errorsOf(`rules:\n- seriesQuery: up\n  metricsQuery: x\n  "<<": {}\n`)).toEqual([
+      'rules.yaml:4:3: rules[0]: unknown field "<<"',
+    ]);
   });
 });
 
@@ -185,7 +231,11 @@ describe("YAML syntax errors", () => {
   });
 
   test("tabs and unclosed flow lists get hints", () => {
-    expect(errorsOf(`rules:\n\t- seriesQuery: up\n`).at(-1)).toBe("  hint: indent with spaces: YAML does not allow tabs in indentation");
-    expect(errorsOf(`rules:\n- seriesQuery: [up\n`).at(-1)).toContain("hint: a value starting with [ or { is a YAML flow list or mapping");
+    expect(errorsOf(`rules:\n\t- seriesQuery: up\n`).at(-1)).toBe(
+      "  hint: indent with spaces: YAML does not allow tabs in indentation",
+    );
+    expect(errorsOf(`rules:\n- seriesQuery: [up\n`).at(-1)).toContain(
+      "hint: a value starting with [ or { is a YAML flow list or mapping",
+    );
   });
 });

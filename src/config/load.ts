@@ -223,7 +223,11 @@ function createReader(
       if (TRUE_WORDS.has(text)) return true;
       if (FALSE_WORDS.has(text)) return false;
     }
-    issue(node, path, `expected a boolean (true or false), got ${isScalar(node) ? JSON.stringify(String(node.value)) : describe(node)}`);
+    issue(
+      node,
+      path,
+      `expected a boolean (true or false), got ${isScalar(node) ? JSON.stringify(String(node.value)) : describe(node)}`,
+    );
     return undefined;
   }
 
@@ -241,14 +245,22 @@ function createReader(
   }
 
   function resourceMapping(node: Node | null | undefined, path: string, allowNamespaced: boolean): ResourceMapping {
-    const f = fields(node ?? null, path, allowNamespaced ? ["template", "overrides", "namespaced"] : ["template", "overrides"]);
-    const overrides = userMap(f.get("overrides") ?? null, join(path, "overrides"), (value, entryPath, keyNode): GroupResourceReference => {
-      const entry = fields(value, entryPath, ["group", "resource"]);
-      return {
-        group: string(entry.get("group"), join(entryPath, "group"), false),
-        resource: string(entry.get("resource"), join(entryPath, "resource"), true, value ?? keyNode),
-      };
-    });
+    const f = fields(
+      node ?? null,
+      path,
+      allowNamespaced ? ["template", "overrides", "namespaced"] : ["template", "overrides"],
+    );
+    const overrides = userMap(
+      f.get("overrides") ?? null,
+      join(path, "overrides"),
+      (value, entryPath, keyNode): GroupResourceReference => {
+        const entry = fields(value, entryPath, ["group", "resource"]);
+        return {
+          group: string(entry.get("group"), join(entryPath, "group"), false),
+          resource: string(entry.get("resource"), join(entryPath, "resource"), true, value ?? keyNode),
+        };
+      },
+    );
     return {
       template: string(f.get("template"), join(path, "template"), false),
       overrides,
@@ -257,16 +269,26 @@ function createReader(
   }
 
   function discoveryRule(node: Node, path: string): DiscoveryRule {
-    const f = fields(node, path, ["seriesQuery", "seriesFilters", "resources", "name", "metricsQuery", "defaultValue", "prometheus"]);
+    const f = fields(node, path, [
+      "seriesQuery",
+      "seriesFilters",
+      "resources",
+      "name",
+      "metricsQuery",
+      "defaultValue",
+      "prometheus",
+    ]);
     if (node !== null && !isMap(node)) return emptyRule();
-    const seriesFilters: SeriesFilter[] = list(f.get("seriesFilters"), join(path, "seriesFilters")).map((filterNode, index) => {
-      const filterPath = `${join(path, "seriesFilters")}[${index}]`;
-      const ff = fields(filterNode, filterPath, ["is", "isNot"]);
-      const filter: { is?: string; isNot?: string } = {};
-      if (ff.get("is") != null) filter.is = string(ff.get("is"), join(filterPath, "is"), false);
-      if (ff.get("isNot") != null) filter.isNot = string(ff.get("isNot"), join(filterPath, "isNot"), false);
-      return filter;
-    });
+    const seriesFilters: SeriesFilter[] = list(f.get("seriesFilters"), join(path, "seriesFilters")).map(
+      (filterNode, index) => {
+        const filterPath = `${join(path, "seriesFilters")}[${index}]`;
+        const ff = fields(filterNode, filterPath, ["is", "isNot"]);
+        const filter: { is?: string; isNot?: string } = {};
+        if (ff.get("is") != null) filter.is = string(ff.get("is"), join(filterPath, "is"), false);
+        if (ff.get("isNot") != null) filter.isNot = string(ff.get("isNot"), join(filterPath, "isNot"), false);
+        return filter;
+      },
+    );
     const nameFields = fields(f.get("name") ?? null, join(path, "name"), ["matches", "as"]);
     const name: NameMapping = {
       matches: string(nameFields.get("matches"), join(path, "name.matches"), false),
@@ -298,7 +320,11 @@ function createReader(
    * A mapping whose keys the user chooses (override labels, parameter and header names): each key must be a
    * non-empty string written once; each value is read by `read` at the path `<path>.<key>`.
    */
-  function userMap<T>(node: Node | null, path: string, read: (value: Node | null, entryPath: string, keyNode: Node | null) => T): Record<string, T> {
+  function userMap<T>(
+    node: Node | null,
+    path: string,
+    read: (value: Node | null, entryPath: string, keyNode: Node | null) => T,
+  ): Record<string, T> {
     const out: Record<string, T> = {};
     if (node === null) return out;
     if (!isMap(node)) {
@@ -337,12 +363,23 @@ function createReader(
     const f = fields(node, path, ["parameters", "headers"]);
     const parameters = stringMap(f.get("parameters") ?? null, join(path, "parameters"));
     for (const reserved of ["query", "time"]) {
-      if (Object.hasOwn(parameters, reserved)) issue(f.get("parameters") ?? node, join(path, "parameters"), `"${reserved}" is set by prom-adapter and cannot be overridden`);
+      if (Object.hasOwn(parameters, reserved))
+        issue(
+          f.get("parameters") ?? node,
+          join(path, "parameters"),
+          `"${reserved}" is set by prom-adapter and cannot be overridden`,
+        );
     }
     const headers = stringMap(f.get("headers") ?? null, join(path, "headers"));
     for (const name of Object.keys(headers)) {
-      if (!HTTP_TOKEN.test(name)) issue(f.get("headers") ?? node, join(path, "headers"), `invalid header name ${JSON.stringify(name)}`);
-      else if (RESERVED_HEADERS.has(name.toLowerCase())) issue(f.get("headers") ?? node, join(path, "headers"), `header "${name}" is set by prom-adapter and cannot be overridden`);
+      if (!HTTP_TOKEN.test(name))
+        issue(f.get("headers") ?? node, join(path, "headers"), `invalid header name ${JSON.stringify(name)}`);
+      else if (RESERVED_HEADERS.has(name.toLowerCase()))
+        issue(
+          f.get("headers") ?? node,
+          join(path, "headers"),
+          `header "${name}" is set by prom-adapter and cannot be overridden`,
+        );
     }
     return { parameters, headers };
   }
@@ -384,7 +421,9 @@ function createReader(
       const root = resolve(doc?.contents);
       const f = fields(root, "", ["rules", "externalRules", "resourceRules"]);
       const rules = list(f.get("rules"), "rules").map((n, i) => discoveryRule(n, `rules[${i}]`));
-      const externalRules = list(f.get("externalRules"), "externalRules").map((n, i) => discoveryRule(n, `externalRules[${i}]`));
+      const externalRules = list(f.get("externalRules"), "externalRules").map((n, i) =>
+        discoveryRule(n, `externalRules[${i}]`),
+      );
       const resource = resourceRules(f.get("resourceRules"));
       if (issues.length === 0 && rules.length === 0 && externalRules.length === 0 && resource === null) {
         issue(root, "", "the file defines no rules, externalRules or resourceRules: nothing would be served");
@@ -446,7 +485,9 @@ function describeSyntaxError(
   sourceLine: string | undefined,
   column: number,
 ): Pick<ConfigIssue, "message" | "excerpt" | "hint"> {
-  const text = firstLine(message).replace(/ at line \d+, column \d+:?$/, "").replace(/:$/, "");
+  const text = firstLine(message)
+    .replace(/ at line \d+, column \d+:?$/, "")
+    .replace(/:$/, "");
   const hint = syntaxHint(code, message, sourceLine ?? "", column);
   const withHint = hint === undefined ? {} : { hint };
   // NB: an error at the end of the file points at an empty line; the message and hint say enough there.

@@ -58,7 +58,10 @@ export function createRulesReloader<Compiled>({
     try {
       text = await readFile(file, "utf8");
     } catch (error) {
-      logger.error("rules reload failed: cannot read the rules file; keeping the current rules", { file, error: (error as Error).message });
+      logger.error("rules reload failed: cannot read the rules file; keeping the current rules", {
+        file,
+        error: (error as Error).message,
+      });
       onOutcome?.(false);
       return { ok: false, changed: true };
     }

@@ -7,7 +7,12 @@ import { createPrometheusClient } from "../prometheus/client.ts";
 import { createHttpTransport } from "../prometheus/http-transport.ts";
 import { createManualClock } from "../util/clock.ts";
 import { startFaultyProxy, type FaultyProxy } from "../../test/support/faulty-proxy.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../../test/support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../../test/support/prometheus.ts";
 import { probeLabelIndex } from "./discovery-mode.ts";
 import { createRelister } from "./relister.ts";
 
@@ -26,8 +31,14 @@ const compiled = compileRules(parseRulesText(RULES, "rules.yaml"), () => mapper)
 const now = Math.floor(Date.now() / 1000);
 const clientFor = (url: string) => createPrometheusClient(createHttpTransport({ baseUrl: url }));
 const listed = (relister: ReturnType<typeof createRelister>) => [
-  ...relister.current().registry.customMetrics().map((entry) => `${entry.resource.resource}/${entry.metric}<-${entry.seriesName}`),
-  ...relister.current().registry.externalMetrics().map((entry) => `external/${entry.metric}`),
+  ...relister
+    .current()
+    .registry.customMetrics()
+    .map((entry) => `${entry.resource.resource}/${entry.metric}<-${entry.seriesName}`),
+  ...relister
+    .current()
+    .registry.externalMetrics()
+    .map((entry) => `external/${entry.metric}`),
 ];
 
 describe.skipIf(prometheusSkipReason() !== null)("discovery modes against a real Prometheus", () => {
@@ -37,7 +48,12 @@ describe.skipIf(prometheusSkipReason() !== null)("discovery modes against a real
   beforeAll(async () => {
     const openMetrics = openMetricsText([
       { name: "http_requests_total", labels: { namespace: "a", pod: "p1" }, samples: [[now - 30, 1]], type: "counter" },
-      { name: "http_requests_total", labels: { namespace: "a", service: "s" }, samples: [[now - 30, 1]], type: "counter" },
+      {
+        name: "http_requests_total",
+        labels: { namespace: "a", service: "s" },
+        samples: [[now - 30, 1]],
+        type: "counter",
+      },
       { name: "http_errors_total", labels: { namespace: "b" }, samples: [[now - 30, 1]], type: "counter" },
       { name: "queue_depth", labels: { queue: "q" }, samples: [[now - 30, 4]] },
     ]);
@@ -50,7 +66,15 @@ describe.skipIf(prometheusSkipReason() !== null)("discovery modes against a real
   });
 
   const relisterFor = (url: string, mode: "series" | "labels" | "auto", logger = createMemoryLogger()) =>
-    createRelister({ source: clientFor(url), mode, rules: () => compiled, maxAge: 3_600_000, clock: createManualClock(now * 1000), logger, freshInterval: 0 });
+    createRelister({
+      source: clientFor(url),
+      mode,
+      rules: () => compiled,
+      maxAge: 3_600_000,
+      clock: createManualClock(now * 1000),
+      logger,
+      freshInterval: 0,
+    });
 
   test("labels and series mode register the same metrics: one series call per seriesQuery against a few index calls", async () => {
     const costs: Record<string, { calls: number; bytes: number }> = {};
@@ -92,7 +116,10 @@ describe.skipIf(prometheusSkipReason() !== null)("discovery modes against a real
     expect(await relister.runOnce()).toBe(true);
     expect(await relister.runOnce()).toBe(true);
     expect(relister.mode()).toBe("labels");
-    const paths = proxy.requests().slice(before).map((request) => request.url);
+    const paths = proxy
+      .requests()
+      .slice(before)
+      .map((request) => request.url);
     expect(paths.filter((url) => url.includes("prom_adapter_discovery_probe")).length).toBe(2);
     expect(paths.some((url) => url.startsWith("/api/v1/series"))).toBe(false);
     const relists = logger.lines.filter((line) => line.includes("discovery finished"));
@@ -146,8 +173,13 @@ describe.skipIf(prometheusSkipReason() !== null)("discovery modes against a real
     });
     try {
       const client = clientFor(stale.url);
-      expect((await client.series(['{__name__=~".+"}'], start)).map((series) => series.__name__)).toEqual(["live_metric"]);
-      expect(await client.labelValues("__name__", start, ['{__name__=~".+"}'])).toEqual(["live_metric", "stopped_metric"]);
+      expect((await client.series(['{__name__=~".+"}'], start)).map((series) => series.__name__)).toEqual([
+        "live_metric",
+      ]);
+      expect(await client.labelValues("__name__", start, ['{__name__=~".+"}'])).toEqual([
+        "live_metric",
+        "stopped_metric",
+      ]);
     } finally {
       await stale.stop();
     }

@@ -51,13 +51,20 @@ export async function probeLabelIndex(
     return { mode: "series", reason: `the backend refused match[] on ${error.endpoint}: ${error.message}` };
   }
   if (labels.length > 0) {
-    return { mode: "series", reason: `/api/v1/labels ignores match[] (${labels.length} label names for a selector matching no series)` };
+    return {
+      mode: "series",
+      reason: `/api/v1/labels ignores match[] (${labels.length} label names for a selector matching no series)`,
+    };
   }
   if (names.length > 0) {
-    return { mode: "series", reason: `/api/v1/label/__name__/values ignores match[] (${names.length} names for a selector matching no series)` };
+    return {
+      mode: "series",
+      reason: `/api/v1/label/__name__/values ignores match[] (${names.length} names for a selector matching no series)`,
+    };
   }
   const all = await source.labelValues("__name__", startSeconds, [], signal, meter);
-  if (all.length === 0) return { mode: null, reason: "the backend has no series in the window, so match[] support cannot be told yet" };
+  if (all.length === 0)
+    return { mode: null, reason: "the backend has no series in the window, so match[] support cannot be told yet" };
   return { mode: "labels", reason: "the backend honours match[] on the labels endpoints" };
 }
 
@@ -78,7 +85,10 @@ export interface ShapeListing {
 }
 
 /** The label-index questions for `compiled`: each seriesQuery with the labels its custom rules map to resources. */
-export function labelIndexQueries(compiled: CompiledRules, queries: readonly string[] = compiled.seriesQueries): LabelIndexQuery[] {
+export function labelIndexQueries(
+  compiled: CompiledRules,
+  queries: readonly string[] = compiled.seriesQueries,
+): LabelIndexQuery[] {
   return queries.map((query) => {
     const rules = compiled.custom.filter((rule) => rule.namer.seriesQuery === query);
     return {
@@ -95,9 +105,14 @@ export async function listShapes(
   compiled: CompiledRules,
   mode: ResolvedDiscoveryMode,
   startSeconds: number,
-  { signal, meter, queries = compiled.seriesQueries }: { signal?: AbortSignal; meter?: TransferMeter; queries?: readonly string[] } = {},
+  {
+    signal,
+    meter,
+    queries = compiled.seriesQueries,
+  }: { signal?: AbortSignal; meter?: TransferMeter; queries?: readonly string[] } = {},
 ): Promise<ShapeListing> {
-  if (mode === "labels") return listLabelIndexShapes(source, labelIndexQueries(compiled, queries), startSeconds, signal, meter);
+  if (mode === "labels")
+    return listLabelIndexShapes(source, labelIndexQueries(compiled, queries), startSeconds, signal, meter);
   const listing = await listSeriesShapes(source, queries, startSeconds, signal, meter);
   return { ...listing, fellBack: [] };
 }

@@ -33,8 +33,19 @@ import { listOne, type SeriesSource } from "./series-lister.ts";
 
 /** The index calls label discovery makes (PrometheusClient.labelValues and labelNames). */
 export interface LabelIndexSource {
-  labelValues(label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
-  labelNames(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
+  labelValues(
+    label: string,
+    startSeconds: number,
+    matches?: readonly string[],
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<string[]>;
+  labelNames(
+    matches: readonly string[],
+    startSeconds: number,
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<string[]>;
 }
 
 /** One seriesQuery to discover, with the test for labels that can decide a custom rule's resources. */
@@ -88,10 +99,12 @@ export async function listLabelIndexShapes(
         Promise.all(deciding.map(async (label) => new Set(await namesHaving(query, label)))),
       ]);
       const names = all ?? namesWith.flatMap((set) => [...set]);
-      const shapes = [...new Set(names)].sort(compareBytes).map((name): SeriesShape => ({
-        name,
-        labelNames: deciding.filter((_, index) => namesWith[index]?.has(name)),
-      }));
+      const shapes = [...new Set(names)].sort(compareBytes).map(
+        (name): SeriesShape => ({
+          name,
+          labelNames: deciding.filter((_, index) => namesWith[index]?.has(name)),
+        }),
+      );
       return [query, shapes] as const;
     }),
   );

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createPrometheusClient } from "../prometheus/client.ts";
 import { createHttpTransport } from "../prometheus/http-transport.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../../test/support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../../test/support/prometheus.ts";
 import { restrictToNames, SelectorShapeError, withMatcher } from "./name-restricted-selector.ts";
 import { announceSkip } from "../../test/support/skip.ts";
 
@@ -10,12 +15,37 @@ setDefaultTimeout(30_000);
 
 describe("narrowing a series selector to metric names", () => {
   test.each([
-    { name: "braces only", selector: '{namespace!="",__name__!~"^container_.*"}', names: ["a", "b"], expected: '{namespace!="",__name__!~"^container_.*",__name__=~"a|b"}' },
+    {
+      name: "braces only",
+      selector: '{namespace!="",__name__!~"^container_.*"}',
+      names: ["a", "b"],
+      expected: '{namespace!="",__name__!~"^container_.*",__name__=~"a|b"}',
+    },
     { name: "empty braces", selector: "{}", names: ["a"], expected: '{__name__=~"a"}' },
-    { name: "a trailing comma", selector: '{ namespace!="", }', names: ["a"], expected: '{namespace!="",__name__=~"a"}' },
-    { name: "braces inside quoted values", selector: '{path="}{",q=\'a"}\',r=`}`}', names: ["a"], expected: '{path="}{",q=\'a"}\',r=`}`,__name__=~"a"}' },
-    { name: "regex characters in names", selector: "{job!=\"\"}", names: ["a.b", "c:d"], expected: '{job!="",__name__=~"a\\\\.b|c:d"}' },
-    { name: "a metric name that is listed", selector: 'http_requests_total{job="x"}', names: ["other", "http_requests_total"], expected: 'http_requests_total{job="x"}' },
+    {
+      name: "a trailing comma",
+      selector: '{ namespace!="", }',
+      names: ["a"],
+      expected: '{namespace!="",__name__=~"a"}',
+    },
+    {
+      name: "braces inside quoted values",
+      selector: '{path="}{",q=\'a"}\',r=`}`}',
+      names: ["a"],
+      expected: '{path="}{",q=\'a"}\',r=`}`,__name__=~"a"}',
+    },
+    {
+      name: "regex characters in names",
+      selector: '{job!=""}',
+      names: ["a.b", "c:d"],
+      expected: '{job!="",__name__=~"a\\\\.b|c:d"}',
+    },
+    {
+      name: "a metric name that is listed",
+      selector: 'http_requests_total{job="x"}',
+      names: ["other", "http_requests_total"],
+      expected: 'http_requests_total{job="x"}',
+    },
     { name: "a bare metric name that is listed", selector: "up", names: ["up"], expected: "up" },
     { name: "a metric name that is not listed", selector: 'up{job="x"}', names: ["down"], expected: null },
     { name: "no names", selector: "{}", names: [], expected: null },
@@ -70,7 +100,12 @@ describe.skipIf(skipReason !== null)("narrowed selectors against a real Promethe
     const all = await client.series([selector], now - 60);
     const narrowed = await client.series([restrictToNames(selector, names) as string], now - 60);
     const key = (labels: Record<string, string>) => JSON.stringify(labels);
-    expect(narrowed.map(key).sort()).toEqual(all.filter((labels) => names.includes(labels.__name__ ?? "")).map(key).sort());
+    expect(narrowed.map(key).sort()).toEqual(
+      all
+        .filter((labels) => names.includes(labels.__name__ ?? ""))
+        .map(key)
+        .sort(),
+    );
     expect(narrowed.length).toBe(2);
   });
 });

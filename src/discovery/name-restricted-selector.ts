@@ -25,10 +25,12 @@ export function restrictToNames(selector: string, names: readonly string[]): str
   const rest = text.slice(metric?.length ?? 0).trim();
   if (metric !== undefined) {
     // NB: a bare metric name already pins __name__; appending another name matcher would be a PromQL error.
-    if (rest !== "" && !isBraces(rest, selector)) throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}`);
+    if (rest !== "" && !isBraces(rest, selector))
+      throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}`);
     return names.includes(metric) ? selector : null;
   }
-  if (!isBraces(rest, selector)) throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}`);
+  if (!isBraces(rest, selector))
+    throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}`);
   const inner = rest.slice(1, -1).trim().replace(/,\s*$/, "");
   const alternation = names.map((name) => name.replace(REGEX_SPECIAL, "\\$&")).join("|");
   return `{${inner}${inner === "" ? "" : ","}__name__=~${goQuote(alternation)}}`;
@@ -44,7 +46,8 @@ export function withMatcher(selector: string, matcher: string): string {
   const metric = METRIC_NAME.exec(text)?.[0] ?? "";
   const rest = text.slice(metric.length).trim();
   if (metric !== "" && rest === "") return `${metric}{${matcher}}`;
-  if (!isBraces(rest, selector)) throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}`);
+  if (!isBraces(rest, selector))
+    throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}`);
   const inner = rest.slice(1, -1).trim().replace(/,\s*$/, "");
   return `${metric}{${inner}${inner === "" ? "" : ","}${matcher}}`;
 }
@@ -61,7 +64,8 @@ function isBraces(text: string, selector: string): boolean {
       continue;
     }
     if (char === '"' || char === "'" || char === "`") quote = char;
-    else if (char === "{") throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}: nested '{'`);
+    else if (char === "{")
+      throw new SelectorShapeError(`cannot read series selector ${JSON.stringify(selector)}: nested '{'`);
     else if (char === "}") return i === text.length - 1;
   }
   return false;

@@ -102,7 +102,13 @@ export function buildMetricRegistry(
         continue;
       }
       for (const resource of resources) {
-        const entry: CustomMetricEntry = { metric, resource, namespaced: resource.namespaced, seriesName: shape.name, rule };
+        const entry: CustomMetricEntry = {
+          metric,
+          resource,
+          namespaced: resource.namespaced,
+          seriesName: shape.name,
+          rule,
+        };
         customByKey.set(customKey(resource, resource.namespaced, metric), entry);
       }
     }
@@ -124,7 +130,10 @@ export function buildMetricRegistry(
   }
 
   const sortedCustom = [...customByKey.values()].sort(
-    (a, b) => compareStrings(a.metric, b.metric) || compareStrings(a.resource.group, b.resource.group) || compareStrings(a.resource.resource, b.resource.resource),
+    (a, b) =>
+      compareStrings(a.metric, b.metric) ||
+      compareStrings(a.resource.group, b.resource.group) ||
+      compareStrings(a.resource.resource, b.resource.resource),
   );
   const sortedExternal = [...externalByName.values()].sort((a, b) => compareStrings(a.metric, b.metric));
   return {
@@ -144,4 +153,3 @@ export const EMPTY_REGISTRY: MetricRegistry = buildMetricRegistry([], []).regist
 function customKey(resource: GroupResource, namespaced: boolean, metric: string): string {
   return `${resource.group}\u0000${resource.resource}\u0000${namespaced}\u0000${metric}`;
 }
-

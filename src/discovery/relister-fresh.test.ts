@@ -23,7 +23,13 @@ const compiled = compileRules(parseRulesText(RULES, "rules.yaml"), () => mapper)
 
 /** A streaming source over fixed data: `series[match]` answers series calls, `names` answers label values. */
 function fakeSource(initial: { series: Record<string, SeriesLabels[]>; names: string[] }) {
-  const state = { ...initial, seriesCalls: [] as string[], labelValueCalls: 0, labelValuesGate: null as Promise<void> | null, failLabelValues: null as Error | null };
+  const state = {
+    ...initial,
+    seriesCalls: [] as string[],
+    labelValueCalls: 0,
+    labelValuesGate: null as Promise<void> | null,
+    failLabelValues: null as Error | null,
+  };
   const answer = (match: string) => state.series[match] ?? [];
   return {
     state,
@@ -48,12 +54,25 @@ function fakeSource(initial: { series: Record<string, SeriesLabels[]>; names: st
   };
 }
 
-const listed = (relister: ReturnType<typeof createRelister>) => relister.current().registry.customMetrics().map((entry) => `${entry.resource.resource}/${entry.metric}`);
+const listed = (relister: ReturnType<typeof createRelister>) =>
+  relister
+    .current()
+    .registry.customMetrics()
+    .map((entry) => `${entry.resource.resource}/${entry.metric}`);
 
 describe("incremental discovery passes", () => {
   test("a new metric name is listed with the series query narrowed to it, and served without a full run", async () => {
-    const source = fakeSource({ series: { [SERIES_QUERY]: [{ __name__: "http_requests_total", namespace: "a", pod: "p" }] }, names: ["http_requests_total", "up"] });
-    const relister = createRelister({ source, rules: () => compiled, interval: 60_000, clock: createManualClock(), logger: createMemoryLogger() });
+    const source = fakeSource({
+      series: { [SERIES_QUERY]: [{ __name__: "http_requests_total", namespace: "a", pod: "p" }] },
+      names: ["http_requests_total", "up"],
+    });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      interval: 60_000,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+    });
     expect(await relister.runOnce()).toBe(true);
 
     const narrowed = `{__name__=~"^http_.*",namespace!="",__name__=~"http_errors_total"}`;
@@ -64,16 +83,30 @@ describe("incremental discovery passes", () => {
 
     expect(outcome).toEqual({ status: "done", newNames: ["http_errors_total"], registryChanged: true });
     expect(source.state.seriesCalls).toEqual([narrowed]);
-    expect(listed(relister)).toEqual(["namespaces/http_errors", "pods/http_errors", "namespaces/http_requests", "pods/http_requests"]);
+    expect(listed(relister)).toEqual([
+      "namespaces/http_errors",
+      "pods/http_errors",
+      "namespaces/http_requests",
+      "pods/http_requests",
+    ]);
   });
 
   test("names already looked at are not listed again, whether they matched or not", async () => {
     const source = fakeSource({ series: {}, names: ["up"] });
-    const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger: createMemoryLogger() });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+    });
     await relister.runOnce();
     source.state.names = ["up", "http_new_total"];
     source.state.seriesCalls.length = 0;
-    expect(await relister.freshPassOnce()).toEqual({ status: "done", newNames: ["http_new_total"], registryChanged: false });
+    expect(await relister.freshPassOnce()).toEqual({
+      status: "done",
+      newNames: ["http_new_total"],
+      registryChanged: false,
+    });
     expect(await relister.freshPassOnce()).toEqual({ status: "done", newNames: [], registryChanged: false });
     expect(source.state.seriesCalls).toHaveLength(1);
   });
@@ -99,25 +132,45 @@ describe("incremental discovery passes", () => {
 
   test("passes are skipped before the first successful run", async () => {
     const source = fakeSource({ series: {}, names: [] });
-    const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger: createMemoryLogger() });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+    });
     expect(await relister.freshPassOnce()).toEqual({ status: "skipped", reason: "no successful full run yet" });
   });
 
   test.each([
     { name: "freshInterval 0", options: { freshInterval: 0 }, withLabelValues: true },
-    { name: "a freshInterval not shorter than the relist interval", options: { freshInterval: 60_000, interval: 60_000 }, withLabelValues: true },
+    {
+      name: "a freshInterval not shorter than the relist interval",
+      options: { freshInterval: 60_000, interval: 60_000 },
+      withLabelValues: true,
+    },
     { name: "a source without labelValues", options: {}, withLabelValues: false },
   ])("passes are off with $name", async ({ options, withLabelValues }) => {
     const fake = fakeSource({ series: {}, names: [] });
     const source = withLabelValues ? fake : { series: fake.series, streamSeries: fake.streamSeries };
-    const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger: createMemoryLogger(), ...options });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+      ...options,
+    });
     await relister.runOnce();
     expect(await relister.freshPassOnce()).toEqual({ status: "skipped", reason: "incremental passes are off" });
   });
 
   test("a full run that starts during a pass wins: the pass's findings are dropped", async () => {
     const source = fakeSource({ series: { [SERIES_QUERY]: [] }, names: [] });
-    const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger: createMemoryLogger() });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+    });
     await relister.runOnce();
     let open: () => void = () => {};
     source.state.labelValuesGate = new Promise<void>((resolve) => (open = resolve));
@@ -130,7 +183,10 @@ describe("incremental discovery passes", () => {
   });
 
   test("a failed pass keeps the registry and is logged quietly", async () => {
-    const source = fakeSource({ series: { [SERIES_QUERY]: [{ __name__: "http_requests_total", namespace: "a", pod: "p" }] }, names: [] });
+    const source = fakeSource({
+      series: { [SERIES_QUERY]: [{ __name__: "http_requests_total", namespace: "a", pod: "p" }] },
+      names: [],
+    });
     const logger = createMemoryLogger(2);
     const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger });
     await relister.runOnce();
@@ -139,7 +195,9 @@ describe("incremental discovery passes", () => {
     const outcome = await relister.freshPassOnce();
     expect(outcome.status).toBe("failed");
     expect(relister.current()).toBe(before);
-    expect(logger.lines.some((line) => line.includes("incremental discovery failed") && line.includes("connection refused"))).toBe(true);
+    expect(
+      logger.lines.some((line) => line.includes("incremental discovery failed") && line.includes("connection refused")),
+    ).toBe(true);
   });
 });
 
@@ -147,19 +205,30 @@ describe("streamed discovery against a Prometheus that answers badly", () => {
   test("a malformed series answer fails the run with a clear error and keeps the previous registry", async () => {
     let answer = '{"status":"success","data":[{"__name__":"http_requests_total","namespace":"a","pod":"p"}]}';
     await using server = startCaptureServer(({ pathAndQuery }) =>
-      pathAndQuery.includes("/label/") ? Response.json({ status: "success", data: [] }) : new Response(answer, { headers: { "content-type": "application/json" } }),
+      pathAndQuery.includes("/label/")
+        ? Response.json({ status: "success", data: [] })
+        : new Response(answer, { headers: { "content-type": "application/json" } }),
     );
     const logger = createMemoryLogger();
     const source = createPrometheusClient(createHttpTransport({ baseUrl: server.url }));
-    const relister = createRelister({ source, mode: "series", rules: () => compiled, clock: createManualClock(), logger });
+    const relister = createRelister({
+      source,
+      mode: "series",
+      rules: () => compiled,
+      clock: createManualClock(),
+      logger,
+    });
     expect(await relister.runOnce()).toBe(true);
     const before = relister.current();
 
-    answer = '{"status":"success","data":[{"__name__":"http_requests_total","namespace":"a","pod":"p"},{"__name__":"http_other_total","namesp';
+    answer =
+      '{"status":"success","data":[{"__name__":"http_requests_total","namespace":"a","pod":"p"},{"__name__":"http_other_total","namesp';
     expect(await relister.runOnce()).toBe(false);
     expect(relister.current()).toBe(before);
     expect(listed(relister)).toEqual(["namespaces/http_requests", "pods/http_requests"]);
-    const failure = logger.lines.find((line) => line.includes("discovery failed; keeping the previous metric registry"));
+    const failure = logger.lines.find((line) =>
+      line.includes("discovery failed; keeping the previous metric registry"),
+    );
     expect(failure).toContain("bad_response: response is not valid JSON");
     expect(failure).toContain("unexpected end of input at byte 127");
   });

@@ -22,7 +22,12 @@ const compiled = compileRules(parseRulesText(RULES, "rules.yaml"), () => mapper)
 
 /** A series source whose answers the test releases one by one. */
 function pendingSource() {
-  const calls: { matches: readonly string[]; start: number; resolve: (s: SeriesLabels[]) => void; reject: (e: Error) => void }[] = [];
+  const calls: {
+    matches: readonly string[];
+    start: number;
+    resolve: (s: SeriesLabels[]) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   return {
     calls,
     series: (matches: readonly string[], start: number) =>
@@ -33,23 +38,41 @@ function pendingSource() {
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
-const metricNames = (relister: ReturnType<typeof createRelister>) => relister.current().registry.customMetrics().map((e) => `${e.resource.resource}/${e.metric}`);
+const metricNames = (relister: ReturnType<typeof createRelister>) =>
+  relister
+    .current()
+    .registry.customMetrics()
+    .map((e) => `${e.resource.resource}/${e.metric}`);
 
 describe("the relister", () => {
   test("one series call per distinct seriesQuery, starting max-age ago", async () => {
     const source = pendingSource();
     const clock = createManualClock(1_714_564_800_000);
-    const relister = createRelister({ source, rules: () => compiled, interval: 60_000, maxAge: 120_000, clock, logger: createMemoryLogger() });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      interval: 60_000,
+      maxAge: 120_000,
+      clock,
+      logger: createMemoryLogger(),
+    });
     const run = relister.runOnce();
     await tick();
-    expect(source.calls.map((c) => [c.matches, c.start])).toEqual([[['{__name__=~"^http_.*",namespace!=""}'], 1_714_564_680]]);
+    expect(source.calls.map((c) => [c.matches, c.start])).toEqual([
+      [['{__name__=~"^http_.*",namespace!=""}'], 1_714_564_680],
+    ]);
     source.calls[0]?.resolve([
       { __name__: "http_requests_total", namespace: "a", pod: "p1" },
       { __name__: "http_requests_total", namespace: "a", pod: "p2" },
       { __name__: "http_inflight", namespace: "a", pod: "p1" },
     ]);
     expect(await run).toBe(true);
-    expect(metricNames(relister)).toEqual(["namespaces/http_inflight", "pods/http_inflight", "namespaces/http_requests", "pods/http_requests"]);
+    expect(metricNames(relister)).toEqual([
+      "namespaces/http_inflight",
+      "pods/http_inflight",
+      "namespaces/http_requests",
+      "pods/http_requests",
+    ]);
     expect(relister.current().seriesSeen).toBe(3);
   });
 
@@ -78,12 +101,19 @@ describe("the relister", () => {
     expect(await third).toBe(false);
     expect(relister.current()).toBe(before);
     expect(relister.ready()).toBe(true);
-    expect(logger.lines.filter((l) => l.includes("discovery failed; keeping the previous metric registry"))).toHaveLength(2);
+    expect(
+      logger.lines.filter((l) => l.includes("discovery failed; keeping the previous metric registry")),
+    ).toHaveLength(2);
   });
 
   test("a run asked for while one is in flight joins it instead of overlapping", async () => {
     const source = pendingSource();
-    const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger: createMemoryLogger() });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+    });
     const a = relister.runOnce();
     const b = relister.runOnce();
     await tick();
@@ -95,7 +125,12 @@ describe("the relister", () => {
 
   test("an empty registry after discovery still counts as ready", async () => {
     const source = pendingSource();
-    const relister = createRelister({ source, rules: () => compiled, clock: createManualClock(), logger: createMemoryLogger() });
+    const relister = createRelister({
+      source,
+      rules: () => compiled,
+      clock: createManualClock(),
+      logger: createMemoryLogger(),
+    });
     const run = relister.runOnce();
     await tick();
     source.calls[0]?.resolve([]);

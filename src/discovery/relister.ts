@@ -131,12 +131,20 @@ export function createRelister({
   const labelValues = source.labelValues?.bind(source);
   const freshEnabled = freshInterval > 0 && freshInterval < interval && labelValues !== undefined;
   const indexSource: (SeriesSource & LabelIndexSource) | null =
-    source.labelValues !== undefined && source.labelNames !== undefined ? (source as SeriesSource & LabelIndexSource) : null;
-  if (requestedMode === "labels" && indexSource === null) throw new Error("discovery mode labels needs a source with labelValues and labelNames");
-  let resolvedMode: ResolvedDiscoveryMode | null = requestedMode === "auto" ? (indexSource === null ? "series" : null) : requestedMode;
+    source.labelValues !== undefined && source.labelNames !== undefined
+      ? (source as SeriesSource & LabelIndexSource)
+      : null;
+  if (requestedMode === "labels" && indexSource === null)
+    throw new Error("discovery mode labels needs a source with labelValues and labelNames");
+  let resolvedMode: ResolvedDiscoveryMode | null =
+    requestedMode === "auto" ? (indexSource === null ? "series" : null) : requestedMode;
 
   /** The mode for this run: probes when `auto` has not decided; a probe that cannot tell yet gives series mode. */
-  async function modeForRun(startSeconds: number, signal: AbortSignal, meter: TransferMeter): Promise<ResolvedDiscoveryMode> {
+  async function modeForRun(
+    startSeconds: number,
+    signal: AbortSignal,
+    meter: TransferMeter,
+  ): Promise<ResolvedDiscoveryMode> {
     if (resolvedMode !== null) return resolvedMode;
     const probe = await probeLabelIndex(indexSource as LabelIndexSource, startSeconds, signal, meter);
     if (probe.mode === null) {
@@ -144,7 +152,8 @@ export function createRelister({
       return "series";
     }
     resolvedMode = probe.mode;
-    if (probe.mode === "series") logger.warn("discovery mode auto: falling back to series listing", { reason: probe.reason });
+    if (probe.mode === "series")
+      logger.warn("discovery mode auto: falling back to series listing", { reason: probe.reason });
     else logger.info(0, "discovery mode auto: using the label index", { reason: probe.reason });
     return probe.mode;
   }
@@ -160,7 +169,10 @@ export function createRelister({
       compiled.external.map((rule) => ({ rule, series: shapesFor(rule.namer.seriesQuery) })),
     );
     for (const [ruleId, count] of emptyNames) {
-      logger.info(2, "series skipped: metric name expanded to an empty string (write ${1} instead of $1 before text)", { rule: ruleId, series: count });
+      logger.info(2, "series skipped: metric name expanded to an empty string (write ${1} instead of $1 before text)", {
+        rule: ruleId,
+        series: count,
+      });
     }
     snapshot = { registry, completedAt: clock.now(), seriesSeen: current.seriesSeen };
     return registry;
@@ -184,8 +196,15 @@ export function createRelister({
       const namesAtStart = freshEnabled
         ? labelValues("__name__", startSeconds, [], signal, meter).catch(() => [] as string[])
         : Promise.resolve([] as string[]);
-      const listing = await listShapes(indexSource ?? (source as SeriesSource & LabelIndexSource), compiled, runMode, startSeconds, { signal, meter });
-      for (const { query, reason } of listing.fellBack) logger.info(2, "label discovery lists a query's series instead", { query, reason });
+      const listing = await listShapes(
+        indexSource ?? (source as SeriesSource & LabelIndexSource),
+        compiled,
+        runMode,
+        startSeconds,
+        { signal, meter },
+      );
+      for (const { query, reason } of listing.fellBack)
+        logger.info(2, "label discovery lists a query's series instead", { query, reason });
       const knownNames = new Set(await namesAtStart);
       for (const shapes of listing.shapesByQuery.values()) for (const shape of shapes) knownNames.add(shape.name);
       state = { base: listing.shapesByQuery, added: new Map(), knownNames, seriesSeen: listing.seriesSeen };
@@ -203,7 +222,13 @@ export function createRelister({
       };
       // NB: one line per relist either way: with its cost at --v=2, the short form at --v=1.
       if (logger.enabled(2)) logger.info(2, "discovery finished", fields);
-      else logger.info(1, "discovery finished", { custom: fields.custom, external: fields.external, series: fields.series, ms: fields.ms });
+      else
+        logger.info(1, "discovery finished", {
+          custom: fields.custom,
+          external: fields.external,
+          series: fields.series,
+          ms: fields.ms,
+        });
       onRun?.({ ok: true, durationMs, snapshot, cost: cost() });
       return true;
     } catch (error) {
@@ -239,8 +264,10 @@ export function createRelister({
         outcome = { status: "skipped", reason: "a full run started meanwhile" };
       } else {
         for (const name of findings.names) current.knownNames.add(name);
-        for (const { query, reason } of findings.skippedQueries) logger.info(4, "incremental discovery skips a series query", { query, reason });
-        for (const [query, shapes] of findings.shapesByQuery) current.added.set(query, [...(current.added.get(query) ?? []), ...shapes]);
+        for (const { query, reason } of findings.skippedQueries)
+          logger.info(4, "incremental discovery skips a series query", { query, reason });
+        for (const [query, shapes] of findings.shapesByQuery)
+          current.added.set(query, [...(current.added.get(query) ?? []), ...shapes]);
         const registryChanged = findings.shapesByQuery.size > 0;
         if (registryChanged) {
           current.seriesSeen += findings.seriesSeen;

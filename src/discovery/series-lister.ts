@@ -11,9 +11,20 @@ import { createShapeCollector } from "./shape-collector.ts";
 
 /** The part of the Prometheus client discovery needs. */
 export interface SeriesSource {
-  series(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<readonly SeriesLabels[]>;
+  series(
+    matches: readonly string[],
+    startSeconds: number,
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<readonly SeriesLabels[]>;
   /** Streamed variant (PrometheusClient.streamSeries); used instead of `series` when present. Resolves with the series count. */
-  streamSeries?(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal, meter?: TransferMeter): Promise<number>;
+  streamSeries?(
+    matches: readonly string[],
+    startSeconds: number,
+    visit: SeriesVisitor,
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<number>;
 }
 
 export interface SeriesListing {
@@ -55,7 +66,13 @@ export async function listOne(
     return { shapes: collapseShapes(series), count: series.length };
   }
   const collector = createShapeCollector();
-  const count = await source.streamSeries([match], startSeconds, (name, labelNames) => collector.add(name, labelNames), signal, meter);
+  const count = await source.streamSeries(
+    [match],
+    startSeconds,
+    (name, labelNames) => collector.add(name, labelNames),
+    signal,
+    meter,
+  );
   return { shapes: collector.shapes(), count };
 }
 

@@ -49,7 +49,14 @@ describe("the shape collector", () => {
   });
 
   test("collapseShapes over label objects agrees with the collector", () => {
-    expect(collapseShapes([{ __name__: "a", pod: "1" }, { pod: "x" }, { __name__: "b", namespace: "n" }, { __name__: "a", pod: "2" }])).toEqual([
+    expect(
+      collapseShapes([
+        { __name__: "a", pod: "1" },
+        { pod: "x" },
+        { __name__: "b", namespace: "n" },
+        { __name__: "a", pod: "2" },
+      ]),
+    ).toEqual([
       { name: "b", labelNames: ["namespace"] },
       { name: "a", labelNames: ["pod"] },
     ]);

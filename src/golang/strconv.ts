@@ -3,7 +3,6 @@
  * label values, error messages and the template engine.
  */
 
-
 const LOWER_HEX = "0123456789abcdef";
 
 /** Go's unicode.IsPrint outside ASCII: letters, marks, numbers, punctuation and symbols (never spaces). */

@@ -40,7 +40,11 @@ const KUBEADM_CONFIGMAP: Record<string, string> = {
   "requestheader-extra-headers-prefix": '["X-Remote-Extra-"]',
 };
 
-const FILES: Record<string, string> = { "/etc/client-ca.pem": FLAG_CLIENT_CA, "/etc/front-proxy-ca.pem": FLAG_FRONT_PROXY_CA, "/etc/junk.pem": "not a certificate" };
+const FILES: Record<string, string> = {
+  "/etc/client-ca.pem": FLAG_CLIENT_CA,
+  "/etc/front-proxy-ca.pem": FLAG_FRONT_PROXY_CA,
+  "/etc/junk.pem": "not a certificate",
+};
 
 /** A reader answering from `answer` (a thrown Error, null for not found), counting reads. */
 function fakeReader(answer: () => Record<string, string> | null | Error) {
@@ -71,7 +75,11 @@ function manualScheduler() {
   return { scheduler, scheduled };
 }
 
-function sourceWith(flags: Partial<AuthenticationFlags>, answer: () => Record<string, string> | null | Error, logger = silentLogger) {
+function sourceWith(
+  flags: Partial<AuthenticationFlags>,
+  answer: () => Record<string, string> | null | Error,
+  logger = silentLogger,
+) {
   const { reader, reads } = fakeReader(answer);
   const { scheduler, scheduled } = manualScheduler();
   const source = createAuthenticationConfigSource({
@@ -90,7 +98,10 @@ function sourceWith(flags: Partial<AuthenticationFlags>, answer: () => Record<st
 
 describe("the authentication configuration from the ConfigMap", () => {
   test("reads every key of kube-system/extension-apiserver-authentication", async () => {
-    const { source, reads } = sourceWith({}, () => ({ ...KUBEADM_CONFIGMAP, "requestheader-uid-headers": '["X-Remote-Uid"]' }));
+    const { source, reads } = sourceWith({}, () => ({
+      ...KUBEADM_CONFIGMAP,
+      "requestheader-uid-headers": '["X-Remote-Uid"]',
+    }));
     expect(source.isLoaded()).toBe(false);
     await source.start();
     expect(reads).toEqual(["kube-system/extension-apiserver-authentication"]);
@@ -114,7 +125,13 @@ describe("the authentication configuration from the ConfigMap", () => {
     { name: "JSON null", value: "null" },
   ])("treats $name as unset: any CN, the x-remote-* defaults and no uid header", async ({ value }) => {
     const data = { "requestheader-client-ca-file": FRONT_PROXY_CA } as Record<string, string>;
-    for (const key of ["requestheader-allowed-names", "requestheader-username-headers", "requestheader-group-headers", "requestheader-extra-headers-prefix", "requestheader-uid-headers"]) {
+    for (const key of [
+      "requestheader-allowed-names",
+      "requestheader-username-headers",
+      "requestheader-group-headers",
+      "requestheader-extra-headers-prefix",
+      "requestheader-uid-headers",
+    ]) {
       data[key] = value;
     }
     const { source } = sourceWith({}, () => data);
@@ -133,7 +150,11 @@ describe("the authentication configuration from the ConfigMap", () => {
   });
 
   test("turns front-proxy authentication off when the ConfigMap has no requestheader CA, whatever the header keys say", async () => {
-    const { source } = sourceWith({}, () => ({ "client-ca-file": CLUSTER_CA, "requestheader-client-ca-file": "", "requestheader-username-headers": '["X-Remote-User"]' }));
+    const { source } = sourceWith({}, () => ({
+      "client-ca-file": CLUSTER_CA,
+      "requestheader-client-ca-file": "",
+      "requestheader-username-headers": '["X-Remote-User"]',
+    }));
     await source.start();
     expect(source.current()).toEqual({ clientCaPem: CLUSTER_CA, requestHeader: undefined });
   });
@@ -141,7 +162,10 @@ describe("the authentication configuration from the ConfigMap", () => {
   test("configures nothing when the ConfigMap does not exist", async () => {
     const { source } = sourceWith({}, () => null);
     await source.start();
-    expect({ loaded: source.isLoaded(), config: source.current() }).toEqual({ loaded: true, config: { clientCaPem: undefined, requestHeader: undefined } });
+    expect({ loaded: source.isLoaded(), config: source.current() }).toEqual({
+      loaded: true,
+      config: { clientCaPem: undefined, requestHeader: undefined },
+    });
   });
 });
 
@@ -155,7 +179,11 @@ describe("the authentication configuration from the flags", () => {
 
   test("--requestheader-client-ca-file replaces every requestheader key of the ConfigMap", async () => {
     const { source } = sourceWith(
-      { requestheaderClientCaFile: "/etc/front-proxy-ca.pem", requestheaderAllowedNames: ["aggregator"], requestheaderUsernameHeaders: ["x-user"] },
+      {
+        requestheaderClientCaFile: "/etc/front-proxy-ca.pem",
+        requestheaderAllowedNames: ["aggregator"],
+        requestheaderUsernameHeaders: ["x-user"],
+      },
       () => ({ ...KUBEADM_CONFIGMAP, "requestheader-uid-headers": '["X-Remote-Uid"]' }),
     );
     await source.start();
@@ -173,7 +201,10 @@ describe("the authentication configuration from the flags", () => {
   });
 
   test("does not read the ConfigMap when both CA flags are given", async () => {
-    const { source, reads } = sourceWith({ clientCaFile: "/etc/client-ca.pem", requestheaderClientCaFile: "/etc/front-proxy-ca.pem" }, () => new Error("must not be read"));
+    const { source, reads } = sourceWith(
+      { clientCaFile: "/etc/client-ca.pem", requestheaderClientCaFile: "/etc/front-proxy-ca.pem" },
+      () => new Error("must not be read"),
+    );
     await source.start();
     expect(reads).toEqual([]);
     expect(clientCaPemsOf(source.current())).toEqual([FLAG_CLIENT_CA, FLAG_FRONT_PROXY_CA]);
@@ -187,8 +218,16 @@ describe("the authentication configuration from the flags", () => {
   });
 
   test.each([
-    { name: "a missing --client-ca-file", flags: { clientCaFile: "/etc/missing.pem" }, message: "--client-ca-file /etc/missing.pem: ENOENT" },
-    { name: "a --requestheader-client-ca-file without certificates", flags: { requestheaderClientCaFile: "/etc/junk.pem" }, message: "holds no PEM certificate" },
+    {
+      name: "a missing --client-ca-file",
+      flags: { clientCaFile: "/etc/missing.pem" },
+      message: "--client-ca-file /etc/missing.pem: ENOENT",
+    },
+    {
+      name: "a --requestheader-client-ca-file without certificates",
+      flags: { requestheaderClientCaFile: "/etc/junk.pem" },
+      message: "holds no PEM certificate",
+    },
   ])("refuses to start with $name, even when lookup failures are tolerated", async ({ flags, message }) => {
     const { source } = sourceWith({ ...flags, authenticationTolerateLookupFailure: true }, () => KUBEADM_CONFIGMAP);
     const failure = await source.start().catch((error: unknown) => error);
@@ -201,21 +240,39 @@ describe("the authentication configuration from the flags", () => {
 describe("ConfigMap failures", () => {
   test.each([
     { name: "the read fails", answer: () => new Error("connection refused"), message: "connection refused" },
-    { name: "a list is not JSON", answer: () => ({ ...KUBEADM_CONFIGMAP, "requestheader-group-headers": "X-Remote-Group" }), message: "requestheader-group-headers" },
-    { name: "a list holds a non-string", answer: () => ({ ...KUBEADM_CONFIGMAP, "requestheader-allowed-names": "[1]" }), message: "requestheader-allowed-names" },
-    { name: "a CA is not PEM", answer: () => ({ ...KUBEADM_CONFIGMAP, "client-ca-file": "garbage" }), message: "client-ca-file" },
+    {
+      name: "a list is not JSON",
+      answer: () => ({ ...KUBEADM_CONFIGMAP, "requestheader-group-headers": "X-Remote-Group" }),
+      message: "requestheader-group-headers",
+    },
+    {
+      name: "a list holds a non-string",
+      answer: () => ({ ...KUBEADM_CONFIGMAP, "requestheader-allowed-names": "[1]" }),
+      message: "requestheader-allowed-names",
+    },
+    {
+      name: "a CA is not PEM",
+      answer: () => ({ ...KUBEADM_CONFIGMAP, "client-ca-file": "garbage" }),
+      message: "client-ca-file",
+    },
   ])("stop the start when $name", async ({ answer, message }) => {
     const { source } = sourceWith({}, answer);
     const failure = await source.start().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AuthenticationConfigError);
-    expect((failure as Error).message).toContain("cannot read configmap kube-system/extension-apiserver-authentication");
+    expect((failure as Error).message).toContain(
+      "cannot read configmap kube-system/extension-apiserver-authentication",
+    );
     expect((failure as Error).message).toContain(message);
   });
 
   test("with --authentication-tolerate-lookup-failure the start goes on with the flags and a later re-read picks the ConfigMap up", async () => {
     const logger = createMemoryLogger();
     let answer: Record<string, string> | Error = new Error("forbidden");
-    const { source, scheduled } = sourceWith({ authenticationTolerateLookupFailure: true, clientCaFile: "/etc/client-ca.pem" }, () => answer, logger);
+    const { source, scheduled } = sourceWith(
+      { authenticationTolerateLookupFailure: true, clientCaFile: "/etc/client-ca.pem" },
+      () => answer,
+      logger,
+    );
     const changes: AuthenticationConfig[] = [];
     source.onChange((config) => changes.push(config));
     await source.start();
@@ -276,7 +333,11 @@ describe("re-reading", () => {
 
 describe("createConfigMapReader", () => {
   test("returns the data, {} for a ConfigMap without data, and null for one that does not exist", async () => {
-    const answers: Record<string, unknown> = { full: { data: { a: "1" } }, bare: {}, missing: Object.assign(new Error("HTTP-Code: 404"), { code: 404 }) };
+    const answers: Record<string, unknown> = {
+      full: { data: { a: "1" } },
+      bare: {},
+      missing: Object.assign(new Error("HTTP-Code: 404"), { code: 404 }),
+    };
     const requested: unknown[] = [];
     const reader = createConfigMapReader({
       async readNamespacedConfigMap(param) {
@@ -286,11 +347,11 @@ describe("createConfigMapReader", () => {
         return answer as object;
       },
     });
-    expect([await reader.read("kube-system", "full"), await reader.read("kube-system", "bare"), await reader.read("kube-system", "missing")]).toEqual([
-      { a: "1" },
-      {},
-      null,
-    ]);
+    expect([
+      await reader.read("kube-system", "full"),
+      await reader.read("kube-system", "bare"),
+      await reader.read("kube-system", "missing"),
+    ]).toEqual([{ a: "1" }, {}, null]);
     expect(requested[0]).toEqual({ name: "full", namespace: "kube-system" });
   });
 
@@ -300,6 +361,8 @@ describe("createConfigMapReader", () => {
         throw Object.assign(new Error("HTTP-Code: 403"), { code: 403 });
       },
     });
-    await expect(reader.read("kube-system", "extension-apiserver-authentication")).rejects.toThrow("--role=extension-apiserver-authentication-reader");
+    await expect(reader.read("kube-system", "extension-apiserver-authentication")).rejects.toThrow(
+      "--role=extension-apiserver-authentication-reader",
+    );
   });
 });

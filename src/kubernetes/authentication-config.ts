@@ -94,7 +94,10 @@ export function createConfigMapReader(api: ConfigMapApi): ConfigMapReader {
             { cause: error },
           );
         }
-        throw new Error(`cannot get configmap/${name} in ${namespace}: ${typeof code === "number" ? `HTTP ${code}` : (error as Error).message}`, { cause: error });
+        throw new Error(
+          `cannot get configmap/${name} in ${namespace}: ${typeof code === "number" ? `HTTP ${code}` : (error as Error).message}`,
+          { cause: error },
+        );
       }
     },
   };
@@ -167,7 +170,9 @@ export function createAuthenticationConfigSource({
   let stopTimer: (() => void) | undefined;
   let refreshing: Promise<void> | undefined;
   const listeners = new Set<(config: AuthenticationConfig) => void>();
-  const lookupNeeded = !flags.authenticationSkipLookup && (flags.clientCaFile === undefined || flags.requestheaderClientCaFile === undefined);
+  const lookupNeeded =
+    !flags.authenticationSkipLookup &&
+    (flags.clientCaFile === undefined || flags.requestheaderClientCaFile === undefined);
 
   function apply(next: AuthenticationConfig): void {
     const nextJson = JSON.stringify(next);
@@ -209,10 +214,16 @@ export function createAuthenticationConfigSource({
     };
     const clientCaPem = await readBundle("client-ca-file", flags.clientCaFile);
     const requestHeaderCaPem = await readBundle("requestheader-client-ca-file", flags.requestheaderClientCaFile);
-    return { ...(clientCaPem !== undefined ? { clientCaPem } : {}), ...(requestHeaderCaPem !== undefined ? { requestHeaderCaPem } : {}) };
+    return {
+      ...(clientCaPem !== undefined ? { clientCaPem } : {}),
+      ...(requestHeaderCaPem !== undefined ? { requestHeaderCaPem } : {}),
+    };
   }
 
-  function combine(fromFlags: { clientCaPem?: string; requestHeaderCaPem?: string }, fromConfigMap: AuthenticationConfig | undefined): AuthenticationConfig {
+  function combine(
+    fromFlags: { clientCaPem?: string; requestHeaderCaPem?: string },
+    fromConfigMap: AuthenticationConfig | undefined,
+  ): AuthenticationConfig {
     const requestHeader: RequestHeaderConfig | undefined =
       fromFlags.requestHeaderCaPem !== undefined
         ? {
@@ -229,7 +240,8 @@ export function createAuthenticationConfigSource({
 
   /** The ConfigMap's settings; header lists it leaves unset fall back to the flags (defaults `x-remote-*`). */
   function parseConfigMap(data: Record<string, string>): AuthenticationConfig {
-    const where = (key: string) => `${key} in configmap ${AUTHENTICATION_CONFIGMAP_NAMESPACE}/${AUTHENTICATION_CONFIGMAP_NAME}`;
+    const where = (key: string) =>
+      `${key} in configmap ${AUTHENTICATION_CONFIGMAP_NAMESPACE}/${AUTHENTICATION_CONFIGMAP_NAME}`;
     const text = (key: string) => (data[key] === undefined || data[key] === "" ? undefined : data[key]);
     const list = (key: string, fallback: readonly string[]): string[] => {
       const value = text(key);
@@ -271,12 +283,16 @@ export function createAuthenticationConfigSource({
     try {
       const { config: next, lookupError } = await read();
       if (lookupError) {
-        logger.warn("cannot re-read the authentication configuration; keeping the last one", { error: lookupError.message });
+        logger.warn("cannot re-read the authentication configuration; keeping the last one", {
+          error: lookupError.message,
+        });
         return;
       }
       apply(next);
     } catch (error) {
-      logger.warn("cannot re-read the authentication configuration; keeping the last one", { error: (error as Error).message });
+      logger.warn("cannot re-read the authentication configuration; keeping the last one", {
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -295,12 +311,16 @@ export function createAuthenticationConfigSource({
       try {
         result = await read();
       } catch (error) {
-        throw new AuthenticationConfigError(`cannot load the client authentication configuration: ${(error as Error).message}`);
+        throw new AuthenticationConfigError(
+          `cannot load the client authentication configuration: ${(error as Error).message}`,
+        );
       }
       if (result.lookupError) {
         const message = `cannot read configmap ${AUTHENTICATION_CONFIGMAP_NAMESPACE}/${AUTHENTICATION_CONFIGMAP_NAME}: ${result.lookupError.message}`;
         if (!flags.authenticationTolerateLookupFailure) {
-          throw new AuthenticationConfigError(`${message} (pass --authentication-tolerate-lookup-failure to start without it)`);
+          throw new AuthenticationConfigError(
+            `${message} (pass --authentication-tolerate-lookup-failure to start without it)`,
+          );
         }
         logger.warn(`${message}; continuing with the flags only and retrying every ${refreshIntervalMs / 1000}s`);
       }

@@ -13,7 +13,11 @@ interface ApiResourceList {
   resources?: { name: string; singularName?: string; namespaced: boolean; kind: string; shortNames?: string[] }[];
 }
 interface ApiGroupList {
-  groups?: { name: string; preferredVersion?: { groupVersion: string; version: string }; versions?: { groupVersion: string; version: string }[] }[];
+  groups?: {
+    name: string;
+    preferredVersion?: { groupVersion: string; version: string };
+    versions?: { groupVersion: string; version: string }[];
+  }[];
 }
 
 /** Fetches one discovery document as JSON; throws with the path and status on failure. */
@@ -37,7 +41,13 @@ export interface DiscoveryRestMapper {
 /** Groups this server itself serves: never resources users ask about, and often unavailable while it starts. */
 const OWN_GROUPS = new Set(["custom.metrics.k8s.io", "external.metrics.k8s.io", "metrics.k8s.io"]);
 
-export function createDiscoveryRestMapper({ fetchDocument, logger }: { fetchDocument: DiscoveryFetcher; logger: Logger }): DiscoveryRestMapper {
+export function createDiscoveryRestMapper({
+  fetchDocument,
+  logger,
+}: {
+  fetchDocument: DiscoveryFetcher;
+  logger: Logger;
+}): DiscoveryRestMapper {
   let snapshot: RestMapper = createTableRestMapper([], 0);
   let fingerprint = "";
 
@@ -74,7 +84,10 @@ export function createDiscoveryRestMapper({ fetchDocument, logger }: { fetchDocu
             try {
               return await listResources(preferred);
             } catch (error) {
-              logger.warn("skipping an API group whose discovery failed", { groupVersion: preferred, error: (error as Error).message });
+              logger.warn("skipping an API group whose discovery failed", {
+                groupVersion: preferred,
+                error: (error as Error).message,
+              });
               return [];
             }
           }),

@@ -24,7 +24,9 @@ export function loadKubeConfig({ file, env = process.env }: KubeConfigSource): K
     else if (env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
     else config.loadFromDefault();
   } catch (error) {
-    throw new KubeConfigError(`cannot load the kubeconfig ${file ?? "(in-cluster or ~/.kube/config)"}: ${(error as Error).message}`);
+    throw new KubeConfigError(
+      `cannot load the kubeconfig ${file ?? "(in-cluster or ~/.kube/config)"}: ${(error as Error).message}`,
+    );
   }
   const cluster = config.getCurrentCluster();
   if (!cluster?.server) {

@@ -19,7 +19,13 @@ import {
 } from "@kubernetes/client-node";
 
 /** TLS settings for Bun's fetch, from the current cluster and user of a kubeconfig. Files are re-read each call. */
-export function tlsOptionsOf(kubeConfig: KubeConfig): { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; serverName?: string } {
+export function tlsOptionsOf(kubeConfig: KubeConfig): {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  rejectUnauthorized?: boolean;
+  serverName?: string;
+} {
   const cluster = kubeConfig.getCurrentCluster();
   const user = kubeConfig.getCurrentUser();
   const material = (data: string | undefined, file: string | undefined) =>
@@ -79,7 +85,12 @@ export function createApiConfiguration(kubeConfig: KubeConfig): Configuration {
 export async function kubeRequest(
   kubeConfig: KubeConfig,
   path: string,
-  { method = "GET", accept = "application/json", body, signal }: { method?: "GET" | "POST"; accept?: string; body?: string; signal?: AbortSignal } = {},
+  {
+    method = "GET",
+    accept = "application/json",
+    body,
+    signal,
+  }: { method?: "GET" | "POST"; accept?: string; body?: string; signal?: AbortSignal } = {},
 ): Promise<Response> {
   const server = kubeConfig.getCurrentCluster()?.server?.replace(/\/+$/, "");
   if (!server) throw new Error("kubeconfig has no current cluster");

@@ -11,10 +11,14 @@ import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
 import { kubeRequest } from "./kube-http.ts";
 import { KubernetesHttpError } from "./errors.ts";
 
-export const PARTIAL_OBJECT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+export const PARTIAL_OBJECT_METADATA_LIST =
+  "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 /** The REST path of a resource's collection. */
-export function collectionPath(resource: Pick<ResourceInfo, "group" | "version" | "resource" | "namespaced">, namespace: string | undefined): string {
+export function collectionPath(
+  resource: Pick<ResourceInfo, "group" | "version" | "resource" | "namespaced">,
+  namespace: string | undefined,
+): string {
   const root = resource.group === "" ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
   const scope = resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : "";
   return `${root}${scope}/${resource.resource}`;
@@ -26,16 +30,29 @@ export function kubeCollectionFetcher(kubeConfig: KubeConfig): CollectionFetcher
   return (path) => kubeRequest(kubeConfig, path, { accept: PARTIAL_OBJECT_METADATA_LIST });
 }
 
-export function createObjectLister({ fetchCollection, logger }: { fetchCollection: CollectionFetcher; logger: Logger }): ObjectLister {
+export function createObjectLister({
+  fetchCollection,
+  logger,
+}: {
+  fetchCollection: CollectionFetcher;
+  logger: Logger;
+}): ObjectLister {
   return {
     async listNames(resource, namespace, labelSelector) {
       try {
         parseLabelSelector(labelSelector);
       } catch (error) {
-        if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
+        if (error instanceof SelectorSyntaxError)
+          throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
         throw error;
       }
-      const items = await listMetadata(fetchCollection, collectionPath(resource, namespace), { labelSelector }, logger, resource.resource);
+      const items = await listMetadata(
+        fetchCollection,
+        collectionPath(resource, namespace),
+        { labelSelector },
+        logger,
+        resource.resource,
+      );
       return items.flatMap((item) => (item.metadata?.name ? [item.metadata.name] : []));
     },
   };

@@ -10,17 +10,37 @@ import { listMetadata, type CollectionFetcher } from "./object-lister.ts";
 /** Object names Kubernetes can hold (DNS subdomain characters); anything else names no object and is never sent on. */
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-export function createKubernetesObjectSource({ fetchCollection, logger }: { fetchCollection: CollectionFetcher; logger: Logger }): ResourceObjectSource {
-  const pods = async (namespace: string | undefined, labelSelector: string, fieldSelector: string): Promise<PodRef[]> => {
+export function createKubernetesObjectSource({
+  fetchCollection,
+  logger,
+}: {
+  fetchCollection: CollectionFetcher;
+  logger: Logger;
+}): ResourceObjectSource {
+  const pods = async (
+    namespace: string | undefined,
+    labelSelector: string,
+    fieldSelector: string,
+  ): Promise<PodRef[]> => {
     const path = namespace === undefined ? "/api/v1/pods" : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
     const items = await listMetadata(fetchCollection, path, { labelSelector, fieldSelector }, logger, "pods");
     return items.flatMap(({ metadata }) =>
-      metadata?.name && metadata.namespace ? [{ namespace: metadata.namespace, name: metadata.name, labels: metadata.labels ?? {} }] : [],
+      metadata?.name && metadata.namespace
+        ? [{ namespace: metadata.namespace, name: metadata.name, labels: metadata.labels ?? {} }]
+        : [],
     );
   };
   const nodes = async (labelSelector: string, fieldSelector: string): Promise<NodeRef[]> => {
-    const items = await listMetadata(fetchCollection, "/api/v1/nodes", { labelSelector, fieldSelector }, logger, "nodes");
-    return items.flatMap(({ metadata }) => (metadata?.name ? [{ name: metadata.name, labels: metadata.labels ?? {} }] : []));
+    const items = await listMetadata(
+      fetchCollection,
+      "/api/v1/nodes",
+      { labelSelector, fieldSelector },
+      logger,
+      "nodes",
+    );
+    return items.flatMap(({ metadata }) =>
+      metadata?.name ? [{ name: metadata.name, labels: metadata.labels ?? {} }] : [],
+    );
   };
   return {
     listPods: (namespace, labelSelector) => pods(namespace, labelSelector, "status.phase=Running"),

@@ -17,4 +17,3 @@ export function standaloneKubeconfigPath(
   const defaultPath = home === undefined || home === "" ? undefined : join(home, ".kube", "config");
   return defaultPath !== undefined && existsSync(defaultPath) ? defaultPath : undefined;
 }
-

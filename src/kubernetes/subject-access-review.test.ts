@@ -1,17 +1,34 @@
 import { describe, expect, test } from "bun:test";
 import type { V1SubjectAccessReview, V1SubjectAccessReviewStatus } from "@kubernetes/client-node";
 import { createManualClock } from "../util/clock.ts";
-import { createSubjectAccessReviewer, SubjectAccessReviewError, type SubjectAccessReviewApi, type SubjectAccessReviewSpec } from "./subject-access-review.ts";
+import {
+  createSubjectAccessReviewer,
+  SubjectAccessReviewError,
+  type SubjectAccessReviewApi,
+  type SubjectAccessReviewSpec,
+} from "./subject-access-review.ts";
 
 const HPA_SPEC: SubjectAccessReviewSpec = {
-  resourceAttributes: { namespace: "default", verb: "get", group: "custom.metrics.k8s.io", version: "v1beta2", resource: "pods", subresource: "http_requests", name: "*" },
+  resourceAttributes: {
+    namespace: "default",
+    verb: "get",
+    group: "custom.metrics.k8s.io",
+    version: "v1beta2",
+    resource: "pods",
+    subresource: "http_requests",
+    name: "*",
+  },
   user: "system:serviceaccount:kube-system:horizontal-pod-autoscaler",
   groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
   extra: { "authentication.kubernetes.io/pod-name": ["x"] },
   uid: "uid-1",
 };
 
-const METRICS_SPEC: SubjectAccessReviewSpec = { nonResourceAttributes: { path: "/metrics", verb: "get" }, user: "system:anonymous", groups: ["system:unauthenticated"] };
+const METRICS_SPEC: SubjectAccessReviewSpec = {
+  nonResourceAttributes: { path: "/metrics", verb: "get" },
+  user: "system:anonymous",
+  groups: ["system:unauthenticated"],
+};
 
 /** A SubjectAccessReview API answering with `answer(spec)` (an Error is thrown), recording every body. */
 function fakeApi(answer: (spec: V1SubjectAccessReview["spec"]) => V1SubjectAccessReviewStatus | Error) {
@@ -31,19 +48,33 @@ describe("createSubjectAccessReviewer", () => {
   test("sends the SubjectAccessReview k8s.io/apiserver sends and reads the decision", async () => {
     const { api, requests } = fakeApi(() => ({ allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "hpa"' }));
     const decision = await createSubjectAccessReviewer({ api, clock: createManualClock() }).authorize(HPA_SPEC);
-    expect(decision).toEqual({ allowed: true, denied: false, reason: 'RBAC: allowed by ClusterRoleBinding "hpa"', evaluationError: "" });
-    expect(JSON.parse(JSON.stringify(requests))).toEqual([{ apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: HPA_SPEC }]);
+    expect(decision).toEqual({
+      allowed: true,
+      denied: false,
+      reason: 'RBAC: allowed by ClusterRoleBinding "hpa"',
+      evaluationError: "",
+    });
+    expect(JSON.parse(JSON.stringify(requests))).toEqual([
+      { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: HPA_SPEC },
+    ]);
   });
 
   test("reads denied, reason and evaluationError of a refusal", async () => {
     const { api } = fakeApi(() => ({ allowed: false, denied: true, reason: "no", evaluationError: "role not found" }));
-    expect(await createSubjectAccessReviewer({ api }).authorize(METRICS_SPEC)).toEqual({ allowed: false, denied: true, reason: "no", evaluationError: "role not found" });
+    expect(await createSubjectAccessReviewer({ api }).authorize(METRICS_SPEC)).toEqual({
+      allowed: false,
+      denied: true,
+      reason: "no",
+      evaluationError: "role not found",
+    });
   });
 
   test("sends a non-resource review with only the fields given", async () => {
     const { api, requests } = fakeApi(() => ({ allowed: false }));
     await createSubjectAccessReviewer({ api }).authorize(METRICS_SPEC);
-    expect(JSON.stringify(requests[0]?.spec)).toBe('{"nonResourceAttributes":{"path":"/metrics","verb":"get"},"user":"system:anonymous","groups":["system:unauthenticated"]}');
+    expect(JSON.stringify(requests[0]?.spec)).toBe(
+      '{"nonResourceAttributes":{"path":"/metrics","verb":"get"},"user":"system:anonymous","groups":["system:unauthenticated"]}',
+    );
   });
 
   test.each([
@@ -64,7 +95,9 @@ describe("createSubjectAccessReviewer", () => {
 
   test("keeps allowed and denied answers for their own TTLs", async () => {
     const clock = createManualClock();
-    const { api, requests } = fakeApi((spec) => ({ allowed: spec.user === "system:serviceaccount:kube-system:horizontal-pod-autoscaler" }));
+    const { api, requests } = fakeApi((spec) => ({
+      allowed: spec.user === "system:serviceaccount:kube-system:horizontal-pod-autoscaler",
+    }));
     const reviewer = createSubjectAccessReviewer({ api, clock, allowedTtlMs: 30_000, deniedTtlMs: 5_000 });
     await reviewer.authorize(HPA_SPEC);
     await reviewer.authorize(METRICS_SPEC);
@@ -103,7 +136,9 @@ describe("createSubjectAccessReviewer", () => {
 
   test("propagates a failed call as SubjectAccessReviewError and does not cache it", async () => {
     let fail = true;
-    const { api, requests } = fakeApi(() => (fail ? Object.assign(new Error("boom"), { code: 503 }) : { allowed: true }));
+    const { api, requests } = fakeApi(() =>
+      fail ? Object.assign(new Error("boom"), { code: 503 }) : { allowed: true },
+    );
     const reviewer = createSubjectAccessReviewer({ api, clock: createManualClock() });
     const failure = await reviewer.authorize(HPA_SPEC).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SubjectAccessReviewError);

@@ -102,7 +102,9 @@ export function createSubjectAccessReviewer({
         onReview?.("error");
         throw error;
       }
-      onReview?.(status.fetch === "hit" || status.fetch === "inflight" ? "cache_hit" : decision!.allowed ? "allowed" : "denied");
+      onReview?.(
+        status.fetch === "hit" || status.fetch === "inflight" ? "cache_hit" : decision!.allowed ? "allowed" : "denied",
+      );
       return decision!;
     },
   };
@@ -135,7 +137,9 @@ function copyOf(spec: SubjectAccessReviewSpec): V1SubjectAccessReview["spec"] {
     ...(spec.nonResourceAttributes ? { nonResourceAttributes: { ...spec.nonResourceAttributes } } : {}),
     ...(spec.user !== undefined ? { user: spec.user } : {}),
     ...(spec.groups ? { groups: [...spec.groups] } : {}),
-    ...(spec.extra ? { extra: Object.fromEntries(Object.entries(spec.extra).map(([key, values]) => [key, [...values]])) } : {}),
+    ...(spec.extra
+      ? { extra: Object.fromEntries(Object.entries(spec.extra).map(([key, values]) => [key, [...values]])) }
+      : {}),
     ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
   };
 }

@@ -26,10 +26,14 @@ function fakeApi(table: Record<string, V1TokenReview["status"] | Error>) {
 
 describe("createTokenReviewer", () => {
   test("sends the TokenReview k8s.io/apiserver sends and returns the user of an accepted token", async () => {
-    const { api, requests } = fakeApi({ good: { authenticated: true, user: PROMETHEUS_USER, audiences: ["https://kubernetes.default.svc"] } });
+    const { api, requests } = fakeApi({
+      good: { authenticated: true, user: PROMETHEUS_USER, audiences: ["https://kubernetes.default.svc"] },
+    });
     const reviewer = createTokenReviewer({ api, clock: createManualClock() });
     expect(await reviewer.review("good")).toEqual(PROMETHEUS_USER);
-    expect(requests).toEqual([{ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "good" } }]);
+    expect(requests).toEqual([
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "good" } },
+    ]);
   });
 
   test.each([
@@ -43,7 +47,12 @@ describe("createTokenReviewer", () => {
 
   test("fills absent user fields with empty values", async () => {
     const { api } = fakeApi({ bare: { authenticated: true, user: { username: "alice" } } });
-    expect(await createTokenReviewer({ api }).review("bare")).toEqual({ username: "alice", uid: "", groups: [], extra: {} });
+    expect(await createTokenReviewer({ api }).review("bare")).toEqual({
+      username: "alice",
+      uid: "",
+      groups: [],
+      extra: {},
+    });
   });
 
   test("reuses accepted and rejected answers within the TTL and asks again after it", async () => {
@@ -63,9 +72,16 @@ describe("createTokenReviewer", () => {
   });
 
   test("keeps answers per token", async () => {
-    const { api, requests } = fakeApi({ a: { authenticated: true, user: { username: "a" } }, b: { authenticated: true, user: { username: "b" } } });
+    const { api, requests } = fakeApi({
+      a: { authenticated: true, user: { username: "a" } },
+      b: { authenticated: true, user: { username: "b" } },
+    });
     const reviewer = createTokenReviewer({ api, clock: createManualClock() });
-    expect([(await reviewer.review("a"))?.username, (await reviewer.review("b"))?.username, (await reviewer.review("a"))?.username]).toEqual(["a", "b", "a"]);
+    expect([
+      (await reviewer.review("a"))?.username,
+      (await reviewer.review("b"))?.username,
+      (await reviewer.review("a"))?.username,
+    ]).toEqual(["a", "b", "a"]);
     expect(requests).toHaveLength(2);
   });
 
@@ -88,7 +104,9 @@ describe("createTokenReviewer", () => {
   });
 
   test("propagates a failed call as TokenReviewError and does not cache it", async () => {
-    const table: Record<string, V1TokenReview["status"] | Error> = { flaky: Object.assign(new Error("HTTP-Code: 500 Body: secret-token"), { code: 500 }) };
+    const table: Record<string, V1TokenReview["status"] | Error> = {
+      flaky: Object.assign(new Error("HTTP-Code: 500 Body: secret-token"), { code: 500 }),
+    };
     const { api, requests } = fakeApi(table);
     const reviewer = createTokenReviewer({ api, clock: createManualClock() });
     const failure = await reviewer.review("flaky").catch((error: unknown) => error);

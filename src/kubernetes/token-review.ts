@@ -54,7 +54,13 @@ interface Answer {
 }
 
 /** A TokenReviewer over the TokenReview API, with its cache. */
-export function createTokenReviewer({ api, ttlMs = 10_000, maxEntries = 4096, clock = systemClock, onReview }: TokenReviewerOptions): TokenReviewer {
+export function createTokenReviewer({
+  api,
+  ttlMs = 10_000,
+  maxEntries = 4096,
+  clock = systemClock,
+  onReview,
+}: TokenReviewerOptions): TokenReviewer {
   const cache = new LRUCache<string, Answer, string>({
     max: maxEntries,
     // NB: an entry ttl of 0 would mean "forever" to lru-cache, so the shortest is 1 ms.
@@ -73,7 +79,9 @@ export function createTokenReviewer({ api, ttlMs = 10_000, maxEntries = 4096, cl
         onReview?.("error");
         throw error;
       }
-      onReview?.(status.fetch === "hit" || status.fetch === "inflight" ? "cache_hit" : answer!.user ? "accepted" : "rejected");
+      onReview?.(
+        status.fetch === "hit" || status.fetch === "inflight" ? "cache_hit" : answer!.user ? "accepted" : "rejected",
+      );
       return answer!.user;
     },
   };

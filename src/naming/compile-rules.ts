@@ -47,7 +47,11 @@ export interface CompiledResourceRule {
 export interface CompiledRules {
   readonly custom: readonly CompiledDiscoveryRule[];
   readonly external: readonly CompiledDiscoveryRule[];
-  readonly resource: { readonly cpu: CompiledResourceRule; readonly memory: CompiledResourceRule; readonly window: Milliseconds } | null;
+  readonly resource: {
+    readonly cpu: CompiledResourceRule;
+    readonly memory: CompiledResourceRule;
+    readonly window: Milliseconds;
+  } | null;
   /** Distinct `seriesQuery` strings across custom and external rules: one series call each per relist. */
   readonly seriesQueries: readonly string[];
   /** Things that load but probably do not do what the author meant, located like errors. */
@@ -148,7 +152,15 @@ export function compileRules(
     if (!namer || !resources || !metricsQuery) return null;
     const { parameters, headers } = rule.prometheus;
     const hasExtras = Object.keys(parameters).length > 0 || Object.keys(headers).length > 0;
-    return { id: path, namer, resources, metricsQuery, namespaced, defaultValue: rule.defaultValue, queryExtras: hasExtras ? { parameters, headers } : undefined };
+    return {
+      id: path,
+      namer,
+      resources,
+      metricsQuery,
+      namespaced,
+      defaultValue: rule.defaultValue,
+      queryExtras: hasExtras ? { parameters, headers } : undefined,
+    };
   }
 
   /** A custom rule whose override resources are all namespaced but that maps no namespace label cannot be queried. */
@@ -176,7 +188,9 @@ export function compileRules(
     const resources = attempt(path, "resources", () =>
       createResourceConverter(rule.resources, mapper, converterOptions(path)),
     );
-    const containerQuery = attempt(path, "containerQuery", () => compileTemplate(rule.containerQuery, QUERY_TEMPLATE_FIELDS));
+    const containerQuery = attempt(path, "containerQuery", () =>
+      compileTemplate(rule.containerQuery, QUERY_TEMPLATE_FIELDS),
+    );
     const nodeQuery = attempt(path, "nodeQuery", () => compileTemplate(rule.nodeQuery, QUERY_TEMPLATE_FIELDS));
     if (containerQuery) warnBraces(join(path, "containerQuery"), rule.containerQuery);
     if (nodeQuery) warnBraces(join(path, "nodeQuery"), rule.nodeQuery);
@@ -186,8 +200,17 @@ export function compileRules(
     const podLabel = labelFor("pods");
     const nodeLabel = labelFor("nodes");
     const namespaceLabel = labelFor("namespaces");
-    if (!containerQuery || !nodeQuery || podLabel === null || nodeLabel === null || namespaceLabel === null) return null;
-    return { containerQuery, nodeQuery, resources, containerLabel: rule.containerLabel, podLabel, nodeLabel, namespaceLabel };
+    if (!containerQuery || !nodeQuery || podLabel === null || nodeLabel === null || namespaceLabel === null)
+      return null;
+    return {
+      containerQuery,
+      nodeQuery,
+      resources,
+      containerLabel: rule.containerLabel,
+      podLabel,
+      nodeLabel,
+      namespaceLabel,
+    };
   }
 
   const custom = rules.rules.map((rule, index) => discoveryRule(rule, `rules[${index}]`, false));

@@ -25,7 +25,12 @@ export function createMetricNamer(rule: Pick<DiscoveryRule, "seriesQuery" | "ser
     try {
       return compileSeriesFilter(filter);
     } catch (error) {
-      const key = filter.is !== undefined && filter.isNot === undefined ? ".is" : filter.isNot !== undefined && filter.is === undefined ? ".isNot" : "";
+      const key =
+        filter.is !== undefined && filter.isNot === undefined
+          ? ".is"
+          : filter.isNot !== undefined && filter.is === undefined
+            ? ".isNot"
+            : "";
       throw new NamingError((error as Error).message, `seriesFilters[${index}]${key}`);
     }
   });
@@ -68,7 +73,9 @@ export function createMetricNamer(rule: Pick<DiscoveryRule, "seriesQuery" | "ser
     metricNameForSeries(seriesName) {
       const match = matcher.matcher(seriesName);
       if (!match.find()) {
-        throw new NamingError(`series name ${goQuote(seriesName)} did not match expected pattern ${goQuote(matchesText)}`);
+        throw new NamingError(
+          `series name ${goQuote(seriesName)} did not match expected pattern ${goQuote(matchesText)}`,
+        );
       }
       const groupText = (index: number): string => (index <= matcher.groupCount() ? (match.group(index) ?? "") : "");
       return expandGoTemplate(template, (name, number) => {

@@ -7,7 +7,10 @@ describe("labelForResource with a template", () => {
     const mapper = createTableRestMapper([
       {
         group: "a.b-c.example.com",
-        version: "v1", resource: "widgets", singular: "widget", kind: "Widget",
+        version: "v1",
+        resource: "widgets",
+        singular: "widget",
+        kind: "Widget",
         namespaced: true,
       },
     ]);

@@ -8,7 +8,12 @@ import type { ResourceMapping } from "../config/schema.ts";
 import { NamingError } from "./errors.ts";
 import { compileTemplate, TemplateCompileError, type CompiledTemplate } from "../golang/template/template.ts";
 import { compileRe2 } from "./regex-filter.ts";
-import { UnknownResourceError, type GroupResource, type ResourceInfo, type RestMapper } from "../apimachinery/rest-mapper.ts";
+import {
+  UnknownResourceError,
+  type GroupResource,
+  type ResourceInfo,
+  type RestMapper,
+} from "../apimachinery/rest-mapper.ts";
 import type { RE2JS } from "re2js";
 
 export interface ResourceConverter {
@@ -52,7 +57,10 @@ export function createResourceConverter(
         onUnknownOverride(label, `${formatReference(reference)}: ${error.message}`);
         continue;
       }
-      throw new NamingError(`unable to normalize group-resource ${formatReference(reference)}: ${error.message}`, `resources.overrides.${label}`);
+      throw new NamingError(
+        `unable to normalize group-resource ${formatReference(reference)}: ${error.message}`,
+        `resources.overrides.${label}`,
+      );
     }
     overrideByLabel.set(label, { group: info.group, resource: info.resource });
     labelByResource.set(key(info), label);
@@ -65,14 +73,20 @@ export function createResourceConverter(
       template = compileTemplate(mapping.template, LABEL_TEMPLATE_FIELDS);
     } catch (error) {
       if (!(error instanceof TemplateCompileError)) throw error;
-      throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${error.detail}`, "resources.template");
+      throw new NamingError(
+        `unable to generate label format from template ${goQuote(mapping.template)}: ${error.detail}`,
+        "resources.template",
+      );
     }
     // NB: literal template text is not regex-escaped (upstream behaviour): `a.b_<<.Resource>>` matches `aXb_pod`.
     const regexText = `^${template.execute({ Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" })}$`;
     try {
       labelPattern = compileRe2(regexText);
     } catch (error) {
-      throw new NamingError(`unable to generate label format from template ${goQuote(mapping.template)}: ${(error as Error).message}`, "resources.template");
+      throw new NamingError(
+        `unable to generate label format from template ${goQuote(mapping.template)}: ${(error as Error).message}`,
+        "resources.template",
+      );
     }
     // Like upstream, the check is on the rendered pattern: it must capture a resource.
     if (!Object.hasOwn(labelPattern.namedGroups(), "resource")) {
@@ -126,7 +140,9 @@ export function createResourceConverter(
       const override = labelByResource.get(key(resource));
       if (override !== undefined) return override;
       if (!template) {
-        throw new NamingError(`unable to convert resource ${formatReference(resource)} into label: no generic resource label form specified for this metric`);
+        throw new NamingError(
+          `unable to convert resource ${formatReference(resource)} into label: no generic resource label form specified for this metric`,
+        );
       }
       let singular = resource.resource;
       try {

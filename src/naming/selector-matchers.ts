@@ -6,7 +6,6 @@ import type { Requirement } from "../apimachinery/labels/selector.ts";
 import { SelectorMatcherError } from "../apimachinery/labels/conversions.ts";
 import { labelMatcher, type MatchOperator } from "./promql.ts";
 
-
 /** PromQL matchers for a metricLabelSelector, in requirement order, plus the target value per label name. */
 export interface SelectorMatchers {
   /** e.g. `verb="GET"`, `pod=~"a|b"`, `canary!=""`. */

@@ -42,8 +42,19 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const metrics: SelfMetrics = {
     registry,
-    requests: new Counter({ name: "prom_adapter_requests_total", help: "API requests answered, by API group, version, route shape and status code.", labelNames: ["api", "version", "route", "code"], registers }),
-    requestDuration: new Histogram({ name: "prom_adapter_request_duration_seconds", help: "Time to answer API requests.", labelNames: ["api", "route"], registers, buckets: exponentialBuckets(0.0005, 2, 16) }),
+    requests: new Counter({
+      name: "prom_adapter_requests_total",
+      help: "API requests answered, by API group, version, route shape and status code.",
+      labelNames: ["api", "version", "route", "code"],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: "prom_adapter_request_duration_seconds",
+      help: "Time to answer API requests.",
+      labelNames: ["api", "route"],
+      registers,
+      buckets: exponentialBuckets(0.0005, 2, 16),
+    }),
     prometheusRequestDuration: new Histogram({
       name: "prometheus_adapter_prometheus_client_request_duration_seconds",
       help: "Prometheus client query latency in seconds, by endpoint path, server and outcome.",
@@ -64,17 +75,65 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
       labelNames: ["mode"],
       registers,
     }),
-    discoveryCalls: new Counter({ name: "prom_adapter_discovery_calls_total", help: "Prometheus calls made by discovery runs, by discovery mode.", labelNames: ["mode"], registers }),
-    discoveryErrors: new Counter({ name: "prom_adapter_discovery_errors_total", help: "Discovery runs that failed (the previous registry was kept).", registers }),
-    discoveryLastSuccess: new Gauge({ name: "prom_adapter_discovery_last_success_timestamp_seconds", help: "Unix time of the last successful discovery run.", registers }),
-    discoveryRelistInterval: new Gauge({ name: "prom_adapter_discovery_relist_interval_seconds", help: "How often discovery runs (--metrics-relist-interval), in seconds.", registers }),
-    discoverySeries: new Gauge({ name: "prom_adapter_discovery_series", help: "Series downloaded by the last successful discovery run (labels mode downloads none).", registers }),
-    registeredMetrics: new Gauge({ name: "prom_adapter_registered_metrics", help: "Metrics served, by API.", labelNames: ["api"], registers }),
-    queryCacheRequests: new Counter({ name: "prom_adapter_query_cache_requests_total", help: "Query cache lookups by result: hit, miss (Prometheus queried) or coalesced (joined a query in flight).", labelNames: ["result"], registers }),
-    queryCacheEntries: new Gauge({ name: "prom_adapter_query_cache_entries", help: "Query results held in the cache.", registers }),
-    reviews: new Counter({ name: "prom_adapter_reviews_total", help: "TokenReview and SubjectAccessReview decisions, by kind and result (including cache hits).", labelNames: ["kind", "result"], registers }),
-    configReloadSuccessful: new Gauge({ name: "prom_adapter_config_last_reload_successful", help: "Whether the last rules reload succeeded (1) or was rejected (0).", registers }),
-    configReloadTimestamp: new Gauge({ name: "prom_adapter_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful rules load.", registers }),
+    discoveryCalls: new Counter({
+      name: "prom_adapter_discovery_calls_total",
+      help: "Prometheus calls made by discovery runs, by discovery mode.",
+      labelNames: ["mode"],
+      registers,
+    }),
+    discoveryErrors: new Counter({
+      name: "prom_adapter_discovery_errors_total",
+      help: "Discovery runs that failed (the previous registry was kept).",
+      registers,
+    }),
+    discoveryLastSuccess: new Gauge({
+      name: "prom_adapter_discovery_last_success_timestamp_seconds",
+      help: "Unix time of the last successful discovery run.",
+      registers,
+    }),
+    discoveryRelistInterval: new Gauge({
+      name: "prom_adapter_discovery_relist_interval_seconds",
+      help: "How often discovery runs (--metrics-relist-interval), in seconds.",
+      registers,
+    }),
+    discoverySeries: new Gauge({
+      name: "prom_adapter_discovery_series",
+      help: "Series downloaded by the last successful discovery run (labels mode downloads none).",
+      registers,
+    }),
+    registeredMetrics: new Gauge({
+      name: "prom_adapter_registered_metrics",
+      help: "Metrics served, by API.",
+      labelNames: ["api"],
+      registers,
+    }),
+    queryCacheRequests: new Counter({
+      name: "prom_adapter_query_cache_requests_total",
+      help: "Query cache lookups by result: hit, miss (Prometheus queried) or coalesced (joined a query in flight).",
+      labelNames: ["result"],
+      registers,
+    }),
+    queryCacheEntries: new Gauge({
+      name: "prom_adapter_query_cache_entries",
+      help: "Query results held in the cache.",
+      registers,
+    }),
+    reviews: new Counter({
+      name: "prom_adapter_reviews_total",
+      help: "TokenReview and SubjectAccessReview decisions, by kind and result (including cache hits).",
+      labelNames: ["kind", "result"],
+      registers,
+    }),
+    configReloadSuccessful: new Gauge({
+      name: "prom_adapter_config_last_reload_successful",
+      help: "Whether the last rules reload succeeded (1) or was rejected (0).",
+      registers,
+    }),
+    configReloadTimestamp: new Gauge({
+      name: "prom_adapter_config_last_reload_success_timestamp_seconds",
+      help: "Unix time of the last successful rules load.",
+      registers,
+    }),
     ready: new Gauge({ name: "prom_adapter_ready", help: "Whether /readyz answers 200 (1) or not (0).", registers }),
     freshness: new Histogram({
       name: "metrics_apiserver_metric_freshness_seconds",

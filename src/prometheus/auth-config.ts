@@ -59,11 +59,20 @@ export function loadPrometheusAuthConfig(path: string): PrometheusAuthConfig {
   const context = contexts.get(contextName) ?? fail(`context ${JSON.stringify(contextName)} not found`);
   const clusterName = optionalString(context, "cluster", fail);
   const userName = optionalString(context, "user", fail);
-  const cluster = clusterName === undefined ? {} : (namedEntries(document, "clusters", "cluster", fail).get(clusterName) ?? fail(`cluster ${JSON.stringify(clusterName)} not found`));
-  const user = userName === undefined ? {} : (namedEntries(document, "users", "user", fail).get(userName) ?? fail(`user ${JSON.stringify(userName)} not found`));
+  const cluster =
+    clusterName === undefined
+      ? {}
+      : (namedEntries(document, "clusters", "cluster", fail).get(clusterName) ??
+        fail(`cluster ${JSON.stringify(clusterName)} not found`));
+  const user =
+    userName === undefined
+      ? {}
+      : (namedEntries(document, "users", "user", fail).get(userName) ??
+        fail(`user ${JSON.stringify(userName)} not found`));
 
   for (const plugin of ["exec", "auth-provider"]) {
-    if (user[plugin] !== undefined && user[plugin] !== null) fail(`user ${JSON.stringify(userName)}: "${plugin}" credentials are not supported`);
+    if (user[plugin] !== undefined && user[plugin] !== null)
+      fail(`user ${JSON.stringify(userName)}: "${plugin}" credentials are not supported`);
   }
   const baseDir = dirname(resolve(path));
   const pem = (map: YamlMap, fileKey: string): string | undefined => {
@@ -85,15 +94,18 @@ export function loadPrometheusAuthConfig(path: string): PrometheusAuthConfig {
   const password = optionalString(user, "password", fail);
   const hasToken = (token ?? "") !== "" || (tokenFilePath ?? "") !== "";
   const hasBasic = (username ?? "") !== "" || (password ?? "") !== "";
-  if (hasToken && hasBasic) fail(`user ${JSON.stringify(userName)}: username/password or bearer token may be set, but not both`);
+  if (hasToken && hasBasic)
+    fail(`user ${JSON.stringify(userName)}: username/password or bearer token may be set, but not both`);
 
   const caPem = pem(cluster, "certificate-authority");
   const clientCertPem = pem(user, "client-certificate");
   const clientKeyPem = pem(user, "client-key");
-  if ((clientCertPem === undefined) !== (clientKeyPem === undefined)) fail(`user ${JSON.stringify(userName)}: client-certificate and client-key must be set together`);
+  if ((clientCertPem === undefined) !== (clientKeyPem === undefined))
+    fail(`user ${JSON.stringify(userName)}: client-certificate and client-key must be set together`);
   const tlsServerName = optionalString(cluster, "tls-server-name", fail);
   const skip = cluster["insecure-skip-tls-verify"];
-  if (skip !== undefined && skip !== null && typeof skip !== "boolean") fail("insecure-skip-tls-verify must be true or false");
+  if (skip !== undefined && skip !== null && typeof skip !== "boolean")
+    fail("insecure-skip-tls-verify must be true or false");
 
   return {
     ...(caPem === undefined ? {} : { caPem }),
@@ -103,7 +115,12 @@ export function loadPrometheusAuthConfig(path: string): PrometheusAuthConfig {
     ...(token === undefined || token === "" ? {} : { token }),
     ...(tokenFilePath === undefined || tokenFilePath === ""
       ? {}
-      : { tokenFile: createTokenFile(isAbsolute(tokenFilePath) ? tokenFilePath : resolve(baseDir, tokenFilePath), "auth config tokenFile") }),
+      : {
+          tokenFile: createTokenFile(
+            isAbsolute(tokenFilePath) ? tokenFilePath : resolve(baseDir, tokenFilePath),
+            "auth config tokenFile",
+          ),
+        }),
     ...(hasBasic ? { basicAuth: { username: username ?? "", password: password ?? "" } } : {}),
   };
 }
@@ -113,7 +130,12 @@ function isMap(value: unknown): value is YamlMap {
 }
 
 /** `contexts: [{name, context: {...}}]` → Map name → inner map. */
-function namedEntries(document: YamlMap, listKey: string, innerKey: string, fail: (message: string) => never): Map<string, YamlMap> {
+function namedEntries(
+  document: YamlMap,
+  listKey: string,
+  innerKey: string,
+  fail: (message: string) => never,
+): Map<string, YamlMap> {
   const list = document[listKey];
   const entries = new Map<string, YamlMap>();
   if (list === undefined || list === null) return entries;
@@ -121,7 +143,8 @@ function namedEntries(document: YamlMap, listKey: string, innerKey: string, fail
   for (const [index, item] of list.entries()) {
     if (!isMap(item) || typeof item.name !== "string") return fail(`${listKey}[${index}] needs a name`);
     const inner = item[innerKey];
-    if (inner !== undefined && inner !== null && !isMap(inner)) return fail(`${listKey}[${index}].${innerKey} must be a mapping`);
+    if (inner !== undefined && inner !== null && !isMap(inner))
+      return fail(`${listKey}[${index}].${innerKey} must be a mapping`);
     entries.set(item.name, inner ?? {});
   }
   return entries;

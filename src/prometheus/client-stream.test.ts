@@ -9,14 +9,27 @@ import { createHttpTransport, type HttpTransportOptions } from "./http-transport
 
 const encoder = new TextEncoder();
 
-function clientFor(baseUrl: string, options: Partial<HttpTransportOptions> = {}, clientOptions: Parameters<typeof createPrometheusClient>[1] = {}) {
+function clientFor(
+  baseUrl: string,
+  options: Partial<HttpTransportOptions> = {},
+  clientOptions: Parameters<typeof createPrometheusClient>[1] = {},
+) {
   return createPrometheusClient(createHttpTransport({ baseUrl, ...options }), clientOptions);
 }
 
 /** Streams series and collects `name:label,label` strings. */
-async function collect(client: ReturnType<typeof clientFor>, matches: readonly string[] = ["up"], signal?: AbortSignal) {
+async function collect(
+  client: ReturnType<typeof clientFor>,
+  matches: readonly string[] = ["up"],
+  signal?: AbortSignal,
+) {
   const seen: string[] = [];
-  const count = await client.streamSeries(matches, 1714564800, (name, labelNames) => seen.push(`${name}:${labelNames.join(",")}`), signal);
+  const count = await client.streamSeries(
+    matches,
+    1714564800,
+    (name, labelNames) => seen.push(`${name}:${labelNames.join(",")}`),
+    signal,
+  );
   return { seen, count };
 }
 
@@ -73,9 +86,16 @@ describe("streamed series calls", () => {
   });
 
   test("a status:error answer is an api error with Prometheus' message and status", async () => {
-    await using server = startCaptureServer(() => Response.json({ status: "error", errorType: "bad_data", error: "invalid parameter \"match[]\"" }, { status: 400 }));
+    await using server = startCaptureServer(() =>
+      Response.json({ status: "error", errorType: "bad_data", error: 'invalid parameter "match[]"' }, { status: 400 }),
+    );
     const error = await rejection(collect(clientFor(server.url)));
-    expect({ kind: error.kind, message: error.message, statusCode: error.statusCode, errorType: error.errorType }).toEqual({
+    expect({
+      kind: error.kind,
+      message: error.message,
+      statusCode: error.statusCode,
+      errorType: error.errorType,
+    }).toEqual({
       kind: "api",
       message: 'bad_data: invalid parameter "match[]"',
       statusCode: 400,
@@ -93,21 +113,29 @@ describe("streamed series calls", () => {
       name: "an HTML page",
       body: ["<html><body>Bad gateway</body></html>"],
       type: "text/html",
-      message: 'bad_response: response is not valid JSON (37 bytes of text/html): unexpected character \'<\' at byte 0; body starts with "<html><body>Bad gateway</body></html>"',
+      message:
+        "bad_response: response is not valid JSON (37 bytes of text/html): unexpected character '<' at byte 0; body starts with \"<html><body>Bad gateway</body></html>\"",
     },
     {
       name: "a body cut in the middle",
       body: ['{"status":"success","data":[{"__name__":"a"', ',"pod":"p'],
       type: "application/json",
-      message: 'bad_response: response is not valid JSON (52 bytes of application/json): unexpected end of input at byte 52; body starts with "{\\"status\\":\\"success\\",\\"data\\":[{\\"__name__\\":\\"a\\",\\"pod\\":\\"p"',
+      message:
+        'bad_response: response is not valid JSON (52 bytes of application/json): unexpected end of input at byte 52; body starts with "{\\"status\\":\\"success\\",\\"data\\":[{\\"__name__\\":\\"a\\",\\"pod\\":\\"p"',
     },
     {
       name: "JSON that is not an envelope",
       body: ['{"hello":"world"}'],
       type: "application/json",
-      message: 'bad_response: response is not a Prometheus API envelope (17 bytes of application/json); body starts with "{\\"hello\\":\\"world\\"}"',
+      message:
+        'bad_response: response is not a Prometheus API envelope (17 bytes of application/json); body starts with "{\\"hello\\":\\"world\\"}"',
     },
-    { name: "data of the wrong shape", body: ['{"status":"success","data":{}}'], type: "application/json", message: "bad_response: series data: expected a list, got object" },
+    {
+      name: "data of the wrong shape",
+      body: ['{"status":"success","data":{}}'],
+      type: "application/json",
+      message: "bad_response: series data: expected a list, got object",
+    },
   ])("$name is a bad_response that says what arrived", async ({ body, type, message }) => {
     await using server = startCaptureServer(() => chunked(body, { headers: { "content-type": type } }));
     const error = await rejection(collect(clientFor(server.url)));
@@ -132,10 +160,18 @@ describe("streamed series calls", () => {
     { name: "declared by Content-Length", streamed: false },
     { name: "streamed without Content-Length", streamed: true },
   ])("a body over maxBodyBytes is too_large ($name)", async ({ streamed }) => {
-    const big = JSON.stringify({ status: "success", data: Array.from({ length: 200 }, (_, index) => ({ __name__: `m${index}`, pod: "p" })) });
-    await using server = startCaptureServer(() => (streamed ? chunked(big.match(/.{1,512}/gs) ?? []) : new Response(big)));
+    const big = JSON.stringify({
+      status: "success",
+      data: Array.from({ length: 200 }, (_, index) => ({ __name__: `m${index}`, pod: "p" })),
+    });
+    await using server = startCaptureServer(() =>
+      streamed ? chunked(big.match(/.{1,512}/gs) ?? []) : new Response(big),
+    );
     const error = await rejection(collect(clientFor(server.url, { maxBodyBytes: 4096 })));
-    expect({ kind: error.kind, message: error.message }).toEqual({ kind: "too_large", message: "too_large: response body exceeds 4096 bytes" });
+    expect({ kind: error.kind, message: error.message }).toEqual({
+      kind: "too_large",
+      message: "too_large: response body exceeds 4096 bytes",
+    });
     expect((await collect(clientFor(server.url, { maxBodyBytes: 0 }))).count).toBe(200);
   });
 
@@ -151,7 +187,10 @@ describe("streamed series calls", () => {
         ),
     );
     const error = await rejection(collect(clientFor(server.url, {}, { seriesTimeoutMs: 100 })));
-    expect({ kind: error.kind, message: error.message }).toEqual({ kind: "timeout", message: "timeout: no complete response within 100 ms" });
+    expect({ kind: error.kind, message: error.message }).toEqual({
+      kind: "timeout",
+      message: "timeout: no complete response within 100 ms",
+    });
   });
 
   test("the caller's abort rejects with the caller's reason", async () => {
@@ -175,7 +214,9 @@ describe("streamed series calls", () => {
 
 describe("label values", () => {
   test("are asked for without matchers, with start, and decoded", async () => {
-    await using server = startCaptureServer(() => Response.json({ status: "success", data: ["up", "http_requests_total"] }));
+    await using server = startCaptureServer(() =>
+      Response.json({ status: "success", data: ["up", "http_requests_total"] }),
+    );
     expect(await clientFor(server.url).labelValues("__name__", 1714564800.5)).toEqual(["up", "http_requests_total"]);
     expect(server.requests[0]?.pathAndQuery).toBe("/api/v1/label/__name__/values?start=1714564800.5");
   });
@@ -183,11 +224,15 @@ describe("label values", () => {
   test("send match[] when given", async () => {
     await using server = startCaptureServer(() => Response.json({ status: "success", data: [] }));
     await clientFor(server.url).labelValues("job", 1, ['{namespace="a"}']);
-    expect(server.requests[0]?.pathAndQuery).toBe("/api/v1/label/job/values?match%5B%5D=%7Bnamespace%3D%22a%22%7D&start=1");
+    expect(server.requests[0]?.pathAndQuery).toBe(
+      "/api/v1/label/job/values?match%5B%5D=%7Bnamespace%3D%22a%22%7D&start=1",
+    );
   });
 
   test("data that is not a list of strings is a bad_response", async () => {
     await using server = startCaptureServer(() => Response.json({ status: "success", data: ["a", 1] }));
-    expect((await rejection(clientFor(server.url).labelValues("__name__", 1))).message).toBe("bad_response: label values data[1]: expected a string, got number");
+    expect((await rejection(clientFor(server.url).labelValues("__name__", 1))).message).toBe(
+      "bad_response: label values data[1]: expected a string, got number",
+    );
   });
 });

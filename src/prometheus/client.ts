@@ -11,26 +11,48 @@ export interface PrometheusClient {
    * have samples at or after `startSeconds` (Unix seconds; sent with up to 3 fraction digits). `meter` (here and below)
    * counts the call and its body bytes.
    */
-  series(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<SeriesLabels[]>;
+  series(
+    matches: readonly string[],
+    startSeconds: number,
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<SeriesLabels[]>;
   /**
    * The same call as {@link series}, streamed: each series goes to `visit` while the body is still arriving, and only
    * its metric name is decoded (see {@link SeriesVisitor}). Resolves with the number of series once the answer is
    * complete and valid; a failure after some series were visited still rejects, so callers must treat what they saw
    * as provisional until then.
    */
-  streamSeries(matches: readonly string[], startSeconds: number, visit: SeriesVisitor, signal?: AbortSignal, meter?: TransferMeter): Promise<number>;
+  streamSeries(
+    matches: readonly string[],
+    startSeconds: number,
+    visit: SeriesVisitor,
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<number>;
   /**
    * `GET /api/v1/label/<label>/values?start=…[&match[]=…]`: the values of `label` on series with samples at or after
    * `startSeconds`. Without `matches` Prometheus answers from its index alone, which is cheap even with millions of
    * series. Uses the series timeout.
    */
-  labelValues(label: string, startSeconds: number, matches?: readonly string[], signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
+  labelValues(
+    label: string,
+    startSeconds: number,
+    matches?: readonly string[],
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<string[]>;
   /**
    * `GET /api/v1/labels?match[]=…&start=…`: the label names (including `__name__`) of the series matching any of
    * `matches` (every series when empty) in blocks overlapping `startSeconds` on, answered from the index. Uses the
    * series timeout.
    */
-  labelNames(matches: readonly string[], startSeconds: number, signal?: AbortSignal, meter?: TransferMeter): Promise<string[]>;
+  labelNames(
+    matches: readonly string[],
+    startSeconds: number,
+    signal?: AbortSignal,
+    meter?: TransferMeter,
+  ): Promise<string[]>;
   /**
    * `GET /api/v1/query?query=…&time=…`: evaluates `query` at `timeSeconds` (Unix seconds). No `timeout` parameter is
    * sent. `extras` adds a rule's parameters and headers.
@@ -52,7 +74,11 @@ export function createPrometheusClient(
   { queryTimeoutMs = 30_000, seriesTimeoutMs = 120_000 }: PrometheusClientOptions = {},
 ): PrometheusClient {
   const badResponse = (endpoint: string, error: ResponseShapeError) =>
-    new PrometheusError("bad_response", `bad_response: ${error.message}`, { endpoint, url: `${transport.baseUrl}/api/v1/${endpoint}`, cause: error });
+    new PrometheusError("bad_response", `bad_response: ${error.message}`, {
+      endpoint,
+      url: `${transport.baseUrl}/api/v1/${endpoint}`,
+      cause: error,
+    });
   const call = async <T>(
     endpoint: string,
     params: Record<string, string | readonly string[]>,
@@ -72,7 +98,15 @@ export function createPrometheusClient(
   };
   return {
     series(matches, startSeconds, signal, meter) {
-      return call("series", { "match[]": matches, start: formatSeconds(startSeconds) }, seriesTimeoutMs, signal, decodeSeriesList, undefined, meter);
+      return call(
+        "series",
+        { "match[]": matches, start: formatSeconds(startSeconds) },
+        seriesTimeoutMs,
+        signal,
+        decodeSeriesList,
+        undefined,
+        meter,
+      );
     },
     async streamSeries(matches, startSeconds, visit, signal, meter) {
       const list = createSeriesListHandler(visit);
@@ -87,11 +121,17 @@ export function createPrometheusClient(
     },
     labelValues(label, startSeconds, matches = [], signal, meter) {
       const endpoint = `label/${encodeURIComponent(label)}/values`;
-      const params: RequestParams = matches.length === 0 ? { start: formatSeconds(startSeconds) } : { "match[]": matches, start: formatSeconds(startSeconds) };
+      const params: RequestParams =
+        matches.length === 0
+          ? { start: formatSeconds(startSeconds) }
+          : { "match[]": matches, start: formatSeconds(startSeconds) };
       return call(endpoint, params, seriesTimeoutMs, signal, decodeStringList, undefined, meter);
     },
     labelNames(matches, startSeconds, signal, meter) {
-      const params: RequestParams = matches.length === 0 ? { start: formatSeconds(startSeconds) } : { "match[]": matches, start: formatSeconds(startSeconds) };
+      const params: RequestParams =
+        matches.length === 0
+          ? { start: formatSeconds(startSeconds) }
+          : { "match[]": matches, start: formatSeconds(startSeconds) };
       return call("labels", params, seriesTimeoutMs, signal, decodeStringList, undefined, meter);
     },
     query(query, timeSeconds, signal, extras) {
@@ -111,6 +151,8 @@ export function formatSeconds(seconds: number): string {
   const sign = totalMs < 0 ? "-" : "";
   const absMs = Math.abs(totalMs);
   const whole = Math.floor(absMs / 1000);
-  const fraction = String(absMs % 1000).padStart(3, "0").replace(/0+$/, "");
+  const fraction = String(absMs % 1000)
+    .padStart(3, "0")
+    .replace(/0+$/, "");
   return `${sign}${whole}${fraction === "" ? "" : `.${fraction}`}`;
 }

@@ -27,7 +27,8 @@ export function createAuthorization({
 }): Authorization {
   const none: Authorization = { header: async () => undefined };
   if (Object.keys(headers).some((name) => name.toLowerCase() === "authorization")) return none;
-  const tokenFile: TokenFile | undefined = bearerTokenFile !== undefined ? createTokenFile(bearerTokenFile) : authConfig?.tokenFile;
+  const tokenFile: TokenFile | undefined =
+    bearerTokenFile !== undefined ? createTokenFile(bearerTokenFile) : authConfig?.tokenFile;
   if (tokenFile !== undefined) {
     return {
       async header() {
@@ -67,7 +68,8 @@ export function createTlsOptions({
     throw new PrometheusConfigError("the Prometheus client certificate and key files must be given together");
   }
   const ca = caFile !== undefined ? readPem(caFile, "CA file") : authConfig?.caPem;
-  const cert = clientCertFile !== undefined ? readPem(clientCertFile, "client certificate file") : authConfig?.clientCertPem;
+  const cert =
+    clientCertFile !== undefined ? readPem(clientCertFile, "client certificate file") : authConfig?.clientCertPem;
   const key = clientKeyFile !== undefined ? readPem(clientKeyFile, "client key file") : authConfig?.clientKeyPem;
   const tls: FetchTls = {
     ...(ca === undefined ? {} : { ca }),
@@ -82,6 +84,9 @@ function readPem(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new PrometheusConfigError(`cannot read Prometheus ${what} ${JSON.stringify(path)}: ${(error as Error).message}`, { cause: error });
+    throw new PrometheusConfigError(
+      `cannot read Prometheus ${what} ${JSON.stringify(path)}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

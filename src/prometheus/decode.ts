@@ -15,7 +15,8 @@ export function decodeSeriesList(data: unknown): SeriesLabels[] {
 export function decodeStringList(data: unknown): string[] {
   const items = list(data, "label values data");
   items.forEach((item, index) => {
-    if (typeof item !== "string") throw new ResponseShapeError(`label values data[${index}]: expected a string, got ${typeName(item)}`);
+    if (typeof item !== "string")
+      throw new ResponseShapeError(`label values data[${index}]: expected a string, got ${typeName(item)}`);
   });
   return items as string[];
 }
@@ -59,7 +60,9 @@ function decodeMatrixSeries(item: unknown, index: number): MatrixSeries {
 /** `[<float seconds>, "<value text>"]` */
 function decodePoint(point: unknown, path: string): SamplePoint {
   if (!Array.isArray(point) || point.length !== 2 || typeof point[0] !== "number" || typeof point[1] !== "string") {
-    throw new ResponseShapeError(`${path}: expected [<seconds>, "<value>"], got ${JSON.stringify(point)?.slice(0, 80) ?? typeName(point)}`);
+    throw new ResponseShapeError(
+      `${path}: expected [<seconds>, "<value>"], got ${JSON.stringify(point)?.slice(0, 80) ?? typeName(point)}`,
+    );
   }
   return { timestampSeconds: point[0], value: point[1] };
 }
@@ -67,7 +70,8 @@ function decodePoint(point: unknown, path: string): SamplePoint {
 function decodeLabels(value: unknown, path: string): SeriesLabels {
   if (!isObject(value)) throw new ResponseShapeError(`${path}: expected a label object, got ${typeName(value)}`);
   for (const [name, labelValue] of Object.entries(value)) {
-    if (typeof labelValue !== "string") throw new ResponseShapeError(`${path}.${name}: expected a string, got ${typeName(labelValue)}`);
+    if (typeof labelValue !== "string")
+      throw new ResponseShapeError(`${path}.${name}: expected a string, got ${typeName(labelValue)}`);
   }
   return value as SeriesLabels;
 }

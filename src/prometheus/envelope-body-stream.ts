@@ -31,7 +31,11 @@ const HEAD_BYTES = 4096;
  * Consumes `response`'s body, forwarding the envelope's `data` to `data`. Resolves when the whole body was valid and
  * the envelope said success; rejects otherwise (errors thrown by `data` propagate unchanged).
  */
-export async function streamEnvelope(response: Response, data: JsonHandler, { maxBytes, contentType, secrets, fail, readFailed, meter }: StreamEnvelopeOptions): Promise<void> {
+export async function streamEnvelope(
+  response: Response,
+  data: JsonHandler,
+  { maxBytes, contentType, secrets, fail, readFailed, meter }: StreamEnvelopeOptions,
+): Promise<void> {
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (maxBytes > 0 && declared > maxBytes) {
     void response.body?.cancel().catch(() => {});

@@ -117,6 +117,12 @@ export function createEnvelopeReader(data: JsonHandler): EnvelopeReader {
 
   return {
     handler,
-    fields: () => ({ status: kept.get("status"), errorType: kept.get("errorType"), error: kept.get("error"), hasData, isObject }),
+    fields: () => ({
+      status: kept.get("status"),
+      errorType: kept.get("errorType"),
+      error: kept.get("error"),
+      hasData,
+      isObject,
+    }),
   };
 }

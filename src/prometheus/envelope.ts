@@ -36,10 +36,19 @@ export async function readBody(response: Response, maxBytes: number): Promise<Ui
 }
 
 /** Builds the PrometheusError for the current request. */
-export type MakeError = (kind: PrometheusErrorKind, message: string, extra?: { errorType?: string; cause?: unknown }) => PrometheusError;
+export type MakeError = (
+  kind: PrometheusErrorKind,
+  message: string,
+  extra?: { errorType?: string; cause?: unknown },
+) => PrometheusError;
 
 /** `{status:"success", data}` → data; `{status:"error", errorType, error}` → `<errorType>: <error>`; else bad_response. */
-export function unwrapEnvelope(bytes: Uint8Array, contentType: string, secrets: readonly string[], fail: MakeError): unknown {
+export function unwrapEnvelope(
+  bytes: Uint8Array,
+  contentType: string,
+  secrets: readonly string[],
+  fail: MakeError,
+): unknown {
   const text = new TextDecoder().decode(bytes);
   let body: unknown;
   try {
@@ -51,7 +60,8 @@ export function unwrapEnvelope(bytes: Uint8Array, contentType: string, secrets: 
       { cause: error },
     );
   }
-  const envelope = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const envelope =
+    typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   if (envelope?.status === "error") {
     const errorType = typeof envelope.errorType === "string" ? envelope.errorType : "";
     const message = typeof envelope.error === "string" ? envelope.error : "";

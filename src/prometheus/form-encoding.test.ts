@@ -16,7 +16,9 @@ describe("queryEscape matches Go's url.QueryEscape", () => {
 
 describe("encodeParams", () => {
   test("sorts keys and repeats a list value's key in order", () => {
-    expect(encodeParams({ start: "1", "match[]": ["b", "a"], end: "2" })).toBe("end=2&match%5B%5D=b&match%5B%5D=a&start=1");
+    expect(encodeParams({ start: "1", "match[]": ["b", "a"], end: "2" })).toBe(
+      "end=2&match%5B%5D=b&match%5B%5D=a&start=1",
+    );
   });
 
   test("an empty list sends nothing for that key", () => {

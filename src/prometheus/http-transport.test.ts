@@ -4,7 +4,11 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SCALAR_ENVELOPE, startCaptureServer } from "../../test/support/capture-server.ts";
-import { generateCertificateAuthority, generateSignedCertificate, type CertificateAndKey } from "../server/certificates.ts";
+import {
+  generateCertificateAuthority,
+  generateSignedCertificate,
+  type CertificateAndKey,
+} from "../server/certificates.ts";
 import { PrometheusConfigError, PrometheusError } from "./errors.ts";
 import { createHttpTransport, type HttpTransportOptions } from "./http-transport.ts";
 
@@ -36,9 +40,15 @@ async function rejection(promise: Promise<unknown>): Promise<PrometheusError> {
 describe("headers and credentials", () => {
   test("extra headers are sent, a list value as repeated headers", async () => {
     await using server = startCaptureServer();
-    await transport(server.url, { headers: { "X-Scope-OrgID": "team-a", "X-Multi": ["1", "2"] } }).request("query", { query: "up" });
+    await transport(server.url, { headers: { "X-Scope-OrgID": "team-a", "X-Multi": ["1", "2"] } }).request("query", {
+      query: "up",
+    });
     const { headers } = server.requests[0]!;
-    expect({ org: headers["x-scope-orgid"], multi: headers["x-multi"], authorization: headers.authorization }).toEqual({ org: "team-a", multi: "1, 2", authorization: undefined });
+    expect({ org: headers["x-scope-orgid"], multi: headers["x-multi"], authorization: headers.authorization }).toEqual({
+      org: "team-a",
+      multi: "1, 2",
+      authorization: undefined,
+    });
   });
 
   test("the bearer token file is sent trimmed and re-read when it changes", async () => {
@@ -48,7 +58,10 @@ describe("headers and credentials", () => {
     await prometheus.request("query", { query: "up" });
     writeFileSync(tokenFile, "second-token");
     await prometheus.request("query", { query: "up" });
-    expect(server.requests.map(({ headers }) => headers.authorization)).toEqual(["Bearer first-token", "Bearer second-token"]);
+    expect(server.requests.map(({ headers }) => headers.authorization)).toEqual([
+      "Bearer first-token",
+      "Bearer second-token",
+    ]);
   });
 
   test("the last good token is kept while the token file is missing or empty", async () => {
@@ -59,12 +72,18 @@ describe("headers and credentials", () => {
     await prometheus.request("query", { query: "up" });
     rmSync(tokenFile);
     await prometheus.request("query", { query: "up" });
-    expect(server.requests.map(({ headers }) => headers.authorization)).toEqual(["Bearer kept-token", "Bearer kept-token"]);
+    expect(server.requests.map(({ headers }) => headers.authorization)).toEqual([
+      "Bearer kept-token",
+      "Bearer kept-token",
+    ]);
   });
 
   test("an explicit Authorization header wins over the token file", async () => {
     await using server = startCaptureServer();
-    await transport(server.url, { headers: { authorization: "Custom abc" }, bearerTokenFile: file("token-ignored", "t") }).request("query", {});
+    await transport(server.url, {
+      headers: { authorization: "Custom abc" },
+      bearerTokenFile: file("token-ignored", "t"),
+    }).request("query", {});
     expect(server.requests[0]!.headers.authorization).toBe("Custom abc");
   });
 
@@ -86,8 +105,13 @@ describe("headers and credentials", () => {
   });
 
   test("a token echoed in a non-JSON body is redacted from the error message", async () => {
-    await using server = startCaptureServer(({ headers }) => new Response(`<html>denied for ${headers.authorization}</html>`, { headers: { "content-type": "text/html" } }));
-    const error = await rejection(transport(server.url, { bearerTokenFile: file("token-secret", "s3cr3t-token") }).request("query", {}));
+    await using server = startCaptureServer(
+      ({ headers }) =>
+        new Response(`<html>denied for ${headers.authorization}</html>`, { headers: { "content-type": "text/html" } }),
+    );
+    const error = await rejection(
+      transport(server.url, { bearerTokenFile: file("token-secret", "s3cr3t-token") }).request("query", {}),
+    );
     expect(error.message).not.toContain("s3cr3t-token");
     expect(error.message).toContain("<html>denied for Bearer <redacted></html>");
   });
@@ -100,30 +124,86 @@ describe("response envelope", () => {
   });
 
   test.each([
-    { name: "status:error on 400 is `<errorType>: <error>`", status: 400, errorType: "bad_data", error: "parse error", message: "bad_data: parse error" },
-    { name: "status:error on 422", status: 422, errorType: "execution", error: "many-to-many matching not allowed", message: "execution: many-to-many matching not allowed" },
-    { name: "status:error on 503", status: 503, errorType: "timeout", error: "query timed out in expression evaluation", message: "timeout: query timed out in expression evaluation" },
+    {
+      name: "status:error on 400 is `<errorType>: <error>`",
+      status: 400,
+      errorType: "bad_data",
+      error: "parse error",
+      message: "bad_data: parse error",
+    },
+    {
+      name: "status:error on 422",
+      status: 422,
+      errorType: "execution",
+      error: "many-to-many matching not allowed",
+      message: "execution: many-to-many matching not allowed",
+    },
+    {
+      name: "status:error on 503",
+      status: 503,
+      errorType: "timeout",
+      error: "query timed out in expression evaluation",
+      message: "timeout: query timed out in expression evaluation",
+    },
     { name: "status:error on 200", status: 200, errorType: "internal", error: "boom", message: "internal: boom" },
   ])("$name", async ({ status, errorType, error, message }) => {
     await using server = startCaptureServer(() => Response.json({ status: "error", errorType, error }, { status }));
     const failure = await rejection(transport(server.url).request("query", {}));
-    expect({ kind: failure.kind, message: failure.message, errorType: failure.errorType, statusCode: failure.statusCode }).toEqual({ kind: "api", message, errorType, statusCode: status });
+    expect({
+      kind: failure.kind,
+      message: failure.message,
+      errorType: failure.errorType,
+      statusCode: failure.statusCode,
+    }).toEqual({ kind: "api", message, errorType, statusCode: status });
   });
 
-  test.each([304, 401, 404, 418, 500, 502])("status %d is `bad_response: unknown response code <n>` even with an envelope", async (status) => {
-    await using server = startCaptureServer(() => Response.json({ status: "error", errorType: "x", error: "y" }, { status }));
-    const failure = await rejection(transport(server.url).request("query", {}));
-    expect({ kind: failure.kind, message: failure.message, statusCode: failure.statusCode }).toEqual({ kind: "bad_response", message: `bad_response: unknown response code ${status}`, statusCode: status });
-  });
+  test.each([304, 401, 404, 418, 500, 502])(
+    "status %d is `bad_response: unknown response code <n>` even with an envelope",
+    async (status) => {
+      await using server = startCaptureServer(() =>
+        Response.json({ status: "error", errorType: "x", error: "y" }, { status }),
+      );
+      const failure = await rejection(transport(server.url).request("query", {}));
+      expect({ kind: failure.kind, message: failure.message, statusCode: failure.statusCode }).toEqual({
+        kind: "bad_response",
+        message: `bad_response: unknown response code ${status}`,
+        statusCode: status,
+      });
+    },
+  );
 
   test.each([
-    { name: "an HTML page", body: "<html><body>Bad gateway</body></html>", type: "text/html", contains: 'response is not valid JSON (37 bytes of text/html): JSON Parse error: Unrecognized token \'<\'; body starts with "<html><body>Bad gateway</body></html>"' },
-    { name: "truncated JSON", body: '{"status":"success","data":{"resultType":"vec', type: "application/json", contains: "response is not valid JSON (45 bytes of application/json): JSON Parse error: Unterminated string" },
+    {
+      name: "an HTML page",
+      body: "<html><body>Bad gateway</body></html>",
+      type: "text/html",
+      contains:
+        "response is not valid JSON (37 bytes of text/html): JSON Parse error: Unrecognized token '<'; body starts with \"<html><body>Bad gateway</body></html>\"",
+    },
+    {
+      name: "truncated JSON",
+      body: '{"status":"success","data":{"resultType":"vec',
+      type: "application/json",
+      contains: "response is not valid JSON (45 bytes of application/json): JSON Parse error: Unterminated string",
+    },
     { name: "an empty body", body: "", type: "", contains: "response is not valid JSON (0 bytes" },
-    { name: "JSON that is not an envelope", body: '{"hello":"world"}', type: "application/json", contains: 'response is not a Prometheus API envelope (17 bytes of application/json); body starts with "{\\"hello\\":\\"world\\"}"' },
-    { name: "a success envelope without data", body: '{"status":"success"}', type: "application/json", contains: "response is not a Prometheus API envelope" },
+    {
+      name: "JSON that is not an envelope",
+      body: '{"hello":"world"}',
+      type: "application/json",
+      contains:
+        'response is not a Prometheus API envelope (17 bytes of application/json); body starts with "{\\"hello\\":\\"world\\"}"',
+    },
+    {
+      name: "a success envelope without data",
+      body: '{"status":"success"}',
+      type: "application/json",
+      contains: "response is not a Prometheus API envelope",
+    },
   ])("$name is a bad_response that says what arrived", async ({ body, type, contains }) => {
-    await using server = startCaptureServer(() => new Response(body, { headers: type === "" ? {} : { "content-type": type } }));
+    await using server = startCaptureServer(
+      () => new Response(body, { headers: type === "" ? {} : { "content-type": type } }),
+    );
     const failure = await rejection(transport(server.url).request("query", {}));
     expect(failure.kind).toBe("bad_response");
     expect(failure.message).toStartWith("bad_response: ");
@@ -132,10 +212,15 @@ describe("response envelope", () => {
 
   test("a redirect is followed, as Go's client does", async () => {
     await using server = startCaptureServer(({ pathAndQuery }) =>
-      pathAndQuery.startsWith("/old/") ? new Response(null, { status: 302, headers: { location: pathAndQuery.replace("/old/", "/new/") } }) : Response.json(SCALAR_ENVELOPE),
+      pathAndQuery.startsWith("/old/")
+        ? new Response(null, { status: 302, headers: { location: pathAndQuery.replace("/old/", "/new/") } })
+        : Response.json(SCALAR_ENVELOPE),
     );
     expect(await transport(`${server.url}/old`).request("query", { query: "up" })).toEqual(SCALAR_ENVELOPE.data);
-    expect(server.requests.map(({ pathAndQuery }) => pathAndQuery)).toEqual(["/old/api/v1/query?query=up", "/new/api/v1/query?query=up"]);
+    expect(server.requests.map(({ pathAndQuery }) => pathAndQuery)).toEqual([
+      "/old/api/v1/query?query=up",
+      "/new/api/v1/query?query=up",
+    ]);
   });
 
   test("a long non-JSON body is cut in the message", async () => {
@@ -170,7 +255,11 @@ describe("limits", () => {
   test("a server that never answers times out with kind timeout", async () => {
     await using server = startCaptureServer(() => new Promise<Response>(() => {}));
     const failure = await rejection(transport(server.url, { timeoutMs: 100 }).request("query", {}));
-    expect({ kind: failure.kind, message: failure.message, endpoint: failure.endpoint }).toEqual({ kind: "timeout", message: "timeout: no complete response within 100 ms", endpoint: "query" });
+    expect({ kind: failure.kind, message: failure.message, endpoint: failure.endpoint }).toEqual({
+      kind: "timeout",
+      message: "timeout: no complete response within 100 ms",
+      endpoint: "query",
+    });
   });
 
   test("a body that stops half-way times out too", async () => {
@@ -215,7 +304,10 @@ describe("limits", () => {
         : new Response(big),
     );
     const failure = await rejection(transport(server.url, { maxBodyBytes: 4096 }).request("series", {}));
-    expect({ kind: failure.kind, message: failure.message }).toEqual({ kind: "too_large", message: "too_large: response body exceeds 4096 bytes" });
+    expect({ kind: failure.kind, message: failure.message }).toEqual({
+      kind: "too_large",
+      message: "too_large: response body exceeds 4096 bytes",
+    });
     expect(await transport(server.url, { maxBodyBytes: 0 }).request("series", {})).toBe("x".repeat(5000));
   });
 });
@@ -227,7 +319,15 @@ describe("TLS", () => {
   beforeAll(() => {
     const now = new Date();
     ca = generateCertificateAuthority({ commonName: "test-ca", now });
-    serverPair = generateSignedCertificate({ ca, commonName: "prometheus", ipAddresses: ["127.0.0.1"], dnsNames: ["prometheus.test"], usage: "server", validityDays: 1, now });
+    serverPair = generateSignedCertificate({
+      ca,
+      commonName: "prometheus",
+      ipAddresses: ["127.0.0.1"],
+      dnsNames: ["prometheus.test"],
+      usage: "server",
+      validityDays: 1,
+      now,
+    });
     clientPair = generateSignedCertificate({ ca, commonName: "prom-adapter", usage: "client", validityDays: 1, now });
   });
 
@@ -241,7 +341,9 @@ describe("TLS", () => {
 
   test("caFile makes the server certificate trusted; without it the handshake fails (network)", async () => {
     await using server = tlsServer(false);
-    expect(await transport(server.url, { caFile: file("ca.pem", ca.certPem) }).request("query", {})).toEqual(SCALAR_ENVELOPE.data);
+    expect(await transport(server.url, { caFile: file("ca.pem", ca.certPem) }).request("query", {})).toEqual(
+      SCALAR_ENVELOPE.data,
+    );
     const failure = await rejection(transport(server.url).request("query", {}));
     expect(failure.kind).toBe("network");
   });
@@ -294,30 +396,62 @@ describe("TLS", () => {
       "current-context: c\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {username: me, password: pw}}]\n",
     );
     await transport(server.url, { authConfigFile }).request("query", {});
-    expect(server.requests.map(({ headers }) => headers.authorization)).toEqual([`Basic ${Buffer.from("me:pw").toString("base64")}`]);
+    expect(server.requests.map(({ headers }) => headers.authorization)).toEqual([
+      `Basic ${Buffer.from("me:pw").toString("base64")}`,
+    ]);
   });
 
   test("an auth config's tls-server-name is the name checked in the server certificate", async () => {
     await using server = tlsServer(false);
     const b64ca = Buffer.from(ca.certPem).toString("base64");
     const config = (name: string) =>
-      file(`kubeconfig-${name}.yaml`, `current-context: c\ncontexts: [{name: c, context: {cluster: c}}]\nclusters: [{name: c, cluster: {certificate-authority-data: ${b64ca}, tls-server-name: ${name}}}]\n`);
-    expect(await transport(server.url.replace("127.0.0.1", "localhost"), { authConfigFile: config("prometheus.test") }).request("query", {})).toEqual(SCALAR_ENVELOPE.data);
-    expect((await rejection(transport(server.url, { authConfigFile: config("other.test") }).request("query", {}))).kind).toBe("network");
+      file(
+        `kubeconfig-${name}.yaml`,
+        `current-context: c\ncontexts: [{name: c, context: {cluster: c}}]\nclusters: [{name: c, cluster: {certificate-authority-data: ${b64ca}, tls-server-name: ${name}}}]\n`,
+      );
+    expect(
+      await transport(server.url.replace("127.0.0.1", "localhost"), {
+        authConfigFile: config("prometheus.test"),
+      }).request("query", {}),
+    ).toEqual(SCALAR_ENVELOPE.data);
+    expect(
+      (await rejection(transport(server.url, { authConfigFile: config("other.test") }).request("query", {}))).kind,
+    ).toBe("network");
   });
 });
 
 describe("configuration errors", () => {
   test.each([
-    { name: "a missing token file", options: { bearerTokenFile: "/nonexistent/token" }, message: 'cannot read bearer token file "/nonexistent/token"' },
+    {
+      name: "a missing token file",
+      options: { bearerTokenFile: "/nonexistent/token" },
+      message: 'cannot read bearer token file "/nonexistent/token"',
+    },
     { name: "an empty token file", options: { bearerTokenFile: "EMPTY" }, message: "is empty" },
-    { name: "a missing CA file", options: { caFile: "/nonexistent/ca.pem" }, message: 'cannot read Prometheus CA file "/nonexistent/ca.pem"' },
-    { name: "a client certificate without key", options: { clientCertFile: "/x.pem" }, message: "client certificate and key files must be given together" },
-    { name: "a missing auth config", options: { authConfigFile: "/nonexistent/kubeconfig" }, message: 'prometheus auth config "/nonexistent/kubeconfig"' },
-    { name: "a URL that is not http(s)", options: { baseUrl: "ftp://prometheus" }, message: "scheme must be http or https" },
+    {
+      name: "a missing CA file",
+      options: { caFile: "/nonexistent/ca.pem" },
+      message: 'cannot read Prometheus CA file "/nonexistent/ca.pem"',
+    },
+    {
+      name: "a client certificate without key",
+      options: { clientCertFile: "/x.pem" },
+      message: "client certificate and key files must be given together",
+    },
+    {
+      name: "a missing auth config",
+      options: { authConfigFile: "/nonexistent/kubeconfig" },
+      message: 'prometheus auth config "/nonexistent/kubeconfig"',
+    },
+    {
+      name: "a URL that is not http(s)",
+      options: { baseUrl: "ftp://prometheus" },
+      message: "scheme must be http or https",
+    },
     { name: "an invalid URL", options: { baseUrl: "not a url" }, message: 'invalid Prometheus URL "not a url"' },
   ])("$name fails at creation with PrometheusConfigError", ({ options, message }) => {
-    const resolved = options.bearerTokenFile === "EMPTY" ? { ...options, bearerTokenFile: file("empty-token", "  \n") } : options;
+    const resolved =
+      options.bearerTokenFile === "EMPTY" ? { ...options, bearerTokenFile: file("empty-token", "  \n") } : options;
     let thrown: unknown;
     try {
       createHttpTransport({ baseUrl: "http://127.0.0.1:9090", ...resolved });

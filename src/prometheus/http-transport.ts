@@ -67,17 +67,30 @@ export function createHttpTransport({
   const authConfig = authConfigFile === undefined ? undefined : loadPrometheusAuthConfig(authConfigFile);
   const authorization = createAuthorization({ headers, bearerTokenFile, authConfig, urlUser });
   const tls = createTlsOptions({ caFile, clientCertFile, clientKeyFile, authConfig });
-  const staticSecrets = [...Object.values(headers).flat(), urlUser?.password ?? "", authConfig?.token ?? "", authConfig?.basicAuth?.password ?? ""];
+  const staticSecrets = [
+    ...Object.values(headers).flat(),
+    urlUser?.password ?? "",
+    authConfig?.token ?? "",
+    authConfig?.basicAuth?.password ?? "",
+  ];
 
   /**
    * Sends one request and hands the 2xx/400/422/503 response to `consume`, with the timeout covering the whole body
    * and every failure turned into a PrometheusError (or the caller's abort reason).
    */
-  async function exchange<T>(endpoint: string, params: RequestParams, { signal, timeoutMs = defaultTimeoutMs, headers: callHeaders = {}, meter }: RequestOptions, consume: (response: Response, context: ExchangeContext) => Promise<T>): Promise<T> {
+  async function exchange<T>(
+    endpoint: string,
+    params: RequestParams,
+    { signal, timeoutMs = defaultTimeoutMs, headers: callHeaders = {}, meter }: RequestOptions,
+    consume: (response: Response, context: ExchangeContext) => Promise<T>,
+  ): Promise<T> {
     if (meter !== undefined) meter.calls++;
     const url = `${origin}${pathPrefix}/api/v1/${endpoint}`;
-    const fail = (kind: PrometheusErrorKind, message: string, extra: { statusCode?: number; errorType?: string; cause?: unknown } = {}) =>
-      new PrometheusError(kind, message, { endpoint, url, ...extra });
+    const fail = (
+      kind: PrometheusErrorKind,
+      message: string,
+      extra: { statusCode?: number; errorType?: string; cause?: unknown } = {},
+    ) => new PrometheusError(kind, message, { endpoint, url, ...extra });
 
     const encoded = encodeParams(params);
     const getUrl = encoded === "" ? url : `${url}?${encoded}`;
@@ -96,12 +109,20 @@ export function createHttpTransport({
     if (credentials !== undefined) requestHeaders.set("Authorization", credentials.value);
     if (method === "POST") requestHeaders.set("Content-Type", "application/x-www-form-urlencoded");
     const callSecrets = Object.values(callHeaders);
-    const secrets = credentials === undefined ? [...staticSecrets, ...callSecrets] : [...staticSecrets, ...callSecrets, credentials.secret];
+    const secrets =
+      credentials === undefined
+        ? [...staticSecrets, ...callSecrets]
+        : [...staticSecrets, ...callSecrets, credentials.secret];
 
     const timeout = new AbortController();
     const timer = timeoutMs > 0 ? setTimeout(() => timeout.abort(), timeoutMs) : undefined;
     const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]);
-    const interrupted = (error: unknown, kind: PrometheusErrorKind, describe: () => string, statusCode?: number): unknown => {
+    const interrupted = (
+      error: unknown,
+      kind: PrometheusErrorKind,
+      describe: () => string,
+      statusCode?: number,
+    ): unknown => {
       const extra = statusCode === undefined ? { cause: error } : { cause: error, statusCode };
       if (timeout.signal.aborted) return fail("timeout", `timeout: no complete response within ${timeoutMs} ms`, extra);
       if (signal?.aborted) return signal.reason;
@@ -128,8 +149,14 @@ export function createHttpTransport({
       }
       const failWithStatus: MakeError = (kind, message, extra) => fail(kind, message, { statusCode, ...extra });
       const readFailed = (error: unknown): unknown => {
-        if (error instanceof BodyTooLarge) return fail("too_large", `too_large: response body exceeds ${maxBodyBytes} bytes`, { statusCode });
-        return interrupted(error, "bad_response", () => `bad_response: reading the response body failed: ${redact(errorText(error), secrets)}`, statusCode);
+        if (error instanceof BodyTooLarge)
+          return fail("too_large", `too_large: response body exceeds ${maxBodyBytes} bytes`, { statusCode });
+        return interrupted(
+          error,
+          "bad_response",
+          () => `bad_response: reading the response body failed: ${redact(errorText(error), secrets)}`,
+          statusCode,
+        );
       };
       return await consume(response, { fail: failWithStatus, readFailed, secrets, meter });
     } finally {
@@ -153,7 +180,14 @@ export function createHttpTransport({
     },
     stream(endpoint: string, params: RequestParams, data: JsonHandler, options: RequestOptions = {}) {
       return exchange(endpoint, params, options, (response, { fail, readFailed, secrets, meter }) =>
-        streamEnvelope(response, data, { maxBytes: maxBodyBytes, contentType: response.headers.get("content-type") ?? "", secrets, fail, readFailed, meter }),
+        streamEnvelope(response, data, {
+          maxBytes: maxBodyBytes,
+          contentType: response.headers.get("content-type") ?? "",
+          secrets,
+          fail,
+          readFailed,
+          meter,
+        }),
       );
     },
   };
@@ -169,7 +203,11 @@ interface ExchangeContext {
   readonly meter: TransferMeter | undefined;
 }
 
-function parseBaseUrl(baseUrl: string): { origin: string; pathPrefix: string; urlUser?: { username: string; password: string } } {
+function parseBaseUrl(baseUrl: string): {
+  origin: string;
+  pathPrefix: string;
+  urlUser?: { username: string; password: string };
+} {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -180,8 +218,14 @@ function parseBaseUrl(baseUrl: string): { origin: string; pathPrefix: string; ur
     throw new PrometheusConfigError(`invalid Prometheus URL ${JSON.stringify(baseUrl)}: scheme must be http or https`);
   }
   // Like Go's path.Join: no trailing slash, no empty segments.
-  const pathPrefix = url.pathname.split("/").filter((segment) => segment !== "").map((segment) => `/${segment}`).join("");
+  const pathPrefix = url.pathname
+    .split("/")
+    .filter((segment) => segment !== "")
+    .map((segment) => `/${segment}`)
+    .join("");
   const hasUser = url.username !== "" || url.password !== "";
-  const urlUser = hasUser ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
+  const urlUser = hasUser
+    ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+    : undefined;
   return { origin: url.origin, pathPrefix, ...(urlUser === undefined ? {} : { urlUser }) };
 }

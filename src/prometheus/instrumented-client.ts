@@ -8,9 +8,15 @@ import type { PrometheusClient } from "./client.ts";
 import { PrometheusError } from "./errors.ts";
 
 /** Where observations go: `path` is the API path (`/api/v1/query`), `outcome` `success` or the error kind. */
-export type ObservePrometheusCall = (labels: { path: string; server: string; outcome: string }, seconds: number) => void;
+export type ObservePrometheusCall = (
+  labels: { path: string; server: string; outcome: string },
+  seconds: number,
+) => void;
 
-export function instrumentPrometheusClient(client: PrometheusClient, { server, observe, logger }: { server: string; observe: ObservePrometheusCall; logger: Logger }): PrometheusClient {
+export function instrumentPrometheusClient(
+  client: PrometheusClient,
+  { server, observe, logger }: { server: string; observe: ObservePrometheusCall; logger: Logger },
+): PrometheusClient {
   async function timed<T>(path: string, describe: () => Record<string, unknown>, call: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let outcome = "success";
@@ -22,18 +28,45 @@ export function instrumentPrometheusClient(client: PrometheusClient, { server, o
     } finally {
       const seconds = (performance.now() - started) / 1000;
       observe({ path, server, outcome }, seconds);
-      if (logger.enabled(6)) logger.info(6, "prometheus call", { url: `${server}${path}`, ...describe(), outcome, ms: Math.round(seconds * 10_000) / 10 });
+      if (logger.enabled(6))
+        logger.info(6, "prometheus call", {
+          url: `${server}${path}`,
+          ...describe(),
+          outcome,
+          ms: Math.round(seconds * 10_000) / 10,
+        });
     }
   }
   return {
     series: (matches, start, signal, meter) =>
-      timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.series(matches, start, signal, meter)),
+      timed(
+        "/api/v1/series",
+        () => ({ match: matches.join(" ") }),
+        () => client.series(matches, start, signal, meter),
+      ),
     streamSeries: (matches, start, visit, signal, meter) =>
-      timed("/api/v1/series", () => ({ match: matches.join(" ") }), () => client.streamSeries(matches, start, visit, signal, meter)),
+      timed(
+        "/api/v1/series",
+        () => ({ match: matches.join(" ") }),
+        () => client.streamSeries(matches, start, visit, signal, meter),
+      ),
     labelValues: (label, start, matches, signal, meter) =>
-      timed(`/api/v1/label/${label}/values`, () => ({ match: matches?.join(" ") ?? "" }), () => client.labelValues(label, start, matches, signal, meter)),
+      timed(
+        `/api/v1/label/${label}/values`,
+        () => ({ match: matches?.join(" ") ?? "" }),
+        () => client.labelValues(label, start, matches, signal, meter),
+      ),
     labelNames: (matches, start, signal, meter) =>
-      timed("/api/v1/labels", () => ({ match: matches.join(" ") }), () => client.labelNames(matches, start, signal, meter)),
-    query: (query, time, signal, extras) => timed("/api/v1/query", () => ({ query }), () => client.query(query, time, signal, extras)),
+      timed(
+        "/api/v1/labels",
+        () => ({ match: matches.join(" ") }),
+        () => client.labelNames(matches, start, signal, meter),
+      ),
+    query: (query, time, signal, extras) =>
+      timed(
+        "/api/v1/query",
+        () => ({ query }),
+        () => client.query(query, time, signal, extras),
+      ),
   };
 }

@@ -65,11 +65,12 @@ function syntaxError(text: string | Uint8Array, chunkSize = Number.POSITIVE_INFI
 }
 
 const SAMPLES = {
-  "a series answer": '{"status":"success","data":[{"__name__":"up","job":"prometheus","instance":"localhost:9090"},{"__name__":"http_requests_total","namespace":"a","pod":"p-1"}]}',
+  "a series answer":
+    '{"status":"success","data":[{"__name__":"up","job":"prometheus","instance":"localhost:9090"},{"__name__":"http_requests_total","namespace":"a","pod":"p-1"}]}',
   "an error answer": '{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \\"}\\""}',
   "escapes of every kind": '["q\\"b\\\\s\\/b\\bf\\fn\\nr\\rt\\t", "\\u00e9\\u20AC\\ud83d\\ude00", "\\u0000"]',
   "raw multi-byte UTF-8": '{"ключ":"значение","emoji":"😀 and 🎉","mixed":"a€b"}',
-  "numbers and literals": '[0,-0,1.5,-2.25e-3,1E+2,12345678901234567890,true,false,null]',
+  "numbers and literals": "[0,-0,1.5,-2.25e-3,1E+2,12345678901234567890,true,false,null]",
   "nesting and empty containers": '{"a":[],"b":{},"c":[[{}],[[]]],"d":{"e":{"f":[1,{"g":null}]}}}',
   "whitespace everywhere": ' \n\t{ "a" : [ 1 , "x" , { } ] ,\r\n "b" : true } \n',
   "a top-level string": '"just a string"',
@@ -85,7 +86,10 @@ describe("the JSON tokenizer", () => {
     const bytes = encoder.encode(text);
     const expected = expectedEvents(JSON.parse(text));
     for (let split = 0; split <= bytes.length; split++) {
-      expect({ split, events: tokenize([bytes.subarray(0, split), bytes.subarray(split)]) }).toEqual({ split, events: expected });
+      expect({ split, events: tokenize([bytes.subarray(0, split), bytes.subarray(split)]) }).toEqual({
+        split,
+        events: expected,
+      });
     }
   });
 
@@ -95,7 +99,8 @@ describe("the JSON tokenizer", () => {
     for (let first = 0; first <= bytes.length; first++) {
       for (let second = first; second <= bytes.length; second++) {
         const events = tokenize([bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)]);
-        if (JSON.stringify(events) !== JSON.stringify(expected)) expect({ first, second, events }).toEqual({ first, second, events: expected });
+        if (JSON.stringify(events) !== JSON.stringify(expected))
+          expect({ first, second, events }).toEqual({ first, second, events: expected });
       }
     }
   });
@@ -123,7 +128,14 @@ describe("the JSON tokenizer", () => {
   });
 
   test("keys are always decoded; a skipped value is reported without its text", () => {
-    expect(tokenize([encoder.encode('{"name":"value","n":1}')], true)).toEqual(["{", "k:name", "s:<skipped>", "k:n", "n:1", "}"]);
+    expect(tokenize([encoder.encode('{"name":"value","n":1}')], true)).toEqual([
+      "{",
+      "k:name",
+      "s:<skipped>",
+      "k:n",
+      "n:1",
+      "}",
+    ]);
   });
 
   test("a skipped string is still validated", () => {
@@ -163,7 +175,11 @@ describe("the JSON tokenizer", () => {
     tokenizer.write(batch.subarray(0, batch.length - 1));
     tokenizer.write(encoder.encode("]"));
     tokenizer.end();
-    expect({ objects, names, bytes: tokenizer.bytesRead }).toEqual({ objects: count, names: count, bytes: count * item.length + 1 });
+    expect({ objects, names, bytes: tokenizer.bytesRead }).toEqual({
+      objects: count,
+      names: count,
+      bytes: count * item.length + 1,
+    });
   });
 
   test("a wanted string longer than one chunk is reassembled", () => {
@@ -182,19 +198,39 @@ describe("the JSON tokenizer", () => {
     { name: "HTML", text: "<html>", message: "unexpected character '<' at byte 0" },
     { name: "a missing colon", text: '{"a" 1}', message: "unexpected character '1', expected ':' at byte 5" },
     { name: "a trailing comma in an array", text: "[1,]", message: "unexpected character ']' at byte 3" },
-    { name: "a trailing comma in an object", text: '{"a":1,}', message: "unexpected character '}', expected a key at byte 7" },
+    {
+      name: "a trailing comma in an object",
+      text: '{"a":1,}',
+      message: "unexpected character '}', expected a key at byte 7",
+    },
     { name: "a non-string key", text: "{1:2}", message: "unexpected character '1', expected a key at byte 1" },
     { name: "a missing comma", text: "[1 2]", message: "unexpected character '2' at byte 3" },
     { name: "a mismatched bracket", text: '{"a":[1}', message: "unexpected character '}' at byte 7" },
-    { name: "data after the value", text: '{"a":1}}', message: "unexpected character '}' after the JSON value at byte 7" },
+    {
+      name: "data after the value",
+      text: '{"a":1}}',
+      message: "unexpected character '}' after the JSON value at byte 7",
+    },
     { name: "a leading zero", text: "[01]", message: 'invalid number "01" at byte 3' },
     { name: "a bare minus", text: "[-]", message: 'invalid number "-" at byte 2' },
     { name: "a dangling exponent", text: "1e", message: 'invalid number "1e" at byte 2' },
     { name: "a misspelled literal", text: "[tru]", message: "unexpected character ']' at byte 4" },
     { name: "an unknown escape", text: '["a\\xb"]', message: "invalid escape \\x in a string at byte 4" },
-    { name: "a short \\u escape", text: '["\\u12G4"]', message: "invalid \\u escape in a string (character 'G') at byte 6" },
-    { name: "a raw newline in a string", text: '["a\nb"]', message: "unescaped control character 0x0a in a string at byte 3" },
-    { name: "a raw tab in a key", text: '{"a\tb":1}', message: "unescaped control character 0x09 in a string at byte 3" },
+    {
+      name: "a short \\u escape",
+      text: '["\\u12G4"]',
+      message: "invalid \\u escape in a string (character 'G') at byte 6",
+    },
+    {
+      name: "a raw newline in a string",
+      text: '["a\nb"]',
+      message: "unescaped control character 0x0a in a string at byte 3",
+    },
+    {
+      name: "a raw tab in a key",
+      text: '{"a\tb":1}',
+      message: "unescaped control character 0x09 in a string at byte 3",
+    },
   ])("$name is a JsonSyntaxError with the byte offset", ({ text, message }) => {
     expect(syntaxError(text).message).toBe(message);
   });
@@ -211,7 +247,9 @@ describe("the JSON tokenizer", () => {
 
   test("a wanted string longer than the limit is refused, a skipped one is not", () => {
     const text = encoder.encode(`["${"x".repeat(100)}"]`);
-    expect(() => createJsonTokenizer(recorder(), { maxStringBytes: 50 }).write(text)).toThrow("string longer than 50 bytes");
+    expect(() => createJsonTokenizer(recorder(), { maxStringBytes: 50 }).write(text)).toThrow(
+      "string longer than 50 bytes",
+    );
     const skipping = createJsonTokenizer(recorder(true), { maxStringBytes: 50 });
     skipping.write(text);
     skipping.end();

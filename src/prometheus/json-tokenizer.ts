@@ -85,7 +85,10 @@ const INTERN_SLOTS = 8192; // power of two
 const INTERN_PROBES = 8;
 
 /** Creates a tokenizer reporting to `handler`. */
-export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxStringBytes = 16 * 1024 * 1024 }: JsonTokenizerOptions = {}): JsonTokenizer {
+export function createJsonTokenizer(
+  handler: JsonHandler,
+  { maxDepth = 512, maxStringBytes = 16 * 1024 * 1024 }: JsonTokenizerOptions = {},
+): JsonTokenizer {
   const decoder = new TextDecoder();
   const containers = new Uint8Array(maxDepth + 1);
   let depth = 0;
@@ -114,7 +117,10 @@ export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxS
   const fail = (message: string, at: number): never => {
     throw new JsonSyntaxError(message, at);
   };
-  const describe = (byte: number) => (byte >= 0x20 && byte < 0x7f ? `character '${String.fromCharCode(byte)}'` : `byte 0x${byte.toString(16).padStart(2, "0")}`);
+  const describe = (byte: number) =>
+    byte >= 0x20 && byte < 0x7f
+      ? `character '${String.fromCharCode(byte)}'`
+      : `byte 0x${byte.toString(16).padStart(2, "0")}`;
 
   function intern(bytes: Uint8Array, start: number, end: number): string {
     const length = end - start;
@@ -247,7 +253,8 @@ export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxS
               i = n;
               break;
             }
-            if (byte < 0x20) fail(`unescaped control character 0x${byte.toString(16).padStart(2, "0")} in a string`, offset + j);
+            if (byte < 0x20)
+              fail(`unescaped control character 0x${byte.toString(16).padStart(2, "0")} in a string`, offset + j);
             if (byte === 0x5c) {
               stringHasEscape = true;
               escape = ESC_BACKSLASH;
@@ -270,10 +277,21 @@ export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxS
           const byte = chunk[i]!;
           if (escape === ESC_BACKSLASH) {
             if (byte === 0x75) escape = 5;
-            else if (byte === 0x22 || byte === 0x5c || byte === 0x2f || byte === 0x62 || byte === 0x66 || byte === 0x6e || byte === 0x72 || byte === 0x74) escape = ESC_NONE;
+            else if (
+              byte === 0x22 ||
+              byte === 0x5c ||
+              byte === 0x2f ||
+              byte === 0x62 ||
+              byte === 0x66 ||
+              byte === 0x6e ||
+              byte === 0x72 ||
+              byte === 0x74
+            )
+              escape = ESC_NONE;
             else fail(`invalid escape \\${String.fromCharCode(byte)} in a string`, offset + i);
           } else {
-            const hex = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
+            const hex =
+              (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
             if (!hex) fail(`invalid \\u escape in a string (${describe(byte)})`, offset + i);
             escape = escape === 2 ? ESC_NONE : escape - 1;
           }
@@ -318,7 +336,8 @@ export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxS
         case COLON: {
           const byte = chunk[i]!;
           if (byte === 0x3a) state = VALUE;
-          else if (!(byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09)) fail(`unexpected ${describe(byte)}, expected ':'`, offset + i);
+          else if (!(byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09))
+            fail(`unexpected ${describe(byte)}, expected ':'`, offset + i);
           i++;
           break;
         }
@@ -337,7 +356,14 @@ export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxS
         }
         case NUMBER: {
           const byte = chunk[i]!;
-          if ((byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x2b || byte === 0x2e || byte === 0x65 || byte === 0x45) {
+          if (
+            (byte >= 0x30 && byte <= 0x39) ||
+            byte === 0x2d ||
+            byte === 0x2b ||
+            byte === 0x2e ||
+            byte === 0x65 ||
+            byte === 0x45
+          ) {
             if (numberText.length > 64) fail("number too long", offset + i);
             numberText += String.fromCharCode(byte);
             i++;
@@ -360,7 +386,8 @@ export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxS
         default: {
           // DONE
           const byte = chunk[i]!;
-          if (!(byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09)) fail(`unexpected ${describe(byte)} after the JSON value`, offset + i);
+          if (!(byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09))
+            fail(`unexpected ${describe(byte)} after the JSON value`, offset + i);
           i++;
         }
       }
@@ -376,7 +403,8 @@ export function createJsonTokenizer(handler: JsonHandler, { maxDepth = 512, maxS
     write,
     end() {
       if (state === NUMBER) finishNumber(offset);
-      if (state !== DONE) fail(state === VALUE && depth === 0 && offset === 0 ? "empty input" : "unexpected end of input", offset);
+      if (state !== DONE)
+        fail(state === VALUE && depth === 0 && offset === 0 ? "empty input" : "unexpected end of input", offset);
     },
     get bytesRead() {
       return offset;

@@ -3,7 +3,10 @@ import { promql } from "../naming/promql.ts";
 import { type QueryResult } from "./types.ts";
 import { createQueryCache } from "./query-cache.ts";
 
-const VECTOR: QueryResult = { resultType: "vector", result: [{ metric: { pod: "a" }, timestampSeconds: 1, value: "1" }] };
+const VECTOR: QueryResult = {
+  resultType: "vector",
+  result: [{ metric: { pod: "a" }, timestampSeconds: 1, value: "1" }],
+};
 
 /** A source whose calls stay pending until the test settles them. */
 function controlledSource() {

@@ -29,8 +29,7 @@ export function checkSampleValues(result: QueryResult, query: PromQL): void {
   if (result.resultType === "vector") for (const sample of result.result) check(sample.value);
   else if (result.resultType === "matrix") {
     for (const series of result.result) for (const point of series.values) check(point.value);
-  }
-  else if (result.resultType === "scalar") check(result.result.value);
+  } else if (result.resultType === "scalar") check(result.result.value);
 }
 
 /** Decimal float syntax of Go's ParseFloat: sign, digits with an optional point (at least one digit), exponent. */

@@ -24,7 +24,10 @@ function streamBody(body: string, splits: readonly number[] = []) {
 
 /** What the buffered decoder makes of the same body, in the streamed form. */
 function buffered(body: string) {
-  return decodeSeriesList((JSON.parse(body) as { data: unknown }).data).map(({ __name__, ...labels }) => ({ name: __name__, labelNames: Object.keys(labels) }));
+  return decodeSeriesList((JSON.parse(body) as { data: unknown }).data).map(({ __name__, ...labels }) => ({
+    name: __name__,
+    labelNames: Object.keys(labels),
+  }));
 }
 
 const SERIES_BODY = JSON.stringify({
@@ -32,7 +35,7 @@ const SERIES_BODY = JSON.stringify({
   data: [
     { __name__: "http_requests_total", namespace: "a", pod: "p-1" },
     { job: "no-name" },
-    { __name__: "mémoire_😀", "namespace": "b\"q\\", pod: "\u2028" },
+    { __name__: "mémoire_😀", namespace: 'b"q\\', pod: "\u2028" },
     { __name__: "up", instance: "localhost:9090", job: "prometheus" },
   ],
 });
@@ -41,13 +44,18 @@ describe("streamed series answers", () => {
   test("each series arrives with its name and label names, as the buffered decoder reads them", () => {
     const { seen, count, fields } = streamBody(SERIES_BODY);
     expect(seen).toEqual(buffered(SERIES_BODY));
-    expect({ count, status: fields.status, hasData: fields.hasData }).toEqual({ count: 4, status: "success", hasData: true });
+    expect({ count, status: fields.status, hasData: fields.hasData }).toEqual({
+      count: 4,
+      status: "success",
+      hasData: true,
+    });
   });
 
   test("the result is the same split at every byte position", () => {
     const expected = buffered(SERIES_BODY);
     const length = encoder.encode(SERIES_BODY).length;
-    for (let split = 0; split <= length; split++) expect({ split, seen: streamBody(SERIES_BODY, [split]).seen }).toEqual({ split, seen: expected });
+    for (let split = 0; split <= length; split++)
+      expect({ split, seen: streamBody(SERIES_BODY, [split]).seen }).toEqual({ split, seen: expected });
   });
 
   test("data before status and extra keys (warnings) are handled", () => {
@@ -58,9 +66,17 @@ describe("streamed series answers", () => {
   });
 
   test("an error envelope reports its fields and nothing reaches the series handler", () => {
-    const { seen, fields } = streamBody('{"status":"error","errorType":"bad_data","error":"invalid parameter","data":{"ignored":true}}');
+    const { seen, fields } = streamBody(
+      '{"status":"error","errorType":"bad_data","error":"invalid parameter","data":{"ignored":true}}',
+    );
     expect(seen).toEqual([]);
-    expect(fields).toEqual({ status: "error", errorType: "bad_data", error: "invalid parameter", hasData: true, isObject: true });
+    expect(fields).toEqual({
+      status: "error",
+      errorType: "bad_data",
+      error: "invalid parameter",
+      hasData: true,
+      isObject: true,
+    });
   });
 
   test("a body that is not an object is reported as such", () => {
@@ -70,11 +86,31 @@ describe("streamed series answers", () => {
   test.each([
     { name: "data that is an object", data: "{}", message: "series data: expected a list, got object" },
     { name: "data that is null", data: "null", message: "series data: expected a list, got null" },
-    { name: "a series that is a string", data: '["x"]', message: "series data[0]: expected a label object, got string" },
-    { name: "a series that is a list", data: '[{"__name__":"a"},[]]', message: "series data[1]: expected a label object, got a list" },
-    { name: "a label value that is a number", data: '[{"pod":1}]', message: "series data[0].pod: expected a string, got number" },
-    { name: "a label value that is an object", data: '[{"pod":{}}]', message: "series data[0].pod: expected a string, got object" },
-    { name: "a label value that is null", data: '[{"pod":null}]', message: "series data[0].pod: expected a string, got null" },
+    {
+      name: "a series that is a string",
+      data: '["x"]',
+      message: "series data[0]: expected a label object, got string",
+    },
+    {
+      name: "a series that is a list",
+      data: '[{"__name__":"a"},[]]',
+      message: "series data[1]: expected a label object, got a list",
+    },
+    {
+      name: "a label value that is a number",
+      data: '[{"pod":1}]',
+      message: "series data[0].pod: expected a string, got number",
+    },
+    {
+      name: "a label value that is an object",
+      data: '[{"pod":{}}]',
+      message: "series data[0].pod: expected a string, got object",
+    },
+    {
+      name: "a label value that is null",
+      data: '[{"pod":null}]',
+      message: "series data[0].pod: expected a string, got null",
+    },
   ])("$name is a ResponseShapeError worded like the buffered decoder's", ({ data, message }) => {
     expect(() => streamBody(`{"status":"success","data":${data}}`)).toThrow(new ResponseShapeError(message));
     expect(() => decodeSeriesList(JSON.parse(data))).toThrow(message);

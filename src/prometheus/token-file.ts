@@ -41,7 +41,9 @@ function readInitial(path: string, what: string): string {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new PrometheusConfigError(`cannot read ${what} ${JSON.stringify(path)}: ${(error as Error).message}`, { cause: error });
+    throw new PrometheusConfigError(`cannot read ${what} ${JSON.stringify(path)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const token = text.trim();
   if (token === "") throw new PrometheusConfigError(`${what} ${JSON.stringify(path)} is empty`);

@@ -56,7 +56,6 @@ export interface StringResult {
 /** The `data` of an instant query, discriminated by `resultType`. */
 export type QueryResult = VectorResult | ScalarResult | MatrixResult | StringResult;
 
-
 /** Request parameters; a list value repeats the key (`match[]`). Sent sorted by key, list values in order. */
 export type RequestParams = Readonly<Record<string, string | readonly string[]>>;
 

@@ -359,7 +359,10 @@ describe("objects listed from Kubernetes (labelSelector)", () => {
   });
 
   test("the rule's defaultValue stands in for listed objects without a sample", async () => {
-    const { lister } = objectLister([{ namespace: "default", name: "a" }, { namespace: "default", name: "b" }]);
+    const { lister } = objectLister([
+      { namespace: "default", name: "a" },
+      { namespace: "default", name: "b" },
+    ]);
     const query = jobsQuery('namespace="default",deployment=~"a|b"', "deployment");
     const { provider } = setup({ answers: { [query]: [sample({ deployment: "b" }, "5")] }, objects: lister });
     const values = await provider.getValues(request("deployments.apps", "default", "*", "jobs_waiting"));

@@ -8,7 +8,13 @@ import { SelectorMatcherError, toLabelSelector, type LabelSelector } from "../ap
 import { type Requirement } from "../apimachinery/labels/selector.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import { TemplateExecutionError } from "../golang/template/template.ts";
-import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo, type RestMapper } from "../apimachinery/rest-mapper.ts";
+import {
+  formatGroupResource,
+  parseGroupResource,
+  UnknownResourceError,
+  type ResourceInfo,
+  type RestMapper,
+} from "../apimachinery/rest-mapper.ts";
 import type { PromQL } from "../naming/promql.ts";
 import type { VectorSample } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
@@ -75,13 +81,22 @@ export interface CustomMetricsProvider {
   getValues(request: CustomMetricRequest): Promise<CustomMetricValue[]>;
 }
 
-export function createCustomMetricsProvider({ registry, mapper, queries, objects, now, logger, observeFreshness }: CustomMetricsProviderDeps): CustomMetricsProvider {
+export function createCustomMetricsProvider({
+  registry,
+  mapper,
+  queries,
+  objects,
+  now,
+  logger,
+  observeFreshness,
+}: CustomMetricsProviderDeps): CustomMetricsProvider {
   return {
     async getValues(request) {
       const requirements = parseSeriesSelector(request.metricLabelSelector, "metricLabelSelector");
       const selector = echoSelector(requirements);
       const written = parseGroupResource(request.writtenResource);
-      const notFound = () => new NotFoundError(`the server could not find the metric ${request.metric} for ${request.writtenResource}`);
+      const notFound = () =>
+        new NotFoundError(`the server could not find the metric ${request.metric} for ${request.writtenResource}`);
 
       let resource: ResourceInfo;
       try {
@@ -93,7 +108,11 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
       const namespaced = request.namespace !== undefined;
       const entry = registry().customMetric(resource, namespaced, request.metric);
       if (!entry) {
-        logger.info(3, "metric not registered for this resource and scope", { metric: request.metric, resource: formatGroupResource(resource), namespaced });
+        logger.info(3, "metric not registered for this resource and scope", {
+          metric: request.metric,
+          resource: formatGroupResource(resource),
+          namespaced,
+        });
         throw notFound();
       }
 
@@ -137,19 +156,41 @@ export function createCustomMetricsProvider({ registry, mapper, queries, objects
         // The rule's defaultValue stands in for objects the query has no sample for (known objects only: a name in
         // the path, or a listed object; standalone `*` only knows objects that have samples).
         if (!sample && defaultValue === undefined) continue;
-        const value = quantityFromSample(sample ? parseSampleValue(sample.value) : (defaultValue as number), "DecimalSI");
+        const value = quantityFromSample(
+          sample ? parseSampleValue(sample.value) : (defaultValue as number),
+          "DecimalSI",
+        );
         if (value === null) {
           logger.warn("dropping an infinite sample", { metric: request.metric, object: name, value: sample?.value });
           continue;
         }
-        values.push({ describedObject: describe(resource, request.namespace, name), metric: request.metric, timestampMs, value, selector });
+        values.push({
+          describedObject: describe(resource, request.namespace, name),
+          metric: request.metric,
+          timestampMs,
+          value,
+          selector,
+        });
       }
       if (!wildcard && values.length === 0) {
-        logger.info(3, "no sample for the named object", { metric: request.metric, object: request.name, query, samples: result.result.length, resourceLabel });
-        throw new NotFoundError(`the server could not find the metric ${request.metric} for ${request.writtenResource} ${request.name}`);
+        logger.info(3, "no sample for the named object", {
+          metric: request.metric,
+          object: request.name,
+          query,
+          samples: result.result.length,
+          resourceLabel,
+        });
+        throw new NotFoundError(
+          `the server could not find the metric ${request.metric} for ${request.writtenResource} ${request.name}`,
+        );
       }
       if (wildcard && values.length === 0) {
-        logger.info(3, "no samples matched any object", { metric: request.metric, query, samples: result.result.length, resourceLabel });
+        logger.info(3, "no samples matched any object", {
+          metric: request.metric,
+          query,
+          samples: result.result.length,
+          resourceLabel,
+        });
       }
       return values;
     },
@@ -169,14 +210,21 @@ export interface RenderedCustomQuery {
  */
 export function renderCustomMetricQuery(
   entry: CustomMetricEntry,
-  { namespace, names, requirements }: { namespace: string | undefined; names: readonly string[] | null; requirements: readonly Requirement[] },
+  {
+    namespace,
+    names,
+    requirements,
+  }: { namespace: string | undefined; names: readonly string[] | null; requirements: readonly Requirement[] },
 ): RenderedCustomQuery {
   const converter = entry.rule.resources;
   const resourceLabel = converter.labelForResource(entry.resource);
   const query = renderObjectQuery(entry.rule.metricsQuery, {
     series: entry.seriesName,
     requirements,
-    namespace: namespace === undefined ? undefined : { label: converter.labelForResource({ group: "", resource: "namespaces" }), value: namespace },
+    namespace:
+      namespace === undefined
+        ? undefined
+        : { label: converter.labelForResource({ group: "", resource: "namespaces" }), value: namespace },
     resourceLabel,
     names: names ?? [],
     anyName: names === null,

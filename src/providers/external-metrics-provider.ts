@@ -58,14 +58,22 @@ export interface ExternalMetricsProvider {
 export const UNEXPECTED_RESULT_TYPE = "encountered an unexpected query result type";
 
 /** The external metrics provider over the current registry and the query cache. */
-export function createExternalMetricsProvider({ registry, queries, logger, now = Date.now, observeFreshness }: ExternalMetricsProviderDeps): ExternalMetricsProvider {
+export function createExternalMetricsProvider({
+  registry,
+  queries,
+  logger,
+  now = Date.now,
+  observeFreshness,
+}: ExternalMetricsProviderDeps): ExternalMetricsProvider {
   return {
     async getValues(request) {
       const requirements = parseSeriesSelector(request.labelSelector, "labelSelector");
       const entry = registry().externalMetric(request.metric);
       if (!entry) {
         logger.info(3, "external metric not registered", { metric: request.metric, namespace: request.namespace });
-        throw new NotFoundError(`the server could not find the metric ${request.metric} for namespaces ${request.namespace}`);
+        throw new NotFoundError(
+          `the server could not find the metric ${request.metric} for namespaces ${request.namespace}`,
+        );
       }
 
       let query: PromQL;
@@ -91,15 +99,31 @@ export function createExternalMetricsProvider({ registry, queries, logger, now =
           for (const sample of result.result) {
             const value = formatSample(sample, query);
             if (value === null) {
-              logger.warn("dropping an infinite sample", { metric: request.metric, labels: sample.metric, value: sample.value });
+              logger.warn("dropping an infinite sample", {
+                metric: request.metric,
+                labels: sample.metric,
+                value: sample.value,
+              });
               continue;
             }
-            values.push({ metric: request.metric, labels: sortedLabels(sample.metric), timestampMs: sample.timestampSeconds * 1000, value });
+            values.push({
+              metric: request.metric,
+              labels: sortedLabels(sample.metric),
+              timestampMs: sample.timestampSeconds * 1000,
+              value,
+            });
           }
           const defaultValue = entry.rule.defaultValue;
           if (values.length === 0 && defaultValue !== undefined) {
             // The rule's defaultValue answers an empty result: one item without labels, at answer time.
-            return [{ metric: request.metric, labels: {}, timestampMs: now(), value: quantityFromSample(defaultValue, "DecimalSI") ?? "0" }];
+            return [
+              {
+                metric: request.metric,
+                labels: {},
+                timestampMs: now(),
+                value: quantityFromSample(defaultValue, "DecimalSI") ?? "0",
+              },
+            ];
           }
           return values;
         }
@@ -112,7 +136,10 @@ export function createExternalMetricsProvider({ registry, queries, logger, now =
           return [{ metric: request.metric, labels: null, timestampMs: result.result.timestampSeconds * 1000, value }];
         }
         default:
-          throw new UnknownServerError(UNEXPECTED_RESULT_TYPE, new Error(`query returned a ${result.resultType}: ${query}`));
+          throw new UnknownServerError(
+            UNEXPECTED_RESULT_TYPE,
+            new Error(`query returned a ${result.resultType}: ${query}`),
+          );
       }
     },
   };

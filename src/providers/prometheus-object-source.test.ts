@@ -32,7 +32,10 @@ function setup(answer: (query: string) => QueryResult | Error) {
   return { source, calls, logs: logger.lines };
 }
 
-const vector = (...labels: Record<string, string>[]): QueryResult => ({ resultType: "vector", result: labels.map((metric) => ({ metric, value: "1", timestampSeconds: T })) });
+const vector = (...labels: Record<string, string>[]): QueryResult => ({
+  resultType: "vector",
+  result: labels.map((metric) => ({ metric, value: "1", timestampSeconds: T })),
+});
 
 async function rejection(promise: Promise<unknown>) {
   try {
@@ -46,12 +49,24 @@ async function rejection(promise: Promise<unknown>) {
 
 describe("the standalone object source", () => {
   test("lists the distinct pod label values of the namespace's CPU query, sorted, without labels", async () => {
-    const { source, calls } = setup(() => vector({ pod: "web-1", container: "a" }, { pod: "web-0", container: "a" }, { pod: "web-1", container: "b" }, { container: "x" }));
+    const { source, calls } = setup(() =>
+      vector(
+        { pod: "web-1", container: "a" },
+        { pod: "web-0", container: "a" },
+        { pod: "web-1", container: "b" },
+        { container: "x" },
+      ),
+    );
     expect(await source.listPods("default", "")).toEqual([
       { namespace: "default", name: "web-0", labels: {} },
       { namespace: "default", name: "web-1", labels: {} },
     ]);
-    expect(calls).toEqual([{ query: 'sum(rate(container_cpu_usage_seconds_total{namespace="default",pod=~".+"}[5m])) by (pod,container)', time: T }]);
+    expect(calls).toEqual([
+      {
+        query: 'sum(rate(container_cpu_usage_seconds_total{namespace="default",pod=~".+"}[5m])) by (pod,container)',
+        time: T,
+      },
+    ]);
   });
 
   test("lists the distinct node label values of the CPU node query", async () => {
@@ -60,13 +75,27 @@ describe("the standalone object source", () => {
       { name: "n1", labels: {} },
       { name: "n2", labels: {} },
     ]);
-    expect(calls.map((c) => c.query)).toEqual([`sum(rate(container_cpu_usage_seconds_total{instance=~".+", id='/'}[5m])) by (instance)`]);
+    expect(calls.map((c) => c.query)).toEqual([
+      `sum(rate(container_cpu_usage_seconds_total{instance=~".+", id='/'}[5m])) by (instance)`,
+    ]);
   });
 
   test.each([
-    ["pods of all namespaces", (s: ReturnType<typeof setup>["source"]) => s.listPods(undefined, ""), "all-namespaces pod metrics are not supported in standalone mode"],
-    ["a pod label selector", (s: ReturnType<typeof setup>["source"]) => s.listPods("default", "app=web"), "labelSelector is not supported in standalone mode"],
-    ["a node label selector", (s: ReturnType<typeof setup>["source"]) => s.listNodes("role=db"), "labelSelector is not supported in standalone mode"],
+    [
+      "pods of all namespaces",
+      (s: ReturnType<typeof setup>["source"]) => s.listPods(undefined, ""),
+      "all-namespaces pod metrics are not supported in standalone mode",
+    ],
+    [
+      "a pod label selector",
+      (s: ReturnType<typeof setup>["source"]) => s.listPods("default", "app=web"),
+      "labelSelector is not supported in standalone mode",
+    ],
+    [
+      "a node label selector",
+      (s: ReturnType<typeof setup>["source"]) => s.listNodes("role=db"),
+      "labelSelector is not supported in standalone mode",
+    ],
   ])("answers %s with a 400", async (_, call, message) => {
     const { source, calls } = setup(() => vector());
     expect(await rejection(call(source))).toEqual({ code: 400, message });
@@ -76,7 +105,11 @@ describe("the standalone object source", () => {
   test("a failing or non-vector query lists nothing and is logged", async () => {
     const failing = setup(() => new Error("connection refused"));
     expect(await failing.source.listPods("default", "")).toEqual([]);
-    expect(failing.logs.some((line) => line.includes("unable to list objects from Prometheus") && line.includes("connection refused"))).toBe(true);
+    expect(
+      failing.logs.some(
+        (line) => line.includes("unable to list objects from Prometheus") && line.includes("connection refused"),
+      ),
+    ).toBe(true);
     const scalar = setup(() => ({ resultType: "scalar", result: { value: "1", timestampSeconds: T } }));
     expect(await scalar.source.listNodes("")).toEqual([]);
   });

@@ -31,7 +31,12 @@ export const LABEL_SELECTOR_UNSUPPORTED = "labelSelector is not supported in sta
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** The standalone object source over the CPU rule's queries. */
-export function createPrometheusObjectSource({ rules, prometheus, now, logger }: PrometheusObjectSourceDeps): ResourceObjectSource {
+export function createPrometheusObjectSource({
+  rules,
+  prometheus,
+  now,
+  logger,
+}: PrometheusObjectSourceDeps): ResourceObjectSource {
   /**
    * Distinct values of `label` in the result of `query`, sorted. NB: a failing query means "no objects" (logged):
    * Prometheus errors never surface from metrics.k8s.io (metrics-server answers what it has).
@@ -40,7 +45,8 @@ export function createPrometheusObjectSource({ rules, prometheus, now, logger }:
     try {
       const query = render();
       const result = await prometheus.query(query, now() / 1000);
-      if (result.resultType !== "vector") throw new Error(`query returned a ${result.resultType}, expected a vector: ${query}`);
+      if (result.resultType !== "vector")
+        throw new Error(`query returned a ${result.resultType}, expected a vector: ${query}`);
       const values = new Set<string>();
       for (const sample of result.result) {
         const value = sample.metric[label];
@@ -48,7 +54,10 @@ export function createPrometheusObjectSource({ rules, prometheus, now, logger }:
       }
       return [...values].sort();
     } catch (error) {
-      logger.error("unable to list objects from Prometheus", { ...context, error: error instanceof Error ? error.message : String(error) });
+      logger.error("unable to list objects from Prometheus", {
+        ...context,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return [];
     }
   }
@@ -77,7 +86,14 @@ export function createPrometheusObjectSource({ rules, prometheus, now, logger }:
     async listNodes(labelSelector) {
       if (labelSelector !== "") throw new BadRequestError(LABEL_SELECTOR_UNSUPPORTED);
       const { cpu } = rules();
-      const query = () => renderObjectQuery(cpu.nodeQuery, { series: "", requirements: [], resourceLabel: cpu.nodeLabel, names: [], anyName: true });
+      const query = () =>
+        renderObjectQuery(cpu.nodeQuery, {
+          series: "",
+          requirements: [],
+          resourceLabel: cpu.nodeLabel,
+          names: [],
+          anyName: true,
+        });
       const names = await labelValues(query, cpu.nodeLabel, { resource: "nodes" });
       return names.map((name): NodeRef => ({ name, labels: NO_LABELS }));
     },

@@ -28,7 +28,8 @@ const MIXED_LABEL_RULES = RULES.replace(
   "memory:\n$1resources: {overrides: {kube_node: {resource: node}, kube_namespace: {resource: namespace}, kube_pod: {resource: pod}}}\n    containerLabel: kube_container",
 );
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);
-const rulesFrom = (text: string): ResourceRules => compileRules(parseRulesText(text, "rules.yaml"), () => mapper).resource!;
+const rulesFrom = (text: string): ResourceRules =>
+  compileRules(parseRulesText(text, "rules.yaml"), () => mapper).resource!;
 const RESOURCE_RULES = rulesFrom(RULES);
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 5, 500);
@@ -61,20 +62,44 @@ function staticObjects(pods: PodRef[], nodes: NodeRef[] = []) {
   return { source, listed };
 }
 
-const pod = (namespace: string, name: string, labels: Record<string, string> = {}): PodRef => ({ namespace, name, labels });
+const pod = (namespace: string, name: string, labels: Record<string, string> = {}): PodRef => ({
+  namespace,
+  name,
+  labels,
+});
 
-function setup({ pods = [], nodes = [], answers = {}, rules = RESOURCE_RULES }: { pods?: PodRef[]; nodes?: NodeRef[]; answers?: Record<string, QueryResult | Error>; rules?: ResourceRules }) {
+function setup({
+  pods = [],
+  nodes = [],
+  answers = {},
+  rules = RESOURCE_RULES,
+}: {
+  pods?: PodRef[];
+  nodes?: NodeRef[];
+  answers?: Record<string, QueryResult | Error>;
+  rules?: ResourceRules;
+}) {
   const prometheus = createFakePrometheus({ queries: answers });
   const objects = staticObjects(pods, nodes);
   const logger = createMemoryLogger(1);
-  const provider = createResourceMetricsProvider({ rules: () => rules, objects: objects.source, prometheus, now: () => NOW, logger });
+  const provider = createResourceMetricsProvider({
+    rules: () => rules,
+    objects: objects.source,
+    prometheus,
+    now: () => NOW,
+    logger,
+  });
   return { provider, calls: prometheus.queryCalls, listed: objects.listed, logs: logger.lines };
 }
 
-const cpuQuery = (namespace: string, pods: string) => `sum(rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod${pods.includes("|") ? "=~" : "="}"${pods}"}[5m])) by (pod,container)`;
-const memoryQuery = (namespace: string, pods: string) => `sum(container_memory_working_set_bytes{namespace="${namespace}",pod${pods.includes("|") ? "=~" : "="}"${pods}"}) by (pod,container)`;
-const nodeCpuQuery = (nodes: string) => `sum(rate(container_cpu_usage_seconds_total{instance${nodes.includes("|") ? "=~" : "="}"${nodes}", id='/'}[5m])) by (instance)`;
-const nodeMemoryQuery = (nodes: string) => `sum(container_memory_working_set_bytes{instance${nodes.includes("|") ? "=~" : "="}"${nodes}",id='/'}) by (instance)`;
+const cpuQuery = (namespace: string, pods: string) =>
+  `sum(rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod${pods.includes("|") ? "=~" : "="}"${pods}"}[5m])) by (pod,container)`;
+const memoryQuery = (namespace: string, pods: string) =>
+  `sum(container_memory_working_set_bytes{namespace="${namespace}",pod${pods.includes("|") ? "=~" : "="}"${pods}"}) by (pod,container)`;
+const nodeCpuQuery = (nodes: string) =>
+  `sum(rate(container_cpu_usage_seconds_total{instance${nodes.includes("|") ? "=~" : "="}"${nodes}", id='/'}[5m])) by (instance)`;
+const nodeMemoryQuery = (nodes: string) =>
+  `sum(container_memory_working_set_bytes{instance${nodes.includes("|") ? "=~" : "="}"${nodes}",id='/'}) by (instance)`;
 
 async function rejection(promise: Promise<unknown>) {
   try {
@@ -90,7 +115,14 @@ describe("pod metrics", () => {
   test("one CPU and one memory query per namespace, at one shared time, for exactly the listed pods", async () => {
     const { provider, calls } = setup({ pods: [pod("b", "web-1"), pod("a", "db-0"), pod("b", "web-0")] });
     await provider.listPods(undefined, { labelSelector: "", fieldSelector: "" });
-    expect(calls.map((c) => c.query).sort()).toEqual([cpuQuery("a", "db-0"), cpuQuery("b", "web-0|web-1"), memoryQuery("a", "db-0"), memoryQuery("b", "web-0|web-1")].sort());
+    expect(calls.map((c) => c.query).sort()).toEqual(
+      [
+        cpuQuery("a", "db-0"),
+        cpuQuery("b", "web-0|web-1"),
+        memoryQuery("a", "db-0"),
+        memoryQuery("b", "web-0|web-1"),
+      ].sort(),
+    );
     expect(new Set(calls.map((c) => c.timeSeconds))).toEqual(new Set([NOW / 1000]));
   });
 
@@ -98,8 +130,14 @@ describe("pod metrics", () => {
     const { provider } = setup({
       pods: [pod("default", "web-0", { tier: "front", app: "web" })],
       answers: {
-        [cpuQuery("default", "web-0")]: vector([{ pod: "web-0", container: "sidecar" }, "0.0125"], [{ pod: "web-0", container: "nginx" }, "0.25", T - 10]),
-        [memoryQuery("default", "web-0")]: vector([{ pod: "web-0", container: "nginx" }, "104857600"], [{ pod: "web-0", container: "sidecar" }, "3174400"]),
+        [cpuQuery("default", "web-0")]: vector(
+          [{ pod: "web-0", container: "sidecar" }, "0.0125"],
+          [{ pod: "web-0", container: "nginx" }, "0.25", T - 10],
+        ),
+        [memoryQuery("default", "web-0")]: vector(
+          [{ pod: "web-0", container: "nginx" }, "104857600"],
+          [{ pod: "web-0", container: "sidecar" }, "3174400"],
+        ),
       },
     });
     expect(await provider.listPods("default", { labelSelector: "", fieldSelector: "" })).toEqual([
@@ -126,7 +164,10 @@ describe("pod metrics", () => {
   ])("a %s usage counts as zero", async (_, raw, expected) => {
     const { provider } = setup({
       pods: [pod("default", "p")],
-      answers: { [cpuQuery("default", "p")]: vector([{ pod: "p", container: "c" }, raw]), [memoryQuery("default", "p")]: vector([{ pod: "p", container: "c" }, raw]) },
+      answers: {
+        [cpuQuery("default", "p")]: vector([{ pod: "p", container: "c" }, raw]),
+        [memoryQuery("default", "p")]: vector([{ pod: "p", container: "c" }, raw]),
+      },
     });
     const [value] = await provider.listPods("default", { labelSelector: "", fieldSelector: "" });
     expect(value?.containers).toEqual([{ name: "c", usage: { cpu: expected, memory: expected } }]);
@@ -151,8 +192,14 @@ describe("pod metrics", () => {
     const { provider, logs } = setup({
       pods: [pod("default", "ok"), pod("default", "no-memory"), pod("default", "no-cpu")],
       answers: {
-        [cpuQuery("default", "no-cpu|no-memory|ok")]: vector([{ pod: "ok", container: "c" }, "1"], [{ pod: "no-memory", container: "c" }, "1"]),
-        [memoryQuery("default", "no-cpu|no-memory|ok")]: vector([{ pod: "ok", container: "c" }, "1"], [{ pod: "no-cpu", container: "c" }, "1"]),
+        [cpuQuery("default", "no-cpu|no-memory|ok")]: vector(
+          [{ pod: "ok", container: "c" }, "1"],
+          [{ pod: "no-memory", container: "c" }, "1"],
+        ),
+        [memoryQuery("default", "no-cpu|no-memory|ok")]: vector(
+          [{ pod: "ok", container: "c" }, "1"],
+          [{ pod: "no-cpu", container: "c" }, "1"],
+        ),
       },
     });
     const values = await provider.listPods("default", { labelSelector: "", fieldSelector: "" });
@@ -176,7 +223,7 @@ describe("pod metrics", () => {
     const values = await provider.listPods(undefined, { labelSelector: "", fieldSelector: "" });
     expect(values.map((v) => `${v.namespace}/${v.name}`)).toEqual(["fine/y"]);
     expect(logs.filter((line) => line.includes("unable to fetch metrics for pods in namespace"))).toEqual([
-      expect.stringContaining("namespace=broken error=\"connection refused\""),
+      expect.stringContaining('namespace=broken error="connection refused"'),
       expect.stringContaining("namespace=odd"),
     ]);
   });
@@ -186,7 +233,10 @@ describe("pod metrics", () => {
       [cpuQuery(ns, names)]: vector(...names.split("|").map((n): Sample => [{ pod: n, container: "c" }, "1"])),
       [memoryQuery(ns, names)]: vector(...names.split("|").map((n): Sample => [{ pod: n, container: "c" }, "1"])),
     });
-    const { provider } = setup({ pods: [pod("b", "z"), pod("a", "y"), pod("b", "a"), pod("a", "b")], answers: { ...both("a", "b|y"), ...both("b", "a|z") } });
+    const { provider } = setup({
+      pods: [pod("b", "z"), pod("a", "y"), pod("b", "a"), pod("a", "b")],
+      answers: { ...both("a", "b|y"), ...both("b", "a|z") },
+    });
     const values = await provider.listPods(undefined, { labelSelector: "", fieldSelector: "" });
     expect(values.map((v) => `${v.namespace}/${v.name}`)).toEqual(["a/b", "a/y", "b/a", "b/z"]);
   });
@@ -199,7 +249,8 @@ describe("pod metrics", () => {
       pods: [pod("default", "p")],
       answers: {
         [cpuQuery("default", "p")]: vector([{ pod: "p", container: "c" }, "1"]),
-        'sum(container_memory_working_set_bytes{kube_namespace="default",kube_pod="p"}) by (kube_pod,kube_container)': vector([{ kube_pod: "p", kube_container: "c" }, "2048"]),
+        'sum(container_memory_working_set_bytes{kube_namespace="default",kube_pod="p"}) by (kube_pod,kube_container)':
+          vector([{ kube_pod: "p", kube_container: "c" }, "2048"]),
       },
     });
     const [value] = await provider.listPods("default", { labelSelector: "", fieldSelector: "" });
@@ -224,10 +275,12 @@ describe("pod selectors", () => {
   ])("fieldSelector on %s filters the listed pods", async (_, fieldSelector, expected) => {
     const { provider, calls } = setup({ pods });
     await provider.listPods(undefined, { labelSelector: "", fieldSelector });
-    const queried = calls.filter((c) => c.query.startsWith("sum(rate")).flatMap((c) => {
-      const match = /namespace="([^"]+)",pod=~?"([^"]+)"/.exec(c.query);
-      return match ? match[2]!.split("|").map((name) => `${match[1]}/${name}`) : [];
-    });
+    const queried = calls
+      .filter((c) => c.query.startsWith("sum(rate"))
+      .flatMap((c) => {
+        const match = /namespace="([^"]+)",pod=~?"([^"]+)"/.exec(c.query);
+        return match ? match[2]!.split("|").map((name) => `${match[1]}/${name}`) : [];
+      });
     expect(queried.sort()).toEqual(expected);
   });
 
@@ -238,12 +291,29 @@ describe("pod selectors", () => {
   });
 
   test.each([
-    ["a malformed labelSelector", { labelSelector: "a b", fieldSelector: "" }, "unable to parse labelSelector: unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"],
-    ["a malformed fieldSelector", { labelSelector: "", fieldSelector: "metadata.name" }, "unable to parse fieldSelector: invalid selector: 'metadata.name'; can't understand 'metadata.name'"],
-    ["an unsupported field", { labelSelector: "", fieldSelector: "spec.nodeName=n1" }, 'unable to parse fieldSelector: "spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"'],
+    [
+      "a malformed labelSelector",
+      { labelSelector: "a b", fieldSelector: "" },
+      "unable to parse labelSelector: unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt",
+    ],
+    [
+      "a malformed fieldSelector",
+      { labelSelector: "", fieldSelector: "metadata.name" },
+      "unable to parse fieldSelector: invalid selector: 'metadata.name'; can't understand 'metadata.name'",
+    ],
+    [
+      "an unsupported field",
+      { labelSelector: "", fieldSelector: "spec.nodeName=n1" },
+      'unable to parse fieldSelector: "spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    ],
   ])("%s is a 400 before anything is listed", async (_, selectors, message) => {
     const { provider, listed } = setup({ pods });
-    expect(await rejection(provider.listPods("a", selectors))).toEqual({ code: 400, reason: "BadRequest", message, details: undefined });
+    expect(await rejection(provider.listPods("a", selectors))).toEqual({
+      code: 400,
+      reason: "BadRequest",
+      message,
+      details: undefined,
+    });
     expect(listed).toEqual([]);
   });
 });
@@ -256,12 +326,21 @@ describe("a single pod", () => {
 
   test("is answered with its usage", async () => {
     const { provider } = setup({ pods: [pod("default", "web-0")], answers });
-    expect(await provider.getPod("default", "web-0")).toMatchObject({ namespace: "default", name: "web-0", containers: [{ name: "c", usage: { cpu: "500m", memory: "1Mi" } }] });
+    expect(await provider.getPod("default", "web-0")).toMatchObject({
+      namespace: "default",
+      name: "web-0",
+      containers: [{ name: "c", usage: { cpu: "500m", memory: "1Mi" } }],
+    });
   });
 
   test("that does not exist is a 404 about pods", async () => {
     const { provider, calls } = setup({ pods: [] });
-    expect(await rejection(provider.getPod("default", "ghost"))).toEqual({ code: 404, reason: "NotFound", message: 'pods "ghost" not found', details: { name: "ghost", kind: "pods" } });
+    expect(await rejection(provider.getPod("default", "ghost"))).toEqual({
+      code: 404,
+      reason: "NotFound",
+      message: 'pods "ghost" not found',
+      details: { name: "ghost", kind: "pods" },
+    });
     expect(calls).toEqual([]);
   });
 
@@ -287,7 +366,12 @@ describe("node metrics", () => {
     const { provider, calls } = setup({
       nodes,
       answers: {
-        [nodeCpuQuery("n1|n2|n3")]: vector([{ instance: "n1" }, "1100", T - 20], [{ instance: "n1" }, "5"], [{ instance: "n2" }, "0.25"], [{ instance: "n3" }, "1"]),
+        [nodeCpuQuery("n1|n2|n3")]: vector(
+          [{ instance: "n1" }, "1100", T - 20],
+          [{ instance: "n1" }, "5"],
+          [{ instance: "n2" }, "0.25"],
+          [{ instance: "n3" }, "1"],
+        ),
         [nodeMemoryQuery("n1|n2|n3")]: vector([{ instance: "n1" }, "2097152", T - 5], [{ instance: "n2" }, "NaN"]),
       },
     });
@@ -295,15 +379,34 @@ describe("node metrics", () => {
     expect(calls.map((c) => c.query)).toEqual([nodeCpuQuery("n1|n2|n3"), nodeMemoryQuery("n1|n2|n3")]);
     expect(new Set(calls.map((c) => c.timeSeconds))).toEqual(new Set([NOW / 1000]));
     expect(values).toEqual([
-      { name: "n1", labels: { "kubernetes.io/os": "linux", role: "db" }, creationTimestampMs: NOW, timestampMs: (T - 20) * 1000, window: "5m0s", usage: { cpu: "1100", memory: "2Mi" } },
-      { name: "n2", labels: {}, creationTimestampMs: NOW, timestampMs: T * 1000, window: "5m0s", usage: { cpu: "250m", memory: "0" } },
+      {
+        name: "n1",
+        labels: { "kubernetes.io/os": "linux", role: "db" },
+        creationTimestampMs: NOW,
+        timestampMs: (T - 20) * 1000,
+        window: "5m0s",
+        usage: { cpu: "1100", memory: "2Mi" },
+      },
+      {
+        name: "n2",
+        labels: {},
+        creationTimestampMs: NOW,
+        timestampMs: T * 1000,
+        window: "5m0s",
+        usage: { cpu: "250m", memory: "0" },
+      },
     ]);
   });
 
   test("a node missing memory is left out with a log line", async () => {
-    const { provider, logs } = setup({ nodes: [{ name: "n3", labels: {} }], answers: { [nodeCpuQuery("n3")]: vector([{ instance: "n3" }, "1"]) } });
+    const { provider, logs } = setup({
+      nodes: [{ name: "n3", labels: {} }],
+      answers: { [nodeCpuQuery("n3")]: vector([{ instance: "n3" }, "1"]) },
+    });
     expect(await provider.listNodes({ labelSelector: "", fieldSelector: "" })).toEqual([]);
-    expect(logs.some((line) => line.includes("no resource metrics for node") && line.includes("node=n3 missing=memory"))).toBe(true);
+    expect(
+      logs.some((line) => line.includes("no resource metrics for node") && line.includes("node=n3 missing=memory")),
+    ).toBe(true);
   });
 
   test("a failing query leaves the list empty, with a log line", async () => {
@@ -321,7 +424,12 @@ describe("node metrics", () => {
 
   test("an unknown node is a 404 about nodes, a node without data one about nodemetrics", async () => {
     const { provider } = setup({ nodes });
-    expect(await rejection(provider.getNode("ghost"))).toEqual({ code: 404, reason: "NotFound", message: 'nodes "ghost" not found', details: { name: "ghost", kind: "nodes" } });
+    expect(await rejection(provider.getNode("ghost"))).toEqual({
+      code: 404,
+      reason: "NotFound",
+      message: 'nodes "ghost" not found',
+      details: { name: "ghost", kind: "nodes" },
+    });
     expect(await rejection(provider.getNode("n2"))).toEqual({
       code: 404,
       reason: "NotFound",

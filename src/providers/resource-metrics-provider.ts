@@ -17,8 +17,19 @@ import { checkSampleValues } from "../prometheus/sample-value.ts";
 import type { PromQL } from "../naming/promql.ts";
 import type { QuerySource } from "../prometheus/query-cache.ts";
 import { BadRequestError, NotFoundError } from "../apimachinery/status.ts";
-import { FieldSelectorError, fieldSelectorMatches, parseFieldSelector, type FieldRequirement } from "../apimachinery/fields.ts";
-import { assembleNodeUsage, assemblePodUsage, type NodeUsage, type PodUsage, type UsageSample } from "./resource-metrics-assembly.ts";
+import {
+  FieldSelectorError,
+  fieldSelectorMatches,
+  parseFieldSelector,
+  type FieldRequirement,
+} from "../apimachinery/fields.ts";
+import {
+  assembleNodeUsage,
+  assemblePodUsage,
+  type NodeUsage,
+  type PodUsage,
+  type UsageSample,
+} from "./resource-metrics-assembly.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "./resource-object-source.ts";
 import { compareStrings } from "../util/compare.ts";
 
@@ -74,11 +85,22 @@ const CONTAINER = "container";
 const NODE = "node";
 
 /** The resource metrics provider; see the file comment for the query plan. */
-export function createResourceMetricsProvider({ rules, objects, prometheus, now, logger }: ResourceMetricsProviderDeps): ResourceMetricsProvider {
+export function createResourceMetricsProvider({
+  rules,
+  objects,
+  prometheus,
+  now,
+  logger,
+}: ResourceMetricsProviderDeps): ResourceMetricsProvider {
   /** Runs one query; samples keep only the labels in `labels` (normalised name -> rule's label), renamed. */
-  async function usageSamples(query: PromQL, timeSeconds: number, labels: Readonly<Record<string, string>>): Promise<UsageSample[]> {
+  async function usageSamples(
+    query: PromQL,
+    timeSeconds: number,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<UsageSample[]> {
     const result = await prometheus.query(query, timeSeconds);
-    if (result.resultType !== "vector") throw new Error(`query returned a ${result.resultType}, expected a vector: ${query}`);
+    if (result.resultType !== "vector")
+      throw new Error(`query returned a ${result.resultType}, expected a vector: ${query}`);
     // A value that is not a float fails the query, like an unreachable Prometheus (logged, the objects skipped).
     checkSampleValues(result, query);
     return result.result.map((sample) => {
@@ -92,7 +114,12 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
   }
 
   /** CPU and memory samples of the pods of one namespace; null (logged) when either query fails. */
-  async function namespaceSamples(config: ResourceRules, namespace: string, names: readonly string[], timeSeconds: number) {
+  async function namespaceSamples(
+    config: ResourceRules,
+    namespace: string,
+    names: readonly string[],
+    timeSeconds: number,
+  ) {
     const run = (rule: CompiledResourceRule) => {
       const query = renderObjectQuery(rule.containerQuery, {
         series: "",
@@ -108,7 +135,10 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
       const [cpu, memory] = await Promise.all([run(config.cpu), run(config.memory)]);
       return { cpu, memory };
     } catch (error) {
-      logger.error("unable to fetch metrics for pods in namespace, skipping its pods", { namespace, error: errorText(error) });
+      logger.error("unable to fetch metrics for pods in namespace, skipping its pods", {
+        namespace,
+        error: errorText(error),
+      });
       return null;
     }
   }
@@ -118,9 +148,15 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
     const config = rules();
     const timeMs = now();
     const namesByNamespace = new Map<string, string[]>();
-    for (const pod of pods) namesByNamespace.set(pod.namespace, [...(namesByNamespace.get(pod.namespace) ?? []), pod.name]);
+    for (const pod of pods)
+      namesByNamespace.set(pod.namespace, [...(namesByNamespace.get(pod.namespace) ?? []), pod.name]);
 
-    const results = await Promise.all([...namesByNamespace].map(async ([namespace, names]) => [namespace, await namespaceSamples(config, namespace, names, timeMs / 1000)] as const));
+    const results = await Promise.all(
+      [...namesByNamespace].map(
+        async ([namespace, names]) =>
+          [namespace, await namespaceSamples(config, namespace, names, timeMs / 1000)] as const,
+      ),
+    );
     const cpuByNamespace = new Map<string, readonly UsageSample[]>();
     const memoryByNamespace = new Map<string, readonly UsageSample[]>();
     for (const [namespace, samples] of results) {
@@ -129,10 +165,21 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
       memoryByNamespace.set(namespace, samples.memory);
     }
 
-    const usage = assemblePodUsage({ pods, cpuByNamespace, memoryByNamespace, podLabel: POD, containerLabel: CONTAINER, window: config.window });
+    const usage = assemblePodUsage({
+      pods,
+      cpuByNamespace,
+      memoryByNamespace,
+      podLabel: POD,
+      containerLabel: CONTAINER,
+      window: config.window,
+    });
     logMissingPods(pods, usage, cpuByNamespace, memoryByNamespace);
     const byKey = new Map(pods.map((pod) => [`${pod.namespace}/${pod.name}`, pod]));
-    return usage.map((value) => ({ ...value, labels: sortedLabels(byKey.get(`${value.namespace}/${value.name}`)?.labels ?? {}), creationTimestampMs: timeMs }));
+    return usage.map((value) => ({
+      ...value,
+      labels: sortedLabels(byKey.get(`${value.namespace}/${value.name}`)?.labels ?? {}),
+      creationTimestampMs: timeMs,
+    }));
   }
 
   function logMissingPods(
@@ -143,11 +190,18 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
   ): void {
     if (!logger.enabled(1) || usage.length === pods.length) return;
     const answered = new Set(usage.map((pod) => `${pod.namespace}/${pod.name}`));
-    const seen = (samples: readonly UsageSample[] | undefined, name: string) => samples?.some((sample) => sample.labels[POD] === name) ?? false;
+    const seen = (samples: readonly UsageSample[] | undefined, name: string) =>
+      samples?.some((sample) => sample.labels[POD] === name) ?? false;
     for (const pod of pods) {
       if (answered.has(`${pod.namespace}/${pod.name}`) || !cpuByNamespace.has(pod.namespace)) continue;
-      const missing = [seen(cpuByNamespace.get(pod.namespace), pod.name) ? "" : "CPU", seen(memoryByNamespace.get(pod.namespace), pod.name) ? "" : "memory"];
-      logger.info(1, "no resource metrics for pod, leaving it out", { pod: `${pod.namespace}/${pod.name}`, missing: missing.filter(Boolean).join(",") });
+      const missing = [
+        seen(cpuByNamespace.get(pod.namespace), pod.name) ? "" : "CPU",
+        seen(memoryByNamespace.get(pod.namespace), pod.name) ? "" : "memory",
+      ];
+      logger.info(1, "no resource metrics for pod, leaving it out", {
+        pod: `${pod.namespace}/${pod.name}`,
+        missing: missing.filter(Boolean).join(","),
+      });
     }
   }
 
@@ -157,7 +211,12 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
     const timeMs = now();
     const names = nodes.map((node) => node.name);
     const run = (rule: CompiledResourceRule) => {
-      const query = renderObjectQuery(rule.nodeQuery, { series: "", requirements: [], resourceLabel: rule.nodeLabel, names });
+      const query = renderObjectQuery(rule.nodeQuery, {
+        series: "",
+        requirements: [],
+        resourceLabel: rule.nodeLabel,
+        names,
+      });
       return usageSamples(query, timeMs / 1000, { [NODE]: rule.nodeLabel });
     };
     let cpu: UsageSample[];
@@ -173,12 +232,22 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
       const answered = new Set(usage.map((node) => node.name));
       for (const name of names) {
         if (answered.has(name)) continue;
-        const missing = [cpu.some((s) => s.labels[NODE] === name) ? "" : "CPU", memory.some((s) => s.labels[NODE] === name) ? "" : "memory"];
-        logger.info(1, "no resource metrics for node, leaving it out", { node: name, missing: missing.filter(Boolean).join(",") });
+        const missing = [
+          cpu.some((s) => s.labels[NODE] === name) ? "" : "CPU",
+          memory.some((s) => s.labels[NODE] === name) ? "" : "memory",
+        ];
+        logger.info(1, "no resource metrics for node, leaving it out", {
+          node: name,
+          missing: missing.filter(Boolean).join(","),
+        });
       }
     }
     const labelsByName = new Map(nodes.map((node) => [node.name, node.labels]));
-    return usage.map((value) => ({ ...value, labels: sortedLabels(labelsByName.get(value.name) ?? {}), creationTimestampMs: timeMs }));
+    return usage.map((value) => ({
+      ...value,
+      labels: sortedLabels(labelsByName.get(value.name) ?? {}),
+      creationTimestampMs: timeMs,
+    }));
   }
 
   return {
@@ -195,13 +264,19 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
       const [value] = await podMetrics([pod]);
       if (value === undefined) {
         const id = `${namespace}/${name}`;
-        throw new NotFoundError(`podmetrics.${METRICS_GROUP} "${id}" not found`, { name: id, group: METRICS_GROUP, kind: "podmetrics" });
+        throw new NotFoundError(`podmetrics.${METRICS_GROUP} "${id}" not found`, {
+          name: id,
+          group: METRICS_GROUP,
+          kind: "podmetrics",
+        });
       }
       return value;
     },
     async listNodes(selectors) {
       const fields = parseSelectors(selectors);
-      const nodes = (await objects.listNodes(selectors.labelSelector)).filter((node) => fieldSelectorMatches(fields, { name: node.name })).sort((a, b) => compareStrings(a.name, b.name));
+      const nodes = (await objects.listNodes(selectors.labelSelector))
+        .filter((node) => fieldSelectorMatches(fields, { name: node.name }))
+        .sort((a, b) => compareStrings(a.name, b.name));
       return nodeMetrics(nodes);
     },
     async getNode(name) {
@@ -209,7 +284,11 @@ export function createResourceMetricsProvider({ rules, objects, prometheus, now,
       if (node === null) throw new NotFoundError(`nodes "${name}" not found`, { name, kind: "nodes" });
       const [value] = await nodeMetrics([node]);
       if (value === undefined) {
-        throw new NotFoundError(`nodemetrics.${METRICS_GROUP} "${name}" not found`, { name, group: METRICS_GROUP, kind: "nodemetrics" });
+        throw new NotFoundError(`nodemetrics.${METRICS_GROUP} "${name}" not found`, {
+          name,
+          group: METRICS_GROUP,
+          kind: "nodemetrics",
+        });
       }
       return value;
     },
@@ -221,13 +300,15 @@ function parseSelectors({ labelSelector, fieldSelector }: ListSelectors): FieldR
   try {
     parseLabelSelector(labelSelector);
   } catch (error) {
-    if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
+    if (error instanceof SelectorSyntaxError)
+      throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
     throw error;
   }
   try {
     return parseFieldSelector(fieldSelector);
   } catch (error) {
-    if (error instanceof FieldSelectorError) throw new BadRequestError(`unable to parse fieldSelector: ${error.message}`);
+    if (error instanceof FieldSelectorError)
+      throw new BadRequestError(`unable to parse fieldSelector: ${error.message}`);
     throw error;
   }
 }
@@ -236,7 +317,6 @@ function sortedLabels(labels: Readonly<Record<string, string>>): Record<string, 
   // NB: Go's encoding/json prints map keys in byte order.
   return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => compareStrings(a, b)));
 }
-
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -19,7 +19,8 @@ export function parseSeriesSelector(text: string, parameter: string): Requiremen
   try {
     requirements = parseLabelSelector(text);
   } catch (error) {
-    if (error instanceof SelectorSyntaxError) throw new BadRequestError(`unable to parse ${parameter}: ${error.message}`);
+    if (error instanceof SelectorSyntaxError)
+      throw new BadRequestError(`unable to parse ${parameter}: ${error.message}`);
     throw error;
   }
   try {
@@ -30,7 +31,9 @@ export function parseSeriesSelector(text: string, parameter: string): Requiremen
   }
   for (const { key } of requirements) {
     if (!PROMETHEUS_LABEL_NAME.test(key)) {
-      throw new BadRequestError(`${parameter}: ${goQuote(key)} is not a valid Prometheus label name (letters, digits and _ only)`);
+      throw new BadRequestError(
+        `${parameter}: ${goQuote(key)} is not a valid Prometheus label name (letters, digits and _ only)`,
+      );
     }
   }
   return requirements;

@@ -16,17 +16,34 @@ const frontProxyCa = generateCertificateAuthority({ commonName: "front-proxy-ca"
 const clientCa = generateCertificateAuthority({ commonName: "kubernetes", now });
 const strangerCa = generateCertificateAuthority({ commonName: "front-proxy-ca", now });
 
-function clientCertificate(ca: CertificateAndKey, commonName: string, extra: { organizations?: string[]; notBefore?: Date; validityDays?: number } = {}): string {
-  return generateSignedCertificate({ ca, commonName, usage: "client", validityDays: extra.validityDays ?? 30, now, ...extra }).certPem;
+function clientCertificate(
+  ca: CertificateAndKey,
+  commonName: string,
+  extra: { organizations?: string[]; notBefore?: Date; validityDays?: number } = {},
+): string {
+  return generateSignedCertificate({
+    ca,
+    commonName,
+    usage: "client",
+    validityDays: extra.validityDays ?? 30,
+    now,
+    ...extra,
+  }).certPem;
 }
 
 const CERTS = {
   frontProxy: clientCertificate(frontProxyCa, "front-proxy-client"),
   frontProxyOtherName: clientCertificate(frontProxyCa, "someone-else"),
-  frontProxyExpired: clientCertificate(frontProxyCa, "front-proxy-client", { notBefore: new Date(now.getTime() - 10 * DAY_MS), validityDays: 1 }),
+  frontProxyExpired: clientCertificate(frontProxyCa, "front-proxy-client", {
+    notBefore: new Date(now.getTime() - 10 * DAY_MS),
+    validityDays: 1,
+  }),
   stranger: clientCertificate(strangerCa, "front-proxy-client"),
   alice: clientCertificate(clientCa, "alice", { organizations: ["dev", "ops"] }),
-  aliceExpired: clientCertificate(clientCa, "alice", { notBefore: new Date(now.getTime() - 10 * DAY_MS), validityDays: 1 }),
+  aliceExpired: clientCertificate(clientCa, "alice", {
+    notBefore: new Date(now.getTime() - 10 * DAY_MS),
+    validityDays: 1,
+  }),
   noCommonName: clientCertificate(clientCa, ""),
 };
 
@@ -41,7 +58,8 @@ function peerOf(pem: string): PeerCertificate {
   const parsed = new X509Certificate(pem);
   const anchor = ALL_CAS.find((ca) => parsed.verify(ca.publicKey))!;
   const subject = parsed.toLegacyObject().subject as unknown as Record<string, string | string[] | undefined>;
-  const values = (field: string | string[] | undefined) => (field === undefined ? [] : Array.isArray(field) ? field : [field]);
+  const values = (field: string | string[] | undefined) =>
+    field === undefined ? [] : Array.isArray(field) ? field : [field];
   return {
     subjectCommonName: values(subject.CN).at(-1) ?? "",
     organizations: values(subject.O),
@@ -139,7 +157,10 @@ describe("front-proxy authentication", () => {
   });
 
   test("takes the first non-empty value of the username headers, in the configured order", async () => {
-    const { authenticate } = authenticatorFor({ clientCaPem: undefined, requestHeader: { ...REQUEST_HEADER, usernameHeaders: ["X-First", "X-Remote-User"] } });
+    const { authenticate } = authenticatorFor({
+      clientCaPem: undefined,
+      requestHeader: { ...REQUEST_HEADER, usernameHeaders: ["X-First", "X-Remote-User"] },
+    });
     const user = await authenticate(
       requestWith({
         cert: CERTS.frontProxy,
@@ -165,14 +186,35 @@ describe("front-proxy authentication", () => {
   });
 
   test("accepts any CN signed by the CA when no allowed names are set", async () => {
-    const { authenticate } = authenticatorFor({ clientCaPem: undefined, requestHeader: { ...REQUEST_HEADER, allowedNames: [] } });
-    expect((await authenticate(requestWith({ cert: CERTS.frontProxyOtherName, headers: FORGED_HEADERS }))).username).toBe("system:kube-aggregator");
+    const { authenticate } = authenticatorFor({
+      clientCaPem: undefined,
+      requestHeader: { ...REQUEST_HEADER, allowedNames: [] },
+    });
+    expect(
+      (await authenticate(requestWith({ cert: CERTS.frontProxyOtherName, headers: FORGED_HEADERS }))).username,
+    ).toBe("system:kube-aggregator");
   });
 
   test("does not append system:authenticated twice, nor to a user who says unauthenticated", async () => {
     const { authenticate } = authenticatorFor(KUBEADM);
-    const twice = await authenticate(requestWith({ cert: CERTS.frontProxy, headers: [["X-Remote-User", "u"], ["X-Remote-Group", "system:authenticated"]] }));
-    const unauthenticated = await authenticate(requestWith({ cert: CERTS.frontProxy, headers: [["X-Remote-User", "u"], ["X-Remote-Group", "system:unauthenticated"]] }));
+    const twice = await authenticate(
+      requestWith({
+        cert: CERTS.frontProxy,
+        headers: [
+          ["X-Remote-User", "u"],
+          ["X-Remote-Group", "system:authenticated"],
+        ],
+      }),
+    );
+    const unauthenticated = await authenticate(
+      requestWith({
+        cert: CERTS.frontProxy,
+        headers: [
+          ["X-Remote-User", "u"],
+          ["X-Remote-Group", "system:unauthenticated"],
+        ],
+      }),
+    );
     expect([twice.groups, unauthenticated.groups]).toEqual([["system:authenticated"], ["system:unauthenticated"]]);
   });
 });
@@ -185,7 +227,9 @@ describe("X-Remote-* headers without a trusted front-proxy certificate are ignor
 
   test("no certificate but a token: the token's user", async () => {
     const { authenticate } = authenticatorFor(KUBEADM);
-    expect(await authenticate(requestWith({ headers: [...FORGED_HEADERS, ["Authorization", "Bearer good"]] }))).toEqual(PROMETHEUS);
+    expect(await authenticate(requestWith({ headers: [...FORGED_HEADERS, ["Authorization", "Bearer good"]] }))).toEqual(
+      PROMETHEUS,
+    );
   });
 
   test("a client certificate of the client CA: the certificate's user", async () => {
@@ -199,24 +243,46 @@ describe("X-Remote-* headers without a trusted front-proxy certificate are ignor
   });
 
   test.each([
-    { name: "a certificate of another CA with the same name", cert: CERTS.stranger, reason: "front proxy: certificate not signed by the requestheader CA, or expired" },
-    { name: "a proxy certificate with a CN not allowed", cert: CERTS.frontProxyOtherName, reason: "front proxy: subject with cn=someone-else is not in the allowed list" },
-    { name: "an expired proxy certificate", cert: CERTS.frontProxyExpired, reason: "front proxy: certificate not signed by the requestheader CA, or expired" },
+    {
+      name: "a certificate of another CA with the same name",
+      cert: CERTS.stranger,
+      reason: "front proxy: certificate not signed by the requestheader CA, or expired",
+    },
+    {
+      name: "a proxy certificate with a CN not allowed",
+      cert: CERTS.frontProxyOtherName,
+      reason: "front proxy: subject with cn=someone-else is not in the allowed list",
+    },
+    {
+      name: "an expired proxy certificate",
+      cert: CERTS.frontProxyExpired,
+      reason: "front proxy: certificate not signed by the requestheader CA, or expired",
+    },
   ])("$name: 401, never the headers' user", async ({ cert, reason }) => {
     const { authenticate } = authenticatorFor(KUBEADM);
     const failure = await failureOf(authenticate(requestWith({ cert, headers: FORGED_HEADERS })));
     expect(failure.failures).toEqual([reason, "x509: certificate not signed by the client CA, or expired"]);
-    expect({ code: failure.code, reason: failure.reason, message: failure.message }).toEqual({ code: 401, reason: "Unauthorized", message: "Unauthorized" });
+    expect({ code: failure.code, reason: failure.reason, message: failure.message }).toEqual({
+      code: 401,
+      reason: "Unauthorized",
+      message: "Unauthorized",
+    });
   });
 
   test("an untrusted certificate with a valid token: the token's user (first success wins)", async () => {
     const { authenticate } = authenticatorFor(KUBEADM);
-    expect(await authenticate(requestWith({ cert: CERTS.stranger, headers: [...FORGED_HEADERS, ["Authorization", "Bearer good"]] }))).toEqual(PROMETHEUS);
+    expect(
+      await authenticate(
+        requestWith({ cert: CERTS.stranger, headers: [...FORGED_HEADERS, ["Authorization", "Bearer good"]] }),
+      ),
+    ).toEqual(PROMETHEUS);
   });
 
   test("a trusted proxy certificate without a username header vouches for nobody", async () => {
     const { authenticate } = authenticatorFor(KUBEADM);
-    const failure = await failureOf(authenticate(requestWith({ cert: CERTS.frontProxy, headers: [["X-Remote-Group", "system:masters"]] })));
+    const failure = await failureOf(
+      authenticate(requestWith({ cert: CERTS.frontProxy, headers: [["X-Remote-Group", "system:masters"]] })),
+    );
     expect(failure.failures).toEqual(["x509: certificate not signed by the client CA, or expired"]);
   });
 
@@ -234,7 +300,9 @@ describe("X-Remote-* headers without a trusted front-proxy certificate are ignor
     let config = KUBEADM;
     const { reviewer } = fakeReviewer();
     const authenticate = createAuthenticator({ config: () => config, tokenReviewer: reviewer, clock });
-    expect((await authenticate(requestWith({ cert: CERTS.frontProxy, headers: FORGED_HEADERS }))).username).toBe("system:kube-aggregator");
+    expect((await authenticate(requestWith({ cert: CERTS.frontProxy, headers: FORGED_HEADERS }))).username).toBe(
+      "system:kube-aggregator",
+    );
     config = { ...KUBEADM, requestHeader: { ...REQUEST_HEADER, caPem: strangerCa.certPem } };
     await failureOf(authenticate(requestWith({ cert: CERTS.frontProxy, headers: FORGED_HEADERS })));
   });
@@ -274,7 +342,9 @@ describe("bearer-token authentication", () => {
 
   test("system:authenticated is appended to a reviewed user without it", async () => {
     const { authenticate } = authenticatorFor(KUBEADM);
-    expect((await authenticate(requestWith({ headers: [["authorization", "bearer groupless"]] }))).groups).toEqual(["system:authenticated"]);
+    expect((await authenticate(requestWith({ headers: [["authorization", "bearer groupless"]] }))).groups).toEqual([
+      "system:authenticated",
+    ]);
   });
 
   test.each([
@@ -282,7 +352,9 @@ describe("bearer-token authentication", () => {
     { name: "a TokenReview that fails", token: "broken", failure: "TokenReview failed: HTTP 500" },
   ])("$name is 401, not anonymous", async ({ token, failure }) => {
     const { authenticate } = authenticatorFor(KUBEADM);
-    expect((await failureOf(authenticate(requestWith({ headers: [["Authorization", `Bearer ${token}`]] })))).failures).toEqual([failure]);
+    expect(
+      (await failureOf(authenticate(requestWith({ headers: [["Authorization", `Bearer ${token}`]] })))).failures,
+    ).toEqual([failure]);
   });
 
   test.each([
@@ -293,12 +365,19 @@ describe("bearer-token authentication", () => {
     { name: "a lower-case scheme and surrounding spaces", header: "  bearer t1  ", token: "t1" },
     { name: "a token followed by more words", header: "Bearer t1 extra", token: "t1" },
   ])("reads $name", ({ header, token }) => {
-    expect(bearerTokenOf(requestWith({ headers: header === undefined ? [] : [["Authorization", header]] }))).toBe(token);
+    expect(bearerTokenOf(requestWith({ headers: header === undefined ? [] : [["Authorization", header]] }))).toBe(
+      token,
+    );
   });
 
   test("a request with no credentials at all is anonymous and reviews nothing", async () => {
     const { authenticate, reviewed } = authenticatorFor(KUBEADM);
-    expect(await authenticate(requestWith())).toEqual({ username: "system:anonymous", uid: "", groups: ["system:unauthenticated"], extra: {} });
+    expect(await authenticate(requestWith())).toEqual({
+      username: "system:anonymous",
+      uid: "",
+      groups: ["system:unauthenticated"],
+      extra: {},
+    });
     expect(reviewed).toEqual([]);
   });
 });

@@ -62,7 +62,8 @@ export function createAuthenticator({ config, tokenReviewer, clock = systemClock
     const peer = peerCertificateOf(request);
 
     const outcomes: Array<() => Outcome | Promise<Outcome>> = [
-      () => (peer && settings.requestHeader ? frontProxyOutcome(request, peer, settings.requestHeader, now) : undefined),
+      () =>
+        peer && settings.requestHeader ? frontProxyOutcome(request, peer, settings.requestHeader, now) : undefined,
       () => (peer && settings.clientCaPem !== undefined ? x509Outcome(peer, settings.clientCaPem, now) : undefined),
       () => tokenOutcome(request, tokenReviewer),
     ];
@@ -93,7 +94,9 @@ function frontProxyOutcome(request: Request, peer: PeerCertificate, settings: Re
   const username = firstNonEmptyValue(request, settings.usernameHeaders);
   // A trusted proxy that names no user vouches for nobody: the later methods decide.
   if (username === undefined) return undefined;
-  const groups = settings.groupHeaders.flatMap((header) => headerValuesOf(request, header).filter((value) => value !== ""));
+  const groups = settings.groupHeaders.flatMap((header) =>
+    headerValuesOf(request, header).filter((value) => value !== ""),
+  );
   const extra = new Map<string, string[]>();
   for (const prefix of settings.extraHeaderPrefixes) {
     for (const [name, value] of headersWithPrefixOf(request, prefix)) {
@@ -103,7 +106,14 @@ function frontProxyOutcome(request: Request, peer: PeerCertificate, settings: Re
       else extra.set(key, [value]);
     }
   }
-  return { user: { username, uid: firstNonEmptyValue(request, settings.uidHeaders) ?? "", groups, extra: Object.fromEntries(extra) } };
+  return {
+    user: {
+      username,
+      uid: firstNonEmptyValue(request, settings.uidHeaders) ?? "",
+      groups,
+      extra: Object.fromEntries(extra),
+    },
+  };
 }
 
 function x509Outcome(peer: PeerCertificate, clientCaPem: string, now: Date): Outcome {

@@ -1,11 +1,21 @@
 import { describe, expect, test } from "bun:test";
 import { statusBody } from "../api/status.ts";
-import type { AuthorizationDecision, Authorizer, SubjectAccessReviewSpec } from "../kubernetes/subject-access-review.ts";
+import type {
+  AuthorizationDecision,
+  Authorizer,
+  SubjectAccessReviewSpec,
+} from "../kubernetes/subject-access-review.ts";
 import type { UserInfo } from "../kubernetes/token-review.ts";
 import { createMemoryLogger, silentLogger } from "../observability/logger.ts";
 import { ApiError } from "../apimachinery/status.ts";
 import { ANONYMOUS_USER } from "./authn.ts";
-import { AlwaysAllowPathError, alwaysAllowedPathMatcher, createAuthorization, forbiddenError, subjectAccessReviewSpecOf } from "./authz.ts";
+import {
+  AlwaysAllowPathError,
+  alwaysAllowedPathMatcher,
+  createAuthorization,
+  forbiddenError,
+  subjectAccessReviewSpecOf,
+} from "./authz.ts";
 import { requestAttributesOf } from "./request-info.ts";
 
 const HPA: UserInfo = {
@@ -14,14 +24,21 @@ const HPA: UserInfo = {
   groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
   extra: {},
 };
-const AGGREGATOR: UserInfo = { username: "system:kube-aggregator", uid: "", groups: ["system:masters", "system:authenticated"], extra: {} };
+const AGGREGATOR: UserInfo = {
+  username: "system:kube-aggregator",
+  uid: "",
+  groups: ["system:masters", "system:authenticated"],
+  extra: {},
+};
 
 function attributesOf(target: string) {
   return requestAttributesOf("GET", new URL(`https://127.0.0.1:6443${target}`));
 }
 
 /** An authorizer answering `decide(spec)` and recording each spec. */
-function fakeAuthorizer(decide: (spec: SubjectAccessReviewSpec) => Partial<AuthorizationDecision> | Error = () => ({ allowed: false })) {
+function fakeAuthorizer(
+  decide: (spec: SubjectAccessReviewSpec) => Partial<AuthorizationDecision> | Error = () => ({ allowed: false }),
+) {
   const specs: SubjectAccessReviewSpec[] = [];
   const authorizer: Authorizer = {
     async authorize(spec) {
@@ -85,8 +102,12 @@ describe("requests that skip the SubjectAccessReview", () => {
   test("always-allow paths never cover resource requests", async () => {
     const { authorizer, specs } = fakeAuthorizer();
     const authorize = createAuthorization({ authorizer, alwaysAllowPaths: ["/apis/*"], logger: silentLogger });
-    expect(await outcomeOf(authorize(ANONYMOUS_USER, attributesOf("/apis/custom.metrics.k8s.io/v1beta2")))).toBe("allowed");
-    expect(await outcomeOf(authorize(ANONYMOUS_USER, attributesOf("/apis/metrics.k8s.io/v1beta1/pods")))).not.toBe("allowed");
+    expect(await outcomeOf(authorize(ANONYMOUS_USER, attributesOf("/apis/custom.metrics.k8s.io/v1beta2")))).toBe(
+      "allowed",
+    );
+    expect(await outcomeOf(authorize(ANONYMOUS_USER, attributesOf("/apis/metrics.k8s.io/v1beta1/pods")))).not.toBe(
+      "allowed",
+    );
     expect(specs).toHaveLength(1);
   });
 });
@@ -96,12 +117,19 @@ describe("the SubjectAccessReview", () => {
     const { authorizer, specs } = fakeAuthorizer(() => ({ allowed: true }));
     const authorize = createAuthorization({ authorizer, alwaysAllowPaths: DEFAULT_ALWAYS_ALLOW, logger: silentLogger });
     expect(await outcomeOf(authorize(HPA, attributesOf("/metrics")))).toBe("allowed");
-    expect(specs).toEqual([{ nonResourceAttributes: { path: "/metrics", verb: "get" }, user: HPA.username, groups: [...HPA.groups] }]);
+    expect(specs).toEqual([
+      { nonResourceAttributes: { path: "/metrics", verb: "get" }, user: HPA.username, groups: [...HPA.groups] },
+    ]);
   });
 
   test("the HPA's request gives the SubjectAccessReview spec k8s.io/apiserver sends, byte for byte", () => {
     const user = { ...HPA, uid: "u-1", extra: { "authentication.kubernetes.io/pod-name": ["kcm-0"] } };
-    const spec = subjectAccessReviewSpecOf(user, attributesOf("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dweb"));
+    const spec = subjectAccessReviewSpecOf(
+      user,
+      attributesOf(
+        "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dweb",
+      ),
+    );
     expect(JSON.stringify(spec)).toBe(
       '{"resourceAttributes":{"namespace":"default","verb":"get","group":"custom.metrics.k8s.io","version":"v1beta2","resource":"pods","subresource":"http_requests","name":"*"},' +
         '"user":"system:serviceaccount:kube-system:horizontal-pod-autoscaler","groups":["system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated"],' +
@@ -111,55 +139,134 @@ describe("the SubjectAccessReview", () => {
 
   test.each([
     { name: "D1", target: "/apis", attributes: { nonResourceAttributes: { path: "/apis", verb: "get" } } },
-    { name: "D3", target: "/apis/custom.metrics.k8s.io/v1beta1", attributes: { nonResourceAttributes: { path: "/apis/custom.metrics.k8s.io/v1beta1", verb: "get" } } },
-    { name: "openapi", target: "/openapi/v2", attributes: { nonResourceAttributes: { path: "/openapi/v2", verb: "get" } } },
+    {
+      name: "D3",
+      target: "/apis/custom.metrics.k8s.io/v1beta1",
+      attributes: { nonResourceAttributes: { path: "/apis/custom.metrics.k8s.io/v1beta1", verb: "get" } },
+    },
+    {
+      name: "openapi",
+      target: "/openapi/v2",
+      attributes: { nonResourceAttributes: { path: "/openapi/v2", verb: "get" } },
+    },
     { name: "version", target: "/version", attributes: { nonResourceAttributes: { path: "/version", verb: "get" } } },
     {
       name: "C1",
       target: "/apis/custom.metrics.k8s.io/v1beta1/nodes/*/m",
-      attributes: { resourceAttributes: { verb: "get", group: "custom.metrics.k8s.io", version: "v1beta1", resource: "nodes", subresource: "m", name: "*" } },
+      attributes: {
+        resourceAttributes: {
+          verb: "get",
+          group: "custom.metrics.k8s.io",
+          version: "v1beta1",
+          resource: "nodes",
+          subresource: "m",
+          name: "*",
+        },
+      },
     },
     {
       name: "C2",
       target: "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/m",
-      attributes: { resourceAttributes: { namespace: "ns", verb: "get", group: "custom.metrics.k8s.io", version: "v1beta2", resource: "pods", subresource: "m", name: "*" } },
+      attributes: {
+        resourceAttributes: {
+          namespace: "ns",
+          verb: "get",
+          group: "custom.metrics.k8s.io",
+          version: "v1beta2",
+          resource: "pods",
+          subresource: "m",
+          name: "*",
+        },
+      },
     },
     {
       name: "C3",
       target: "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/metrics/m",
-      attributes: { resourceAttributes: { namespace: "ns", verb: "get", group: "custom.metrics.k8s.io", version: "v1beta2", resource: "metrics", name: "m" } },
+      attributes: {
+        resourceAttributes: {
+          namespace: "ns",
+          verb: "get",
+          group: "custom.metrics.k8s.io",
+          version: "v1beta2",
+          resource: "metrics",
+          name: "m",
+        },
+      },
     },
     {
       name: "E1",
       target: "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue_depth",
-      attributes: { resourceAttributes: { namespace: "ns", verb: "list", group: "external.metrics.k8s.io", version: "v1beta1", resource: "queue_depth" } },
+      attributes: {
+        resourceAttributes: {
+          namespace: "ns",
+          verb: "list",
+          group: "external.metrics.k8s.io",
+          version: "v1beta1",
+          resource: "queue_depth",
+        },
+      },
     },
-    { name: "R1", target: "/apis/metrics.k8s.io/v1beta1/nodes", attributes: { resourceAttributes: { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes" } } },
+    {
+      name: "R1",
+      target: "/apis/metrics.k8s.io/v1beta1/nodes",
+      attributes: {
+        resourceAttributes: { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes" },
+      },
+    },
     {
       name: "R2",
       target: "/apis/metrics.k8s.io/v1beta1/nodes/n1",
-      attributes: { resourceAttributes: { verb: "get", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes", name: "n1" } },
+      attributes: {
+        resourceAttributes: { verb: "get", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes", name: "n1" },
+      },
     },
-    { name: "R3", target: "/apis/metrics.k8s.io/v1beta1/pods", attributes: { resourceAttributes: { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "pods" } } },
+    {
+      name: "R3",
+      target: "/apis/metrics.k8s.io/v1beta1/pods",
+      attributes: {
+        resourceAttributes: { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "pods" },
+      },
+    },
     {
       name: "R4",
       target: "/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods",
-      attributes: { resourceAttributes: { namespace: "ns", verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "pods" } },
+      attributes: {
+        resourceAttributes: {
+          namespace: "ns",
+          verb: "list",
+          group: "metrics.k8s.io",
+          version: "v1beta1",
+          resource: "pods",
+        },
+      },
     },
     {
       name: "R5",
       target: "/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods/p1",
-      attributes: { resourceAttributes: { namespace: "ns", verb: "get", group: "metrics.k8s.io", version: "v1beta1", resource: "pods", name: "p1" } },
+      attributes: {
+        resourceAttributes: {
+          namespace: "ns",
+          verb: "get",
+          group: "metrics.k8s.io",
+          version: "v1beta1",
+          resource: "pods",
+          name: "p1",
+        },
+      },
     },
   ])("$name sends k8s.io/apiserver's attributes with empty fields omitted", async ({ target, attributes }) => {
     const { authorizer, specs } = fakeAuthorizer(() => ({ allowed: true }));
     const authorize = createAuthorization({ authorizer, alwaysAllowPaths: DEFAULT_ALWAYS_ALLOW, logger: silentLogger });
     await authorize(ANONYMOUS_USER, attributesOf(target));
-    expect(JSON.stringify(specs)).toBe(JSON.stringify([{ ...attributes, user: "system:anonymous", groups: ["system:unauthenticated"] }]));
+    expect(JSON.stringify(specs)).toBe(
+      JSON.stringify([{ ...attributes, user: "system:anonymous", groups: ["system:unauthenticated"] }]),
+    );
   });
 
   test("a user without name, groups, uid or extra sends none of them", () => {
-    expect(subjectAccessReviewSpecOf({ username: "", uid: "", groups: [], extra: {} }, attributesOf("/metrics"))).toEqual({
+    expect(
+      subjectAccessReviewSpecOf({ username: "", uid: "", groups: [], extra: {} }, attributesOf("/metrics")),
+    ).toEqual({
       nonResourceAttributes: { path: "/metrics", verb: "get" },
     });
   });
@@ -214,11 +321,14 @@ describe("403 bodies in k8s.io/apiserver's format", () => {
       name: "a cluster-scoped object",
       target: "/apis/metrics.k8s.io/v1beta1/nodes/n1",
       reason: "",
-      expected: forbidden('nodes.metrics.k8s.io "n1" is forbidden: User "system:anonymous" cannot get resource "nodes" in API group "metrics.k8s.io" at the cluster scope', {
-        name: "n1",
-        group: "metrics.k8s.io",
-        kind: "nodes",
-      }),
+      expected: forbidden(
+        'nodes.metrics.k8s.io "n1" is forbidden: User "system:anonymous" cannot get resource "nodes" in API group "metrics.k8s.io" at the cluster scope',
+        {
+          name: "n1",
+          group: "metrics.k8s.io",
+          kind: "nodes",
+        },
+      ),
     },
     {
       name: "a list (no name)",
@@ -239,13 +349,19 @@ describe("403 bodies in k8s.io/apiserver's format", () => {
       name: "a plain path with the authorizer's reason",
       target: "/metrics",
       reason: 'no RBAC policy matched <"x">',
-      expected: forbidden('forbidden: User "system:anonymous" cannot get path "/metrics": no RBAC policy matched <"x">', {}),
+      expected: forbidden(
+        'forbidden: User "system:anonymous" cannot get path "/metrics": no RBAC policy matched <"x">',
+        {},
+      ),
     },
     {
       name: "a core-group list",
       target: "/api/v1/namespaces/ns/pods",
       reason: "",
-      expected: forbidden('pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "ns"', { kind: "pods" }),
+      expected: forbidden(
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "ns"',
+        { kind: "pods" },
+      ),
     },
   ])("$name", async ({ target, reason, expected }) => {
     const { authorizer } = fakeAuthorizer(() => ({ allowed: false, reason }));
@@ -266,7 +382,8 @@ describe("403 bodies in k8s.io/apiserver's format", () => {
     const authorize = createAuthorization({ authorizer, alwaysAllowPaths: [], logger: silentLogger });
     expect(await outcomeOf(authorize(HPA, attributesOf("/version")))).toMatchObject({
       code: 403,
-      message: 'forbidden: User "system:serviceaccount:kube-system:horizontal-pod-autoscaler" cannot get path "/version": denied by webhook',
+      message:
+        'forbidden: User "system:serviceaccount:kube-system:horizontal-pod-autoscaler" cannot get path "/version": denied by webhook',
     });
   });
 });

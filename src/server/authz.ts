@@ -68,7 +68,10 @@ export function alwaysAllowedPathMatcher(entries: readonly string[]): (path: str
   const prefixes: string[] = [];
   for (const entry of entries) {
     const trimmed = entry.replace(/^\//, "");
-    if (trimmed.slice(0, -1).includes("*")) throw new AlwaysAllowPathError(`only a trailing * is allowed in --authorization-always-allow-paths, got "${entry}"`);
+    if (trimmed.slice(0, -1).includes("*"))
+      throw new AlwaysAllowPathError(
+        `only a trailing * is allowed in --authorization-always-allow-paths, got "${entry}"`,
+      );
     if (trimmed.endsWith("*")) prefixes.push(trimmed.slice(0, -1));
     else exact.add(trimmed);
   }
@@ -104,7 +107,9 @@ export function subjectAccessReviewSpecOf(user: UserInfo, attributes: RequestAtt
     ...target,
     ...(user.username !== "" ? { user: user.username } : {}),
     ...(user.groups.length > 0 ? { groups: [...user.groups] } : {}),
-    ...(extraEntries.length > 0 ? { extra: Object.fromEntries(extraEntries.map(([key, values]) => [key, [...values]])) } : {}),
+    ...(extraEntries.length > 0
+      ? { extra: Object.fromEntries(extraEntries.map(([key, values]) => [key, [...values]])) }
+      : {}),
     ...(user.uid !== "" ? { uid: user.uid } : {}),
   };
 }
@@ -132,8 +137,11 @@ export function forbiddenError(user: UserInfo, attributes: RequestAttributes, re
 }
 
 function forbiddenSentence(username: string, attributes: RequestAttributes): string {
-  if (attributes.kind === "nonResource") return `User ${goQuote(username)} cannot ${attributes.verb} path ${goQuote(attributes.path)}`;
-  const resource = attributes.subresource === "" ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
-  const scope = attributes.namespace === "" ? "at the cluster scope" : `in the namespace ${goQuote(attributes.namespace)}`;
+  if (attributes.kind === "nonResource")
+    return `User ${goQuote(username)} cannot ${attributes.verb} path ${goQuote(attributes.path)}`;
+  const resource =
+    attributes.subresource === "" ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
+  const scope =
+    attributes.namespace === "" ? "at the cluster scope" : `in the namespace ${goQuote(attributes.namespace)}`;
   return `User ${goQuote(username)} cannot ${attributes.verb} resource ${goQuote(resource)} in API group ${goQuote(attributes.group)} ${scope}`;
 }

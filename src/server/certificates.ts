@@ -31,7 +31,11 @@ export interface CertificateAuthorityOptions {
 }
 
 /** Creates a self-signed CA certificate (basicConstraints CA, keyCertSign + cRLSign) with a new RSA 2048 key. */
-export function generateCertificateAuthority({ commonName, validityDays = 365, now }: CertificateAuthorityOptions): CertificateAndKey {
+export function generateCertificateAuthority({
+  commonName,
+  validityDays = 365,
+  now,
+}: CertificateAuthorityOptions): CertificateAndKey {
   const keys = forge.pki.rsa.generateKeyPair({ bits: RSA_KEY_BITS });
   const cert = forge.pki.createCertificate();
   const subject = [nameAttribute("commonName", commonName)];

@@ -40,7 +40,8 @@ export function toFetchRequest(incoming: IncomingMessage, listener: ListenerAddr
 
 function urlOf(incoming: IncomingMessage, listener: ListenerAddress): string {
   const hostHeader = incoming.headers.host;
-  const authority = hostHeader !== undefined && USABLE_HOST_HEADER.test(hostHeader) ? hostHeader : listenerAuthority(listener);
+  const authority =
+    hostHeader !== undefined && USABLE_HOST_HEADER.test(hostHeader) ? hostHeader : listenerAuthority(listener);
   if (!URL.canParse(`https://${authority}/`)) {
     throw new MalformedHostError(`malformed Host header ${JSON.stringify(hostHeader)}`);
   }

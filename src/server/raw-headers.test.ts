@@ -1,7 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import { headersWithPrefixOf, headerValuesOf, recordRawHeaders } from "./raw-headers.ts";
 
-const rawHeaders = ["Host", "localhost", "X-Remote-Group", "a", "x-remote-group", "b,c", "X-Remote-Extra-Scopes", "read", "X-Remote-Extra-Scopes", "write"];
+const rawHeaders = [
+  "Host",
+  "localhost",
+  "X-Remote-Group",
+  "a",
+  "x-remote-group",
+  "b,c",
+  "X-Remote-Extra-Scopes",
+  "read",
+  "X-Remote-Extra-Scopes",
+  "write",
+];
 
 function recorded(): Request {
   const request = new Request("https://localhost:6443/apis");
@@ -26,8 +37,17 @@ describe("raw header lines", () => {
   });
 
   test("fall back to the joined Fetch values for a request the listener did not record", () => {
-    const request = new Request("https://localhost:6443/apis", { headers: [["X-Remote-Group", "a"], ["X-Remote-Group", "b"], ["X-Remote-Extra-Scopes", "read"]] });
-    expect({ groups: headerValuesOf(request, "x-remote-group"), extra: headersWithPrefixOf(request, "X-Remote-Extra-") }).toEqual({
+    const request = new Request("https://localhost:6443/apis", {
+      headers: [
+        ["X-Remote-Group", "a"],
+        ["X-Remote-Group", "b"],
+        ["X-Remote-Extra-Scopes", "read"],
+      ],
+    });
+    expect({
+      groups: headerValuesOf(request, "x-remote-group"),
+      extra: headersWithPrefixOf(request, "X-Remote-Extra-"),
+    }).toEqual({
       groups: ["a, b"],
       extra: [["x-remote-extra-scopes", "read"]],
     });

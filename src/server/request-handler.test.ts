@@ -4,7 +4,8 @@ import { createSelfMetrics } from "../observability/self-metrics.ts";
 import { ApiError } from "../apimachinery/status.ts";
 import { createRequestHandler, routeLabels } from "./request-handler.ts";
 
-const request = (path: string, headers: Record<string, string> = {}) => new Request(`https://127.0.0.1:6443${path}`, { headers });
+const request = (path: string, headers: Record<string, string> = {}) =>
+  new Request(`https://127.0.0.1:6443${path}`, { headers });
 
 describe("the request handler", () => {
   test("beyond maxInFlight requests get 429 with Retry-After, and the next one is served again", async () => {
@@ -81,7 +82,9 @@ describe("the request handler", () => {
     });
     const response = await handler(request("/apis"));
     expect(response.status).toBe(401);
-    expect(await response.text()).toBe('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}\n');
+    expect(await response.text()).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}\n',
+    );
     expect(reached).toBe(false);
   });
 
@@ -89,11 +92,19 @@ describe("the request handler", () => {
     const metrics = createSelfMetrics({ processMetrics: false });
     const logger = createMemoryLogger(2);
     const handler = createRequestHandler({ handle: async () => new Response("{}", { status: 404 }), metrics, logger });
-    await handler(request("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=a%3Db", { authorization: "Bearer s3cr3t-token" }));
+    await handler(
+      request("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=a%3Db", {
+        authorization: "Bearer s3cr3t-token",
+      }),
+    );
     const text = await metrics.text();
-    expect(text).toContain('prom_adapter_requests_total{api="custom.metrics.k8s.io",version="v1beta2",route="namespaced-object",code="404"} 1');
+    expect(text).toContain(
+      'prom_adapter_requests_total{api="custom.metrics.k8s.io",version="v1beta2",route="namespaced-object",code="404"} 1',
+    );
     expect(logger.lines).toHaveLength(1);
-    expect(logger.lines[0]).toContain('method=GET path="/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=a%3Db" code=404');
+    expect(logger.lines[0]).toContain(
+      'method=GET path="/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=a%3Db" code=404',
+    );
     expect(logger.lines.join("\n")).not.toContain("s3cr3t");
   });
 
@@ -102,10 +113,22 @@ describe("the request handler", () => {
     ["/metrics", { api: "", version: "", route: "metrics" }],
     ["/apis", { api: "", version: "", route: "discovery" }],
     ["/apis/custom.metrics.k8s.io/v1beta1", { api: "custom.metrics.k8s.io", version: "v1beta1", route: "discovery" }],
-    ["/apis/custom.metrics.k8s.io/v1beta1/nodes/n1/temp", { api: "custom.metrics.k8s.io", version: "v1beta1", route: "cluster-object" }],
-    ["/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/metrics/m", { api: "custom.metrics.k8s.io", version: "v1beta1", route: "namespace-metric" }],
-    ["/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue", { api: "external.metrics.k8s.io", version: "v1beta1", route: "external" }],
-    ["/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods", { api: "metrics.k8s.io", version: "v1beta1", route: "pods-list" }],
+    [
+      "/apis/custom.metrics.k8s.io/v1beta1/nodes/n1/temp",
+      { api: "custom.metrics.k8s.io", version: "v1beta1", route: "cluster-object" },
+    ],
+    [
+      "/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/metrics/m",
+      { api: "custom.metrics.k8s.io", version: "v1beta1", route: "namespace-metric" },
+    ],
+    [
+      "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue",
+      { api: "external.metrics.k8s.io", version: "v1beta1", route: "external" },
+    ],
+    [
+      "/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods",
+      { api: "metrics.k8s.io", version: "v1beta1", route: "pods-list" },
+    ],
     ["/apis/metrics.k8s.io/v1beta1/nodes/n1", { api: "metrics.k8s.io", version: "v1beta1", route: "nodes-get" }],
     ["/apis/x/v1/namespaces/%zz/pods", { api: "", version: "", route: "invalid" }],
   ])("%s is labelled %o", (path, labels) => {

@@ -20,14 +20,23 @@ export interface RequestHandlerDeps {
   readonly maxInFlight?: number;
 }
 
-export function createRequestHandler({ handle, security, metrics, logger, maxInFlight = 512 }: RequestHandlerDeps): (request: Request) => Promise<Response> {
+export function createRequestHandler({
+  handle,
+  security,
+  metrics,
+  logger,
+  maxInFlight = 512,
+}: RequestHandlerDeps): (request: Request) => Promise<Response> {
   let inFlight = 0;
   return async function handleRequest(request) {
     const started = performance.now();
     const url = new URL(request.url);
     let response: Response;
     if (inFlight >= maxInFlight) {
-      response = statusResponse(new ApiError(429, "TooManyRequests", "too many requests, please try again later", { causes: [] }), logger);
+      response = statusResponse(
+        new ApiError(429, "TooManyRequests", "too many requests, please try again later", { causes: [] }),
+        logger,
+      );
     } else {
       inFlight++;
       try {
@@ -83,9 +92,16 @@ export function routeLabels(method: string, url: URL): { api: string; version: s
   }
   const { group, version, resource, namespace, name } = attributes;
   let route: string;
-  if (group === "custom.metrics.k8s.io") route = resource === "metrics" && namespace !== "" ? "namespace-metric" : namespace !== "" ? "namespaced-object" : "cluster-object";
+  if (group === "custom.metrics.k8s.io")
+    route =
+      resource === "metrics" && namespace !== ""
+        ? "namespace-metric"
+        : namespace !== ""
+          ? "namespaced-object"
+          : "cluster-object";
   else if (group === "external.metrics.k8s.io") route = "external";
-  else if (group === "metrics.k8s.io") route = `${resource === "nodes" ? "nodes" : "pods"}-${name === "" ? "list" : "get"}`;
+  else if (group === "metrics.k8s.io")
+    route = `${resource === "nodes" ? "nodes" : "pods"}-${name === "" ? "list" : "get"}`;
   else route = "other";
   return { api: group, version, route };
 }

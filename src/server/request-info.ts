@@ -64,7 +64,11 @@ export function requestAttributesOf(method: string, url: URL): RequestAttributes
   const pathname = url.pathname;
   const trimmed = pathname.replace(/^\/+|\/+$/g, "");
   let parts = trimmed === "" ? [] : trimmed.split("/").map(percentDecoded);
-  const nonResource = (): NonResourceRequestAttributes => ({ kind: "nonResource", verb: method.toLowerCase(), path: percentDecoded(pathname) });
+  const nonResource = (): NonResourceRequestAttributes => ({
+    kind: "nonResource",
+    verb: method.toLowerCase(),
+    path: percentDecoded(pathname),
+  });
 
   if (parts.length < 3 || !API_PREFIXES.has(parts[0]!)) return nonResource();
   const prefix = parts[0]!;

@@ -19,9 +19,28 @@ const now = new Date(clock.now());
 const frontProxyCa = generateCertificateAuthority({ commonName: "front-proxy-ca", now });
 const clientCa = generateCertificateAuthority({ commonName: "kubernetes", now });
 const strangerCa = generateCertificateAuthority({ commonName: "front-proxy-ca", now });
-const PROXY_CERT = generateSignedCertificate({ ca: frontProxyCa, commonName: "front-proxy-client", usage: "client", validityDays: 30, now }).certPem;
-const STRANGER_CERT = generateSignedCertificate({ ca: strangerCa, commonName: "front-proxy-client", usage: "client", validityDays: 30, now }).certPem;
-const ALICE_CERT = generateSignedCertificate({ ca: clientCa, commonName: "alice", organizations: ["dev"], usage: "client", validityDays: 30, now }).certPem;
+const PROXY_CERT = generateSignedCertificate({
+  ca: frontProxyCa,
+  commonName: "front-proxy-client",
+  usage: "client",
+  validityDays: 30,
+  now,
+}).certPem;
+const STRANGER_CERT = generateSignedCertificate({
+  ca: strangerCa,
+  commonName: "front-proxy-client",
+  usage: "client",
+  validityDays: 30,
+  now,
+}).certPem;
+const ALICE_CERT = generateSignedCertificate({
+  ca: clientCa,
+  commonName: "alice",
+  organizations: ["dev"],
+  usage: "client",
+  validityDays: 30,
+  now,
+}).certPem;
 
 const CONFIG: AuthenticationConfig = {
   clientCaPem: clientCa.certPem,
@@ -36,7 +55,8 @@ const CONFIG: AuthenticationConfig = {
 };
 
 const HPA_USER = "system:serviceaccount:kube-system:horizontal-pod-autoscaler";
-const HPA_PATH = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dweb";
+const HPA_PATH =
+  "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dweb";
 
 /**
  * The whole chain with the real authenticator, reviewers and caches, over in-process TokenReview and
@@ -54,7 +74,10 @@ function securityHarness() {
     async createTokenReview({ body }: { body: V1TokenReview }) {
       tokenReviews.push(body.spec.token);
       const user = users[body.spec.token];
-      return { ...body, status: user ? { authenticated: true, user } : { authenticated: false, error: "token not found" } };
+      return {
+        ...body,
+        status: user ? { authenticated: true, user } : { authenticated: false, error: "token not found" },
+      };
     },
   };
   const accessApi: SubjectAccessReviewApi = {
@@ -63,12 +86,17 @@ function securityHarness() {
       const spec = body.spec;
       const allowed =
         (spec.user === HPA_USER && spec.resourceAttributes?.group === "custom.metrics.k8s.io") ||
-        (spec.user === "system:serviceaccount:monitoring:prometheus-k8s" && spec.nonResourceAttributes?.path === "/metrics");
+        (spec.user === "system:serviceaccount:monitoring:prometheus-k8s" &&
+          spec.nonResourceAttributes?.path === "/metrics");
       return { ...body, status: { allowed, ...(allowed ? { reason: "RBAC: allowed" } : {}) } };
     },
   };
   const check = createSecurityCheck({
-    authenticate: createAuthenticator({ config: () => CONFIG, tokenReviewer: createTokenReviewer({ api: tokenApi, clock }), clock }),
+    authenticate: createAuthenticator({
+      config: () => CONFIG,
+      tokenReviewer: createTokenReviewer({ api: tokenApi, clock }),
+      clock,
+    }),
     authorize: createAuthorization({
       authorizer: createSubjectAccessReviewer({ api: accessApi, clock }),
       alwaysAllowPaths: ["/healthz", "/readyz", "/livez"],
@@ -79,7 +107,10 @@ function securityHarness() {
   return { check, tokenReviews, accessReviews };
 }
 
-function requestTo(target: string, { cert, headers = [] }: { cert?: string; headers?: Array<[string, string]> } = {}): Request {
+function requestTo(
+  target: string,
+  { cert, headers = [] }: { cert?: string; headers?: Array<[string, string]> } = {},
+): Request {
   const request = new Request(`https://127.0.0.1:6443${target}`, { headers });
   recordRawHeaders(request, headers.flat());
   if (cert) {
@@ -101,7 +132,10 @@ function requestTo(target: string, { cert, headers = [] }: { cert?: string; head
 }
 
 /** What the client would receive: the user when allowed, else the Status body as sent (JSON plus a newline, as Kubernetes writes it). */
-async function answerTo(check: ReturnType<typeof securityHarness>["check"], request: Request): Promise<{ user: string; groups: readonly string[] } | { status: number; body: string }> {
+async function answerTo(
+  check: ReturnType<typeof securityHarness>["check"],
+  request: Request,
+): Promise<{ user: string; groups: readonly string[] } | { status: number; body: string }> {
   try {
     const { user } = await check(request);
     return { user: user.username, groups: user.groups };
@@ -126,10 +160,21 @@ describe("the security check", () => {
         ],
       }),
     );
-    expect(answer).toEqual({ user: HPA_USER, groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"] });
+    expect(answer).toEqual({
+      user: HPA_USER,
+      groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+    });
     expect(accessReviews).toEqual([
       {
-        resourceAttributes: { namespace: "default", verb: "get", group: "custom.metrics.k8s.io", version: "v1beta2", resource: "pods", subresource: "http_requests", name: "*" },
+        resourceAttributes: {
+          namespace: "default",
+          verb: "get",
+          group: "custom.metrics.k8s.io",
+          version: "v1beta2",
+          resource: "pods",
+          subresource: "http_requests",
+          name: "*",
+        },
         user: HPA_USER,
         groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
         extra: { "authentication.kubernetes.io/pod-name": ["kcm-0"] },
@@ -143,7 +188,9 @@ describe("the security check", () => {
       ["X-Remote-User", "system:kube-aggregator"],
       ["X-Remote-Group", "system:masters"],
     ];
-    expect(await answerTo(check, requestTo("/apis/custom.metrics.k8s.io/v1beta2", { cert: PROXY_CERT, headers }))).toMatchObject({ user: "system:kube-aggregator" });
+    expect(
+      await answerTo(check, requestTo("/apis/custom.metrics.k8s.io/v1beta2", { cert: PROXY_CERT, headers })),
+    ).toMatchObject({ user: "system:kube-aggregator" });
     expect(accessReviews).toEqual([]);
   });
 
@@ -168,12 +215,23 @@ describe("the security check", () => {
         code: 403,
       })}\n`,
     });
-    expect(accessReviews.map((spec) => [spec.user, spec.groups])).toEqual([["system:anonymous", ["system:unauthenticated"]]]);
+    expect(accessReviews.map((spec) => [spec.user, spec.groups])).toEqual([
+      ["system:anonymous", ["system:unauthenticated"]],
+    ]);
   });
 
   test("forged proxy headers with another CA's certificate are a 401", async () => {
     const { check, accessReviews } = securityHarness();
-    const answer = await answerTo(check, requestTo(HPA_PATH, { cert: STRANGER_CERT, headers: [["X-Remote-User", HPA_USER], ["X-Remote-Group", "system:masters"]] }));
+    const answer = await answerTo(
+      check,
+      requestTo(HPA_PATH, {
+        cert: STRANGER_CERT,
+        headers: [
+          ["X-Remote-User", HPA_USER],
+          ["X-Remote-Group", "system:masters"],
+        ],
+      }),
+    );
     expect(answer).toEqual({
       status: 401,
       body: '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}\n',
@@ -183,10 +241,17 @@ describe("the security check", () => {
 
   test("a client certificate's user is reviewed as that user", async () => {
     const { check, accessReviews } = securityHarness();
-    const answer = await answerTo(check, requestTo("/apis/metrics.k8s.io/v1beta1/nodes", { cert: ALICE_CERT, headers: [["X-Remote-User", "admin"]] }));
+    const answer = await answerTo(
+      check,
+      requestTo("/apis/metrics.k8s.io/v1beta1/nodes", { cert: ALICE_CERT, headers: [["X-Remote-User", "admin"]] }),
+    );
     expect(answer).toMatchObject({ status: 403 });
     expect(accessReviews).toEqual([
-      { resourceAttributes: { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes" }, user: "alice", groups: ["dev", "system:authenticated"] },
+      {
+        resourceAttributes: { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes" },
+        user: "alice",
+        groups: ["dev", "system:authenticated"],
+      },
     ]);
   });
 
@@ -200,13 +265,22 @@ describe("the security check", () => {
 
   test("an invalid token is a 401 and is never reviewed for access", async () => {
     const { check, accessReviews } = securityHarness();
-    expect(await answerTo(check, requestTo("/metrics", { headers: [["Authorization", "Bearer nope"]] }))).toMatchObject({ status: 401 });
+    expect(await answerTo(check, requestTo("/metrics", { headers: [["Authorization", "Bearer nope"]] }))).toMatchObject(
+      { status: 401 },
+    );
     expect(accessReviews).toEqual([]);
   });
 
   test("a valid token the policy does not allow is a 403 with the exact body", async () => {
     const { check } = securityHarness();
-    expect(await answerTo(check, requestTo("/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods", { headers: [["Authorization", "Bearer prom"]] }))).toEqual({
+    expect(
+      await answerTo(
+        check,
+        requestTo("/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods", {
+          headers: [["Authorization", "Bearer prom"]],
+        }),
+      ),
+    ).toEqual({
       status: 403,
       body:
         '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods.metrics.k8s.io is forbidden: User \\"system:serviceaccount:monitoring:prometheus-k8s\\" ' +
@@ -216,7 +290,10 @@ describe("the security check", () => {
 
   test.each(["/healthz", "/livez", "/readyz"])("%s is open to anonymous users without a review", async (target) => {
     const { check, accessReviews } = securityHarness();
-    expect(await answerTo(check, requestTo(target))).toEqual({ user: "system:anonymous", groups: ["system:unauthenticated"] });
+    expect(await answerTo(check, requestTo(target))).toEqual({
+      user: "system:anonymous",
+      groups: ["system:unauthenticated"],
+    });
     expect(accessReviews).toEqual([]);
   });
 
@@ -226,13 +303,20 @@ describe("the security check", () => {
       status: 403,
       body: '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"forbidden: User \\"system:anonymous\\" cannot get path \\"/metrics\\"","reason":"Forbidden","details":{},"code":403}\n',
     });
-    expect(accessReviews).toEqual([{ nonResourceAttributes: { path: "/metrics", verb: "get" }, user: "system:anonymous", groups: ["system:unauthenticated"] }]);
+    expect(accessReviews).toEqual([
+      {
+        nonResourceAttributes: { path: "/metrics", verb: "get" },
+        user: "system:anonymous",
+        groups: ["system:unauthenticated"],
+      },
+    ]);
   });
 
   test("repeated requests within 10 s reuse both reviews; after 10 s both are asked again", async () => {
     const { check, tokenReviews, accessReviews } = securityHarness();
     const hpaRequest = () => requestTo(HPA_PATH, { headers: [["Authorization", "Bearer hpa"]] });
-    const deniedRequest = () => requestTo("/apis/metrics.k8s.io/v1beta1/nodes", { headers: [["Authorization", "Bearer hpa"]] });
+    const deniedRequest = () =>
+      requestTo("/apis/metrics.k8s.io/v1beta1/nodes", { headers: [["Authorization", "Bearer hpa"]] });
     const badRequest = () => requestTo("/metrics", { headers: [["Authorization", "Bearer bad"]] });
     for (let round = 0; round < 3; round++) {
       expect(await answerTo(check, hpaRequest())).toMatchObject({ user: HPA_USER });
@@ -245,7 +329,10 @@ describe("the security check", () => {
     await answerTo(check, hpaRequest());
     await answerTo(check, deniedRequest());
     await answerTo(check, badRequest());
-    expect({ tokens: tokenReviews, access: accessReviews.length }).toEqual({ tokens: ["hpa", "bad", "hpa", "bad"], access: 4 });
+    expect({ tokens: tokenReviews, access: accessReviews.length }).toEqual({
+      tokens: ["hpa", "bad", "hpa", "bad"],
+      access: 4,
+    });
   });
 
   test("remembers the user of each request, also when it is then refused", async () => {
@@ -263,10 +350,20 @@ describe("the security check", () => {
 
   test("a path that is not valid percent-encoding is a 400 once the client is authenticated", async () => {
     const { check } = securityHarness();
-    expect(await answerTo(check, requestTo("/apis/metrics.k8s.io/v1beta1/namespaces/%zz/pods", { headers: [["Authorization", "Bearer prom"]] }))).toMatchObject({
+    expect(
+      await answerTo(
+        check,
+        requestTo("/apis/metrics.k8s.io/v1beta1/namespaces/%zz/pods", { headers: [["Authorization", "Bearer prom"]] }),
+      ),
+    ).toMatchObject({
       status: 400,
     });
-    expect(await answerTo(check, requestTo("/apis/metrics.k8s.io/v1beta1/namespaces/%zz/pods", { headers: [["Authorization", "Bearer nope"]] }))).toMatchObject({
+    expect(
+      await answerTo(
+        check,
+        requestTo("/apis/metrics.k8s.io/v1beta1/namespaces/%zz/pods", { headers: [["Authorization", "Bearer nope"]] }),
+      ),
+    ).toMatchObject({
       status: 401,
     });
   });

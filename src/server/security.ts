@@ -34,7 +34,10 @@ export function createSecurityCheck({ authenticate, authorize, logger }: Securit
       user = await authenticate(request);
     } catch (error) {
       if (error instanceof UnauthorizedError) {
-        logger.info(2, "unable to authenticate the request", { path: new URL(request.url).pathname, reasons: error.failures.join("; ") });
+        logger.info(2, "unable to authenticate the request", {
+          path: new URL(request.url).pathname,
+          reasons: error.failures.join("; "),
+        });
       }
       throw error;
     }

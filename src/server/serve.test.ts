@@ -13,13 +13,43 @@ const now = new Date();
 const DAY_MS = 24 * 3600_000;
 const ca = generateCertificateAuthority({ commonName: "serve-test-ca", now });
 const otherCa = generateCertificateAuthority({ commonName: "serve-test-other-ca", now });
-const serving = generateSignedCertificate({ ca, commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: "server", validityDays: 1, now });
-const frontProxyClient = generateSignedCertificate({ ca, commonName: "front-proxy-client", organizations: ["system:masters", "team, with comma"], usage: "client", validityDays: 1, now });
-const strangerClient = generateSignedCertificate({ ca: otherCa, commonName: "stranger", usage: "client", validityDays: 1, now });
-const expiredClient = generateSignedCertificate({ ca, commonName: "expired", usage: "client", validityDays: 1, notBefore: new Date(now.getTime() - 10 * DAY_MS), now });
+const serving = generateSignedCertificate({
+  ca,
+  commonName: "localhost",
+  dnsNames: ["localhost"],
+  ipAddresses: ["127.0.0.1"],
+  usage: "server",
+  validityDays: 1,
+  now,
+});
+const frontProxyClient = generateSignedCertificate({
+  ca,
+  commonName: "front-proxy-client",
+  organizations: ["system:masters", "team, with comma"],
+  usage: "client",
+  validityDays: 1,
+  now,
+});
+const strangerClient = generateSignedCertificate({
+  ca: otherCa,
+  commonName: "stranger",
+  usage: "client",
+  validityDays: 1,
+  now,
+});
+const expiredClient = generateSignedCertificate({
+  ca,
+  commonName: "expired",
+  usage: "client",
+  validityDays: 1,
+  notBefore: new Date(now.getTime() - 10 * DAY_MS),
+  now,
+});
 
 type ReportedError = { source: ServerErrorSource; message: string };
-type EchoReply = { peer?: { subjectCommonName: string; organizations: string[]; chainLength: number; verified: boolean } };
+type EchoReply = {
+  peer?: { subjectCommonName: string; organizations: string[]; chainLength: number; verified: boolean };
+};
 
 /** What the echo handler saw, as JSON. */
 async function echo(request: Request): Promise<Response> {
@@ -67,7 +97,9 @@ function withClient(client?: CertificateAndKey) {
 /** Sends `head` over a fresh TLS connection and returns everything the server wrote until it closed. */
 function rawExchange(port: number, head: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost" }, () => socket.write(head));
+    const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost" }, () =>
+      socket.write(head),
+    );
     let received = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => (received += chunk));
@@ -103,14 +135,16 @@ describe("the HTTPS listener", () => {
     { name: "localhost", options: { servername: "localhost" } },
     { name: "127.0.0.1", options: {} },
   ])("presents a serving certificate that verifies for $name", async ({ name, options }) => {
-    const verified = await new Promise<{ authorized: boolean; identityError: string | undefined }>((resolve, reject) => {
-      const socket = tls.connect({ host: "127.0.0.1", port: server.port, ca: ca.certPem, ...options }, () => {
-        const identityError = tls.checkServerIdentity(name, socket.getPeerCertificate())?.message;
-        resolve({ authorized: socket.authorized, identityError });
-        socket.destroy();
-      });
-      socket.on("error", reject);
-    });
+    const verified = await new Promise<{ authorized: boolean; identityError: string | undefined }>(
+      (resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port: server.port, ca: ca.certPem, ...options }, () => {
+          const identityError = tls.checkServerIdentity(name, socket.getPeerCertificate())?.message;
+          resolve({ authorized: socket.authorized, identityError });
+          socket.destroy();
+        });
+        socket.on("error", reject);
+      },
+    );
     expect(verified).toEqual({ authorized: true, identityError: undefined });
   });
 
@@ -138,12 +172,20 @@ describe("the HTTPS listener", () => {
 
   test("shows a client certificate from another CA, and it does not verify", async () => {
     const response = await fetch(url("/echo"), withClient(strangerClient));
-    expect(((await response.json()) as EchoReply).peer).toEqual({ subjectCommonName: "stranger", organizations: [], chainLength: 1, verified: false });
+    expect(((await response.json()) as EchoReply).peer).toEqual({
+      subjectCommonName: "stranger",
+      organizations: [],
+      chainLength: 1,
+      verified: false,
+    });
   });
 
   test("shows an expired client certificate, and it does not verify", async () => {
     const response = await fetch(url("/echo"), withClient(expiredClient));
-    expect(((await response.json()) as EchoReply).peer).toMatchObject({ subjectCommonName: "expired", verified: false });
+    expect(((await response.json()) as EchoReply).peer).toMatchObject({
+      subjectCommonName: "expired",
+      verified: false,
+    });
   });
 
   test("has no peer certificate when the client sends none", async () => {
@@ -165,7 +207,10 @@ describe("the HTTPS listener", () => {
     { name: "a Host header too short for Elysia's router", host: "ab", expected: "https://127.0.0.1:PORT/echo?x=1" },
     { name: "a Host header with userinfo", host: "user@evil.example", expected: "https://127.0.0.1:PORT/echo?x=1" },
   ])("builds the request URL from $name", async ({ host, expected }) => {
-    const reply = await rawExchange(server.port, `GET /echo?x=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const reply = await rawExchange(
+      server.port,
+      `GET /echo?x=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
     const body = JSON.parse(reply.slice(reply.indexOf("\r\n\r\n") + 4)) as { url: string };
     expect(body.url).toBe(expected.replace("PORT", String(server.port)));
   });
@@ -180,16 +225,31 @@ describe("the HTTPS listener", () => {
     expect(await response.text()).toBe("first,second,third");
   });
 
-  test.each(["/throw", "/reject"])("answers a 500 Status when the handler fails (%s) and keeps serving", async (path) => {
-    const failed = await fetch(url(path), withClient());
-    expect({ status: failed.status, contentType: failed.headers.get("content-type"), body: await failed.json() }).toEqual({
-      status: 500,
-      contentType: "application/json",
-      body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Internal error occurred", reason: "InternalError", code: 500 },
-    });
-    expect(errors.filter((error) => error.source === "handler").length).toBeGreaterThan(0);
-    expect((await fetch(url("/echo"), withClient())).status).toBe(200);
-  });
+  test.each(["/throw", "/reject"])(
+    "answers a 500 Status when the handler fails (%s) and keeps serving",
+    async (path) => {
+      const failed = await fetch(url(path), withClient());
+      expect({
+        status: failed.status,
+        contentType: failed.headers.get("content-type"),
+        body: await failed.json(),
+      }).toEqual({
+        status: 500,
+        contentType: "application/json",
+        body: {
+          kind: "Status",
+          apiVersion: "v1",
+          metadata: {},
+          status: "Failure",
+          message: "Internal error occurred",
+          reason: "InternalError",
+          code: 500,
+        },
+      });
+      expect(errors.filter((error) => error.source === "handler").length).toBeGreaterThan(0);
+      expect((await fetch(url("/echo"), withClient())).status).toBe(200);
+    },
+  );
 
   test("reports plain HTTP on the TLS port as a handshake error and keeps serving", async () => {
     await expect(fetch(`http://127.0.0.1:${server.port}/echo`)).rejects.toThrow();
@@ -213,9 +273,18 @@ describe("an Elysia app behind the listener", () => {
       user: peerCertificateOf(request)?.subjectCommonName ?? null,
       groups: headerValuesOf(request, "x-remote-group"),
     }));
-    const server = await startHttpsServer({ handle: (request) => app.handle(request), host: "127.0.0.1", port: 0, certPem: serving.certPem, keyPem: serving.keyPem });
+    const server = await startHttpsServer({
+      handle: (request) => app.handle(request),
+      host: "127.0.0.1",
+      port: 0,
+      certPem: serving.certPem,
+      keyPem: serving.keyPem,
+    });
     try {
-      const response = await fetch(`https://127.0.0.1:${server.port}/whoami`, { ...withClient(frontProxyClient), headers: { "x-remote-group": "g" } });
+      const response = await fetch(`https://127.0.0.1:${server.port}/whoami`, {
+        ...withClient(frontProxyClient),
+        headers: { "x-remote-group": "g" },
+      });
       expect(await response.json()).toEqual({ user: "front-proxy-client", groups: ["g"] });
     } finally {
       await server.close(0);
@@ -225,7 +294,14 @@ describe("an Elysia app behind the listener", () => {
 
 describe("connection timeouts", () => {
   test("close a connection whose headers do not arrive in time", async () => {
-    const server = await startHttpsServer({ handle: handler, host: "127.0.0.1", port: 0, certPem: serving.certPem, keyPem: serving.keyPem, headersTimeoutMs: 50 });
+    const server = await startHttpsServer({
+      handle: handler,
+      host: "127.0.0.1",
+      port: 0,
+      certPem: serving.certPem,
+      keyPem: serving.keyPem,
+      headersTimeoutMs: 50,
+    });
     try {
       expect(await rawExchange(server.port, "GET /echo HTTP/1.1\r\nHost: local")).toBe("");
     } finally {
@@ -234,9 +310,18 @@ describe("connection timeouts", () => {
   });
 
   test("close an idle keep-alive connection after its response", async () => {
-    const server = await startHttpsServer({ handle: handler, host: "127.0.0.1", port: 0, certPem: serving.certPem, keyPem: serving.keyPem, keepAliveTimeoutMs: 50 });
+    const server = await startHttpsServer({
+      handle: handler,
+      host: "127.0.0.1",
+      port: 0,
+      certPem: serving.certPem,
+      keyPem: serving.keyPem,
+      keepAliveTimeoutMs: 50,
+    });
     try {
-      expect(await rawExchange(server.port, "GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n")).toStartWith("HTTP/1.1 200");
+      expect(await rawExchange(server.port, "GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n")).toStartWith(
+        "HTTP/1.1 200",
+      );
     } finally {
       await server.close(0);
     }
@@ -273,9 +358,22 @@ describe("a client that goes away", () => {
 
 describe("updateTls", () => {
   test("serves new connections with the replaced certificate", async () => {
-    const server = await startHttpsServer({ handle: handler, host: "127.0.0.1", port: 0, certPem: serving.certPem, keyPem: serving.keyPem });
+    const server = await startHttpsServer({
+      handle: handler,
+      host: "127.0.0.1",
+      port: 0,
+      certPem: serving.certPem,
+      keyPem: serving.keyPem,
+    });
     try {
-      const replacement = generateSignedCertificate({ ca: otherCa, commonName: "localhost", ipAddresses: ["127.0.0.1"], usage: "server", validityDays: 1, now });
+      const replacement = generateSignedCertificate({
+        ca: otherCa,
+        commonName: "localhost",
+        ipAddresses: ["127.0.0.1"],
+        usage: "server",
+        validityDays: 1,
+        now,
+      });
       server.updateTls({ certPem: replacement.certPem, keyPem: replacement.keyPem });
       const response = await fetch(`https://127.0.0.1:${server.port}/echo`, { tls: { ca: otherCa.certPem } });
       expect(response.status).toBe(200);
@@ -305,7 +403,11 @@ describe("close", () => {
     const closed = server.close(30_000);
     release.resolve();
     const response = await inFlight;
-    expect({ status: response.status, body: await response.text(), connection: response.headers.get("connection") }).toEqual({
+    expect({
+      status: response.status,
+      body: await response.text(),
+      connection: response.headers.get("connection"),
+    }).toEqual({
       status: 200,
       body: "finished",
       connection: "close",
@@ -346,7 +448,9 @@ describe("kubectl", () => {
     const seen: string[] = [];
     const server = await startHttpsServer({
       handle: async (request) => {
-        seen.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("user-agent")?.split("/")[0]} ${request.headers.get("authorization")}`);
+        seen.push(
+          `${request.method} ${new URL(request.url).pathname} ${request.headers.get("user-agent")?.split("/")[0]} ${request.headers.get("authorization")}`,
+        );
         return Response.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 200 });
       },
       host: "127.0.0.1",
@@ -357,14 +461,25 @@ describe("kubectl", () => {
     });
     try {
       // NB: without any credentials this kubectl build prompts for a user name, so it gets a token.
-      const args = ["get", "--raw", "/x", `--server=https://127.0.0.1:${server.port}`, "--insecure-skip-tls-verify", "--token=test-token"];
+      const args = [
+        "get",
+        "--raw",
+        "/x",
+        `--server=https://127.0.0.1:${server.port}`,
+        "--insecure-skip-tls-verify",
+        "--token=test-token",
+      ];
       const child = Bun.spawn([kubectl, ...args], {
         env: { HOME: home, PATH: process.env.PATH ?? "/usr/bin:/bin" },
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",
       });
-      const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+      const [stdout, stderr, exitCode] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ]);
       expect({ exitCode, stderr, body: JSON.parse(stdout) }).toEqual({
         exitCode: 0,
         stderr: "",

@@ -205,7 +205,9 @@ export async function startHttpsServer({
     }
     const method = incoming.method ?? "GET";
     const bodyTimer =
-      method === "GET" || method === "HEAD" ? undefined : setTimeout(() => incoming.complete || socket.destroy(), requestTimeoutMs);
+      method === "GET" || method === "HEAD"
+        ? undefined
+        : setTimeout(() => incoming.complete || socket.destroy(), requestTimeoutMs);
     const abort = new AbortController();
     outgoing.once("close", () => {
       clearTimeout(bodyTimer);

@@ -15,10 +15,26 @@ const frontProxyCa = generateCertificateAuthority({ commonName: "front-proxy-ca"
 const clientCa = generateCertificateAuthority({ commonName: "client-ca", now });
 // Same subject as frontProxyCa but another key: a name match alone must not count.
 const impostorCa = generateCertificateAuthority({ commonName: "front-proxy-ca", now });
-const intermediate = generateSignedCertificate({ ca: clientCa, commonName: "client-intermediate", usage: "ca", validityDays: 30, now });
+const intermediate = generateSignedCertificate({
+  ca: clientCa,
+  commonName: "client-intermediate",
+  usage: "ca",
+  validityDays: 30,
+  now,
+});
 
-function client(ca: { certPem: string; keyPem: string }, extra: Partial<Parameters<typeof generateSignedCertificate>[0]> = {}) {
-  return generateSignedCertificate({ ca, commonName: "front-proxy-client", usage: "client", validityDays: 30, now, ...extra }).certPem;
+function client(
+  ca: { certPem: string; keyPem: string },
+  extra: Partial<Parameters<typeof generateSignedCertificate>[0]> = {},
+) {
+  return generateSignedCertificate({
+    ca,
+    commonName: "front-proxy-client",
+    usage: "client",
+    validityDays: 30,
+    now,
+    ...extra,
+  }).certPem;
 }
 
 /** A PeerCertificate as the listener records it after the TLS stack verified this chain (leaf first, anchor last). */
@@ -102,7 +118,10 @@ describe("peerCertificateOf", () => {
     const peer = peerOf(client(frontProxyCa));
     const request = new Request("https://localhost:6443/apis");
     recordPeerCertificate(request, peer);
-    expect({ recorded: peerCertificateOf(request), other: peerCertificateOf(new Request("https://localhost:6443/apis")) }).toEqual({
+    expect({
+      recorded: peerCertificateOf(request),
+      other: peerCertificateOf(new Request("https://localhost:6443/apis")),
+    }).toEqual({
       recorded: peer,
       other: undefined,
     });

@@ -72,7 +72,11 @@ function readPeerCertificate(socket: TLSSocket): PeerCertificate | undefined {
   const chainDer: Uint8Array[] = [];
   const seen = new Set<DetailedPeerCertificate>();
   // One more than the cap, to tell "too long" from "at the cap"; the rest of a long chain is never parsed.
-  for (let current: DetailedPeerCertificate | undefined = leaf; current?.raw && !seen.has(current); current = current.issuerCertificate) {
+  for (
+    let current: DetailedPeerCertificate | undefined = leaf;
+    current?.raw && !seen.has(current);
+    current = current.issuerCertificate
+  ) {
     if (chainDer.length > MAX_PEER_CHAIN_LENGTH) break;
     seen.add(current);
     chainDer.push(new Uint8Array(current.raw));

@@ -55,10 +55,16 @@ describe("a self-signed pair in certDir", () => {
   });
 
   test("covers the given hosts with DNS and IP subjectAltNames, the first host as CN", () => {
-    const result = loadOrCreateServingCertificate({ certDir: freshDir(), hosts: ["prom-adapter.monitoring.svc", "10.0.0.7", "::1"], now });
+    const result = loadOrCreateServingCertificate({
+      certDir: freshDir(),
+      hosts: ["prom-adapter.monitoring.svc", "10.0.0.7", "::1"],
+      now,
+    });
     const serving = new X509Certificate(result.certPem);
     expect(serving.subject).toBe("CN=prom-adapter.monitoring.svc");
-    expect(serving.subjectAltName).toBe("DNS:prom-adapter.monitoring.svc, IP Address:10.0.0.7, IP Address:0:0:0:0:0:0:0:1");
+    expect(serving.subjectAltName).toBe(
+      "DNS:prom-adapter.monitoring.svc, IP Address:10.0.0.7, IP Address:0:0:0:0:0:0:0:1",
+    );
   });
 
   test("is reused on the next start", () => {
@@ -97,7 +103,14 @@ describe("a self-signed pair in certDir", () => {
 
 describe("explicit --tls-cert-file and --tls-private-key-file", () => {
   const ca = generateCertificateAuthority({ commonName: "explicit-ca", now });
-  const pair = generateSignedCertificate({ ca, commonName: "adapter", dnsNames: ["adapter"], usage: "server", validityDays: 30, now });
+  const pair = generateSignedCertificate({
+    ca,
+    commonName: "adapter",
+    dnsNames: ["adapter"],
+    usage: "server",
+    validityDays: 30,
+    now,
+  });
   const other = generateSignedCertificate({ ca, commonName: "other", usage: "server", validityDays: 30, now });
   const dir = mkdtempSync(join(tmpdir(), "prom-adapter-explicit-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,18 +127,59 @@ describe("explicit --tls-cert-file and --tls-private-key-file", () => {
   test("are read as given and nothing is written to certDir", () => {
     const certDir = freshDir();
     const result = loadOrCreateServingCertificate({ certFile, keyFile, certDir, now });
-    expect(result).toEqual({ certPem: pair.certPem + ca.certPem, keyPem: pair.keyPem, generated: false, certFile, keyFile });
+    expect(result).toEqual({
+      certPem: pair.certPem + ca.certPem,
+      keyPem: pair.keyPem,
+      generated: false,
+      certFile,
+      keyFile,
+    });
     expect(() => statSync(certDir)).toThrow();
   });
 
   test.each([
-    { name: "an unreadable certificate file", certFile: missingFile, keyFile, message: `unable to read --tls-cert-file "${missingFile}"` },
-    { name: "an unreadable key file", certFile, keyFile: missingFile, message: `unable to read --tls-private-key-file "${missingFile}"` },
-    { name: "a certificate file without PEM", certFile: garbageFile, keyFile, message: `--tls-cert-file "${garbageFile}" does not hold a PEM certificate` },
-    { name: "a key file without PEM", certFile, keyFile: garbageFile, message: `--tls-private-key-file "${garbageFile}" does not hold a PEM private key` },
-    { name: "a key of another certificate", certFile, keyFile: otherKeyFile, message: `--tls-private-key-file "${otherKeyFile}" is not the private key of --tls-cert-file "${certFile}"` },
-    { name: "a certificate without a key", certFile, keyFile: undefined, message: "--tls-cert-file requires --tls-private-key-file" },
-    { name: "a key without a certificate", certFile: undefined, keyFile, message: "--tls-private-key-file requires --tls-cert-file" },
+    {
+      name: "an unreadable certificate file",
+      certFile: missingFile,
+      keyFile,
+      message: `unable to read --tls-cert-file "${missingFile}"`,
+    },
+    {
+      name: "an unreadable key file",
+      certFile,
+      keyFile: missingFile,
+      message: `unable to read --tls-private-key-file "${missingFile}"`,
+    },
+    {
+      name: "a certificate file without PEM",
+      certFile: garbageFile,
+      keyFile,
+      message: `--tls-cert-file "${garbageFile}" does not hold a PEM certificate`,
+    },
+    {
+      name: "a key file without PEM",
+      certFile,
+      keyFile: garbageFile,
+      message: `--tls-private-key-file "${garbageFile}" does not hold a PEM private key`,
+    },
+    {
+      name: "a key of another certificate",
+      certFile,
+      keyFile: otherKeyFile,
+      message: `--tls-private-key-file "${otherKeyFile}" is not the private key of --tls-cert-file "${certFile}"`,
+    },
+    {
+      name: "a certificate without a key",
+      certFile,
+      keyFile: undefined,
+      message: "--tls-cert-file requires --tls-private-key-file",
+    },
+    {
+      name: "a key without a certificate",
+      certFile: undefined,
+      keyFile,
+      message: "--tls-private-key-file requires --tls-cert-file",
+    },
   ])("are rejected with a message naming the file for $name", ({ certFile, keyFile, message }) => {
     expect(() => loadOrCreateServingCertificate({ certFile, keyFile, certDir: freshDir(), now })).toThrow(message);
   });

@@ -61,7 +61,13 @@ export function loadOrCreateServingCertificate({
   const existing = readReusablePair(generatedCertFile, generatedKeyFile, now);
   if (existing) {
     const caPem = readOptional(caFile);
-    return { ...existing, ...(caPem === undefined ? {} : { caPem }), generated: false, certFile: generatedCertFile, keyFile: generatedKeyFile };
+    return {
+      ...existing,
+      ...(caPem === undefined ? {} : { caPem }),
+      generated: false,
+      certFile: generatedCertFile,
+      keyFile: generatedKeyFile,
+    };
   }
   const ca = generateCertificateAuthority({ commonName: `prom-adapter-ca@${Math.floor(now.getTime() / 1000)}`, now });
   const [commonName = "localhost"] = hosts;
@@ -87,7 +93,14 @@ export function loadOrCreateServingCertificate({
       { cause: error },
     );
   }
-  return { certPem, keyPem: serving.keyPem, caPem: ca.certPem, generated: true, certFile: generatedCertFile, keyFile: generatedKeyFile };
+  return {
+    certPem,
+    keyPem: serving.keyPem,
+    caPem: ca.certPem,
+    generated: true,
+    certFile: generatedCertFile,
+    keyFile: generatedKeyFile,
+  };
 }
 
 function loadExplicitPair(certFile: string | undefined, keyFile: string | undefined): ServingCertificate {
@@ -100,12 +113,18 @@ function loadExplicitPair(certFile: string | undefined, keyFile: string | undefi
   const key = parsePrivateKey(keyPem);
   if (!key) throw new ServingCertificateError(`--tls-private-key-file "${keyFile}" does not hold a PEM private key`);
   if (!certificate.checkPrivateKey(key)) {
-    throw new ServingCertificateError(`--tls-private-key-file "${keyFile}" is not the private key of --tls-cert-file "${certFile}"`);
+    throw new ServingCertificateError(
+      `--tls-private-key-file "${keyFile}" is not the private key of --tls-cert-file "${certFile}"`,
+    );
   }
   return { certPem, keyPem, generated: false, certFile, keyFile };
 }
 
-function readReusablePair(certFile: string, keyFile: string, now: Date): { certPem: string; keyPem: string } | undefined {
+function readReusablePair(
+  certFile: string,
+  keyFile: string,
+  now: Date,
+): { certPem: string; keyPem: string } | undefined {
   const certPem = readOptional(certFile);
   const keyPem = readOptional(keyFile);
   if (certPem === undefined || keyPem === undefined) return undefined;
@@ -121,7 +140,9 @@ function readRequired(file: string, flag: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    throw new ServingCertificateError(`unable to read ${flag} "${file}": ${(error as Error).message}`, { cause: error });
+    throw new ServingCertificateError(`unable to read ${flag} "${file}": ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -7,7 +7,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock that moves only when told to; for tests. */
-export function createManualClock(startMs = Date.UTC(2024, 4, 1, 12, 0, 0)): Clock & { advance(ms: number): void; set(ms: number): void } {
+export function createManualClock(
+  startMs = Date.UTC(2024, 4, 1, 12, 0, 0),
+): Clock & { advance(ms: number): void; set(ms: number): void } {
   let current = startMs;
   return {
     now: () => current,

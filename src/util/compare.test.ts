@@ -27,6 +27,16 @@ describe("compareStrings", () => {
   });
 
   test("compareEntryKeys orders entries by key only", () => {
-    expect(([["b", 1], ["a", 2]] as [string, number][]).sort(compareEntryKeys)).toEqual([["a", 2], ["b", 1]]);
+    expect(
+      (
+        [
+          ["b", 1],
+          ["a", 2],
+        ] as [string, number][]
+      ).sort(compareEntryKeys),
+    ).toEqual([
+      ["a", 2],
+      ["b", 1],
+    ]);
   });
 });

@@ -39,7 +39,8 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
 
 /** Relative imports of one file that resolve inside `src/`, as absolute paths. */
 function importsOf(file: string): string[] {
@@ -95,7 +96,8 @@ function cycles(): string[][] {
 
 describe("the src/ import graph", () => {
   test("every top-level folder and file of src/ has a stage", () => {
-    const unknown = readdirSync(SRC).filter((name) => name !== "types" && !name.endsWith(".test.ts"))
+    const unknown = readdirSync(SRC)
+      .filter((name) => name !== "types" && !name.endsWith(".test.ts"))
       .filter((name) => STAGE_RANK[name] === undefined);
     expect(unknown).toEqual([]);
   });

@@ -59,7 +59,14 @@ describe(".ci/run's skip report", () => {
   test("fails the run when a tool CI installs was missing, and not for other reasons", () => {
     // A long log after the match: the check must not depend on reading the whole log through a pipe.
     const padding = Array.from({ length: 4000 }, (_, i) => `(pass) filler test number ${i} of a long run [1ms]`);
-    const missing = report(bunOutput(["test/d.test.ts:", "SKIPPED kubectl tests: missing tool kubectl: not found on PATH", "(skip) k", ...padding]));
+    const missing = report(
+      bunOutput([
+        "test/d.test.ts:",
+        "SKIPPED kubectl tests: missing tool kubectl: not found on PATH",
+        "(skip) k",
+        ...padding,
+      ]),
+    );
     expect(missing.output).toContain("FAIL: tests that run in CI were skipped because kubectl is missing");
     expect({ status: missing.status, failed: missing.failed }).toEqual({ status: 1, failed: 1 });
     const other = report(bunOutput(["test/e.test.ts:", "SKIPPED ldd tests: missing tool ldd: not found", "(skip) l"]));
@@ -67,7 +74,9 @@ describe(".ci/run's skip report", () => {
   });
 
   test("a SKIPPED line outside any test file (a step after bun test) counts as one skip", () => {
-    const { output, skipped } = report(`${bunOutput(["test/f.test.ts:", "(pass) f"])}\nSKIPPED image test: dockerd cannot start\n`);
+    const { output, skipped } = report(
+      `${bunOutput(["test/f.test.ts:", "(pass) f"])}\nSKIPPED image test: dockerd cannot start\n`,
+    );
     expect(output).toContain("  image test: dockerd cannot start");
     expect(skipped).toBe(1);
   });

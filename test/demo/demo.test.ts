@@ -11,10 +11,21 @@ setDefaultTimeout(30_000);
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const DEMO = join(REPO_ROOT, "scripts", "demo.ts");
 const hasPrometheus = Bun.which("prometheus") !== null && Bun.which("promtool") !== null;
-announceSkip("the demo runs", hasPrometheus ? null : missingTool("prometheus", "prometheus/promtool not found on PATH (apt-get install prometheus)"));
+announceSkip(
+  "the demo runs",
+  hasPrometheus
+    ? null
+    : missingTool("prometheus", "prometheus/promtool not found on PATH (apt-get install prometheus)"),
+);
 
 function spawnDemo(args: string[], env: Record<string, string | undefined> = process.env) {
-  return Bun.spawn([process.execPath, "run", DEMO, ...args], { cwd: REPO_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env });
+  return Bun.spawn([process.execPath, "run", DEMO, ...args], {
+    cwd: REPO_ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env,
+  });
 }
 
 /** The demo's temporary directory, from its first line. */
@@ -43,7 +54,11 @@ function processesMentioning(text: string): string[] {
 describe("scripts/demo.ts", () => {
   test("without Prometheus on PATH it prints the install command and exits 1", async () => {
     const child = spawnDemo(["--once"], { ...process.env, PATH: "/nonexistent" });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
     expect(code).toBe(1);
     expect(stdout).toBe("");
     expect(stderr).toContain("\n  sudo apt-get install prometheus\n");
@@ -56,59 +71,83 @@ describe("scripts/demo.ts", () => {
     expect(stderr).toContain("usage: npx bun run scripts/demo.ts [--once] [--target=700m]");
   });
 
-  test.skipIf(!hasPrometheus)("--once prints the http_requests values and the HPA's decision, then cleans up", async () => {
-    const child = spawnDemo(["--once"]);
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+  test.skipIf(!hasPrometheus)(
+    "--once prints the http_requests values and the HPA's decision, then cleans up",
+    async () => {
+      const child = spawnDemo(["--once"]);
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ]);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
 
-    const json = /^\{\n[\s\S]*?\n\}$/m.exec(stdout);
-    expect(json).not.toBeNull();
-    const list = JSON.parse(json![0]) as { kind: string; items: { describedObject: { name: string }; metricName: string; value: string }[] };
-    expect(list.kind).toBe("MetricValueList");
-    expect(list.items.map((item) => item.describedObject.name).sort()).toEqual(["podinfo-7cd8684594-2xq7m", "podinfo-7cd8684594-h9tdl", "podinfo-7cd8684594-vcrcj"]);
-    for (const item of list.items) {
-      expect(item.metricName).toBe("http_requests");
-      // ~0.85-0.95 requests per second per pod.
-      expect(item.value).toMatch(/^\d+m$/);
-      expect(Number.parseInt(item.value, 10)).toBeGreaterThan(700);
-      expect(Number.parseInt(item.value, 10)).toBeLessThan(1100);
-    }
-    expect(stdout).toContain('$ kubectl get --raw "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/http_requests"');
-    expect(stdout).toMatch(/^ {2}average: {2}\(\d+m \+ \d+m \+ \d+m\) \/ 3 = \d+m$/m);
-    expect(stdout).toMatch(/^ {2}desired: {2}ceil\(3 × 1\.\d{3}\) = ceil\(\d\.\d{3}\) = [45] replicas$/m);
+      const json = /^\{\n[\s\S]*?\n\}$/m.exec(stdout);
+      expect(json).not.toBeNull();
+      const list = JSON.parse(json![0]) as {
+        kind: string;
+        items: { describedObject: { name: string }; metricName: string; value: string }[];
+      };
+      expect(list.kind).toBe("MetricValueList");
+      expect(list.items.map((item) => item.describedObject.name).sort()).toEqual([
+        "podinfo-7cd8684594-2xq7m",
+        "podinfo-7cd8684594-h9tdl",
+        "podinfo-7cd8684594-vcrcj",
+      ]);
+      for (const item of list.items) {
+        expect(item.metricName).toBe("http_requests");
+        // ~0.85-0.95 requests per second per pod.
+        expect(item.value).toMatch(/^\d+m$/);
+        expect(Number.parseInt(item.value, 10)).toBeGreaterThan(700);
+        expect(Number.parseInt(item.value, 10)).toBeLessThan(1100);
+      }
+      expect(stdout).toContain(
+        '$ kubectl get --raw "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/http_requests"',
+      );
+      expect(stdout).toMatch(/^ {2}average: {2}\(\d+m \+ \d+m \+ \d+m\) \/ 3 = \d+m$/m);
+      expect(stdout).toMatch(/^ {2}desired: {2}ceil\(3 × 1\.\d{3}\) = ceil\(\d\.\d{3}\) = [45] replicas$/m);
 
-    const dir = workDir(stdout);
-    expect(existsSync(dir)).toBe(false);
-    expect(processesMentioning(dir)).toEqual([]);
-  });
+      const dir = workDir(stdout);
+      expect(existsSync(dir)).toBe(false);
+      expect(processesMentioning(dir)).toEqual([]);
+    },
+  );
 
-  test.skipIf(!hasPrometheus)("SIGINT while it keeps running stops every process it started and removes its directory", async () => {
-    const child = spawnDemo([]);
-    let stdout = "";
-    const reader = child.stdout.getReader();
-    const decoder = new TextDecoder();
-    while (!stdout.includes("Ctrl-C stops everything.")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the demo ended early:\n${stdout}\n${await new Response(child.stderr).text()}`);
-      stdout += decoder.decode(value, { stream: true });
-    }
-    const dir = workDir(stdout);
-    // prom-adapter runs with its cert dir under the demo's directory; Prometheus (the test harness's) has its own.
-    expect(processesMentioning(dir).length).toBeGreaterThanOrEqual(1);
-    const prometheusUrl = /Prometheus on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-    expect(prometheusUrl).toBeDefined();
-    expect((await fetch(`${prometheusUrl}/-/ready`)).status).toBe(200);
+  test.skipIf(!hasPrometheus)(
+    "SIGINT while it keeps running stops every process it started and removes its directory",
+    async () => {
+      const child = spawnDemo([]);
+      let stdout = "";
+      const reader = child.stdout.getReader();
+      const decoder = new TextDecoder();
+      while (!stdout.includes("Ctrl-C stops everything.")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the demo ended early:\n${stdout}\n${await new Response(child.stderr).text()}`);
+        stdout += decoder.decode(value, { stream: true });
+      }
+      const dir = workDir(stdout);
+      // prom-adapter runs with its cert dir under the demo's directory; Prometheus (the test harness's) has its own.
+      expect(processesMentioning(dir).length).toBeGreaterThanOrEqual(1);
+      const prometheusUrl = /Prometheus on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+      expect(prometheusUrl).toBeDefined();
+      expect((await fetch(`${prometheusUrl}/-/ready`)).status).toBe(200);
 
-    child.kill("SIGINT");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stdout += decoder.decode(value, { stream: true });
-    }
-    expect(await child.exited).toBe(0);
-    expect(stdout).toContain("SIGINT: stopping prom-adapter, Prometheus and the simulated podinfo");
-    expect(existsSync(dir)).toBe(false);
-    expect(processesMentioning(dir)).toEqual([]);
-    expect(await fetch(`${prometheusUrl}/-/ready`).then(() => "answered", () => "stopped")).toBe("stopped");
-  });
+      child.kill("SIGINT");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stdout += decoder.decode(value, { stream: true });
+      }
+      expect(await child.exited).toBe(0);
+      expect(stdout).toContain("SIGINT: stopping prom-adapter, Prometheus and the simulated podinfo");
+      expect(existsSync(dir)).toBe(false);
+      expect(processesMentioning(dir)).toEqual([]);
+      expect(
+        await fetch(`${prometheusUrl}/-/ready`).then(
+          () => "answered",
+          () => "stopped",
+        ),
+      ).toBe("stopped");
+    },
+  );
 });

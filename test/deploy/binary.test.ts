@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { REPO_ROOT } from "../support/process.ts";
 import { announceSkip } from "../support/skip.ts";
 
@@ -27,7 +32,10 @@ describe.skipIf(skip !== null)("the compiled binary", () => {
     if (skip) return;
     work = mkdtempSync(join(tmpdir(), "prom-adapter-binary-"));
     const binary = join(work, "prom-adapter");
-    const build = Bun.spawnSync([process.execPath, "run", join(REPO_ROOT, "scripts", "build.ts"), binary], { cwd: REPO_ROOT, stderr: "pipe" });
+    const build = Bun.spawnSync([process.execPath, "run", join(REPO_ROOT, "scripts", "build.ts"), binary], {
+      cwd: REPO_ROOT,
+      stderr: "pipe",
+    });
     expect(build.exitCode).toBe(0);
     root = join(work, "root");
     mkdirSync(join(root, "proc"), { recursive: true });
@@ -45,7 +53,9 @@ describe.skipIf(skip !== null)("the compiled binary", () => {
     }
     const now = Math.floor(Date.now() / 1000);
     prometheus = await startPrometheus({
-      openMetrics: openMetricsText([{ name: "queue_length", labels: { namespace: "default", pod: "worker-0" }, samples: [[now - 20, 3]] }]),
+      openMetrics: openMetricsText([
+        { name: "queue_length", labels: { namespace: "default", pod: "worker-0" }, samples: [[now - 20, 3]] },
+      ]),
     });
   });
 
@@ -57,9 +67,17 @@ describe.skipIf(skip !== null)("the compiled binary", () => {
 
   test("serves discovery from a root holding only the binary and its libraries", async () => {
     const args = ["--standalone", "--secure-port=0", "--cert-dir=/tmp/certs", `--prometheus-url=${prometheus.url}`];
-    const command = procMounted ? [Bun.which("chroot") ?? "/usr/sbin/chroot", root, "/prom-adapter", ...args] : [join(root, "prom-adapter"), ...args.map((a) => a.replace("=/tmp/certs", `=${join(root, "tmp", "certs")}`))];
+    const command = procMounted
+      ? [Bun.which("chroot") ?? "/usr/sbin/chroot", root, "/prom-adapter", ...args]
+      : [join(root, "prom-adapter"), ...args.map((a) => a.replace("=/tmp/certs", `=${join(root, "tmp", "certs")}`))];
     const started = performance.now();
-    const child = Bun.spawn(command, { cwd: procMounted ? "/" : root, env: {}, stdout: "ignore", stderr: "pipe", stdin: "ignore" });
+    const child = Bun.spawn(command, {
+      cwd: procMounted ? "/" : root,
+      env: {},
+      stdout: "ignore",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
     try {
       const reader = child.stderr.getReader();
       let log = "";
@@ -71,12 +89,15 @@ describe.skipIf(skip !== null)("the compiled binary", () => {
         port = Number(/serving address=https:\/\/[^:\s]+:(\d+)/.exec(log)?.[1] ?? 0);
       }
       const listeningMs = performance.now() - started;
-      const get = (path: string) => fetch(`https://127.0.0.1:${port}${path}`, { tls: { rejectUnauthorized: false } } as RequestInit);
+      const get = (path: string) =>
+        fetch(`https://127.0.0.1:${port}${path}`, { tls: { rejectUnauthorized: false } } as RequestInit);
       let ready = await get("/readyz");
       for (let i = 0; i < 200 && ready.status !== 200; i++) ready = await get("/readyz");
       const readyMs = performance.now() - started;
       expect(ready.status).toBe(200);
-      const discovery = (await (await get("/apis/custom.metrics.k8s.io/v1beta1")).json()) as { resources: { name: string }[] };
+      const discovery = (await (await get("/apis/custom.metrics.k8s.io/v1beta1")).json()) as {
+        resources: { name: string }[];
+      };
       expect(discovery.resources.map((r) => r.name)).toContain("pods/queue_length");
       const sizeMb = statSync(join(root, "prom-adapter")).size / 1024 / 1024;
       console.log(

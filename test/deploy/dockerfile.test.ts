@@ -59,11 +59,15 @@ function parseDockerfile(text: string): Stage[] {
 
 const stages = parseDockerfile(readFileSync(DOCKERFILE, "utf8"));
 const [build, runtime] = stages as [Stage, Stage];
-const of = (stage: Stage, keyword: string) => stage.instructions.filter((instruction) => instruction.keyword === keyword);
+const of = (stage: Stage, keyword: string) =>
+  stage.instructions.filter((instruction) => instruction.keyword === keyword);
 
 describe("deploy/Dockerfile", () => {
   test("has two stages: a Bun build stage and a distroless runtime", () => {
-    expect(stages.map((stage) => stage.image)).toEqual([`oven/bun:${packageJson.devDependencies.bun}`, "gcr.io/distroless/base-debian12:nonroot"]);
+    expect(stages.map((stage) => stage.image)).toEqual([
+      `oven/bun:${packageJson.devDependencies.bun}`,
+      "gcr.io/distroless/base-debian12:nonroot",
+    ]);
     expect(build.name).toBe("build");
   });
 
@@ -95,7 +99,9 @@ describe("deploy/Dockerfile", () => {
   });
 
   test("copies only what exists, and the build context (the root .dockerignore) keeps every copied path", () => {
-    const ignore = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((line) => line.trim());
+    const ignore = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((line) => line.trim());
     expect(ignore).toContain("*");
     for (const copy of of(build, "COPY")) {
       const sources = copy.args.split(/\s+/).slice(0, -1);
@@ -110,32 +116,49 @@ describe("deploy/Dockerfile", () => {
     // The classic builder reads only <context>/.dockerignore; BuildKit prefers deploy/Dockerfile.dockerignore if present.
     expect(existsSync(join(REPO_ROOT, ".dockerignore"))).toBe(true);
     expect(existsSync(join(REPO_ROOT, "deploy", "Dockerfile.dockerignore"))).toBe(false);
-    const patterns = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((line) => line.trim());
+    const patterns = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((line) => line.trim());
     expect(patterns.filter((line) => line !== "" && !line.startsWith("#"))[0]).toBe("*");
   });
 
   test("an extra CA bundle build arg reaches bun install through NODE_EXTRA_CA_CERTS, in the build stage only", () => {
     expect(of(build, "ARG").map((arg) => arg.args)).toContain('EXTRA_CA_CERTS=""');
-    const install = { args: of(build, "RUN").find((run) => run.args.includes("bun install"))!.args.replace(/\s+/g, " ") };
-    expect(install.args).toContain('printf \'%s\\n\' "$EXTRA_CA_CERTS" > /tmp/extra-ca-certs.pem');
+    const install = {
+      args: of(build, "RUN")
+        .find((run) => run.args.includes("bun install"))!
+        .args.replace(/\s+/g, " "),
+    };
+    expect(install.args).toContain("printf '%s\\n' \"$EXTRA_CA_CERTS\" > /tmp/extra-ca-certs.pem");
     expect(install.args).toContain("export NODE_EXTRA_CA_CERTS=/tmp/extra-ca-certs.pem; fi && bun install");
     expect(runtime.instructions.some((instruction) => instruction.args.includes("EXTRA_CA"))).toBe(false);
-    expect(readFileSync(join(REPO_ROOT, "deploy", "README.md"), "utf8")).toContain('--build-arg EXTRA_CA_CERTS="$(cat ');
+    expect(readFileSync(join(REPO_ROOT, "deploy", "README.md"), "utf8")).toContain(
+      '--build-arg EXTRA_CA_CERTS="$(cat ',
+    );
   });
 
   test("every documented docker build command passes the git commit, which the build context lacks", () => {
     const documents = ["README.md", "deploy/README.md", "deploy/Dockerfile", "bench/README.md", "test/load/README.md"];
     const docs = Bun.spawnSync(["git", "ls-files", "-z", "docs", "rules"], { cwd: REPO_ROOT, stdout: "pipe" });
-    documents.push(...docs.stdout.toString().split("\0").filter((path) => path.endsWith(".md")));
+    documents.push(
+      ...docs.stdout
+        .toString()
+        .split("\0")
+        .filter((path) => path.endsWith(".md")),
+    );
     const commands: string[] = [];
     for (const document of documents.filter((path) => existsSync(join(REPO_ROOT, path)))) {
       // Join `\` continuations (also inside `#` comments, as in the Dockerfile's header) into one command line.
       const text = readFileSync(join(REPO_ROOT, document), "utf8").replace(/\\\n#?\s*/g, " ");
-      for (const line of text.split("\n")) if (/docker (buildx )?build /.test(line)) commands.push(`${document}: ${line.trim()}`);
+      for (const line of text.split("\n"))
+        if (/docker (buildx )?build /.test(line)) commands.push(`${document}: ${line.trim()}`);
     }
     expect(commands.length).toBeGreaterThanOrEqual(3);
     for (const command of commands) {
-      expect({ command, passesCommit: command.includes("--build-arg PROM_ADAPTER_GIT_COMMIT=$(git rev-parse --short=12 HEAD)") }).toEqual({
+      expect({
+        command,
+        passesCommit: command.includes("--build-arg PROM_ADAPTER_GIT_COMMIT=$(git rev-parse --short=12 HEAD)"),
+      }).toEqual({
         command,
         passesCommit: true,
       });
@@ -143,8 +166,15 @@ describe("deploy/Dockerfile", () => {
   });
 
   test("the runtime stage holds only the compiled binary and runs nothing at build time", () => {
-    expect(runtime.instructions.map((instruction) => instruction.keyword).sort()).toEqual(["COPY", "ENTRYPOINT", "EXPOSE", "USER"]);
-    expect(of(runtime, "COPY")).toEqual([{ keyword: "COPY", args: "--from=build /src/dist/prom-adapter /usr/local/bin/prom-adapter" }]);
+    expect(runtime.instructions.map((instruction) => instruction.keyword).sort()).toEqual([
+      "COPY",
+      "ENTRYPOINT",
+      "EXPOSE",
+      "USER",
+    ]);
+    expect(of(runtime, "COPY")).toEqual([
+      { keyword: "COPY", args: "--from=build /src/dist/prom-adapter /usr/local/bin/prom-adapter" },
+    ]);
     expect(of(build, "WORKDIR")).toEqual([{ keyword: "WORKDIR", args: "/src" }]);
   });
 
@@ -162,23 +192,43 @@ describe("deploy/Dockerfile", () => {
     const [entrypoint] = of(runtime, "ENTRYPOINT");
     expect(JSON.parse(entrypoint!.args)).toEqual(["/usr/local/bin/prom-adapter"]);
     const deployment = parseYaml(readFileSync(join(REPO_ROOT, "deploy", "manifests", "deployment.yaml"), "utf8"));
-    expect(of(runtime, "EXPOSE")).toEqual([{ keyword: "EXPOSE", args: String(deployment.spec.template.spec.containers[0].ports[0].containerPort) }]);
+    expect(of(runtime, "EXPOSE")).toEqual([
+      { keyword: "EXPOSE", args: String(deployment.spec.template.spec.containers[0].ports[0].containerPort) },
+    ]);
   });
 });
 
 const ldd = Bun.which("ldd");
-announceSkip("the compiled binary on distroless base", ldd === null ? missingTool("ldd", "not found on PATH (glibc's libc-bin)") : null);
+announceSkip(
+  "the compiled binary on distroless base",
+  ldd === null ? missingTool("ldd", "not found on PATH (glibc's libc-bin)") : null,
+);
 describe.skipIf(ldd === null)("the compiled binary on distroless base", () => {
   test("links only glibc libraries, which distroless/base has (so neither static nor cc is right)", () => {
     const dir = mkdtempSync(join(tmpdir(), "prom-adapter-compile-"));
     try {
       const outfile = join(dir, "prom-adapter");
-      const compiled = Bun.spawnSync([process.execPath, "build", join(REPO_ROOT, "src", "main.ts"), "--compile", "--outfile", outfile], { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" });
+      const compiled = Bun.spawnSync(
+        [process.execPath, "build", join(REPO_ROOT, "src", "main.ts"), "--compile", "--outfile", outfile],
+        { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" },
+      );
       expect(compiled.exitCode).toBe(0);
       const linked = Bun.spawnSync([ldd!, outfile], { stdout: "pipe" }).stdout.toString();
-      const libraries = [...linked.matchAll(/^\s*(\S+)/gm)].map((match) => match[1]!.replace(/\.so.*$/, "").replace(/^.*\//, ""));
+      const libraries = [...linked.matchAll(/^\s*(\S+)/gm)].map((match) =>
+        match[1]!.replace(/\.so.*$/, "").replace(/^.*\//, ""),
+      );
       expect(libraries.length).toBeGreaterThan(0);
-      const glibc = new Set(["linux-vdso", "libc", "libm", "libpthread", "libdl", "librt", "ld-linux-x86-64", "ld-linux-aarch64", "linux-gate"]);
+      const glibc = new Set([
+        "linux-vdso",
+        "libc",
+        "libm",
+        "libpthread",
+        "libdl",
+        "librt",
+        "ld-linux-x86-64",
+        "ld-linux-aarch64",
+        "linux-gate",
+      ]);
       expect(libraries.filter((library) => !glibc.has(library))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,10 @@ beforeAll(() => {
       return Response.json({ error: "not found" }, { status: 404 });
     },
   });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "extra-ca-probe", private: true, dependencies: { "left-pad": "1.3.0" } }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "extra-ca-probe", private: true, dependencies: { "left-pad": "1.3.0" } }),
+  );
   writeFileSync(join(dir, "bunfig.toml"), `[install]\nregistry = "https://127.0.0.1:${registry.port}/"\n`);
   writeFileSync(join(dir, "proxy-ca.pem"), pki.clusterCa.certPem);
 });
@@ -41,9 +44,24 @@ afterAll(async () => {
 /** Runs `bun install` in the probe directory. NB: asynchronously, so this process's registry can answer it. */
 async function bunInstall(extraEnv: Record<string, string>) {
   requested = [];
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: dir, BUN_INSTALL_CACHE_DIR: join(dir, "cache"), ...extraEnv };
-  const child = Bun.spawn([process.execPath, "install", "--no-save"], { cwd: dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: dir,
+    BUN_INSTALL_CACHE_DIR: join(dir, "cache"),
+    ...extraEnv,
+  };
+  const child = Bun.spawn([process.execPath, "install", "--no-save"], {
+    cwd: dir,
+    env,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { code, output: `${stdout}${stderr}` };
 }
 

@@ -12,7 +12,11 @@ import { missingTool } from "../support/skip.ts";
 export interface KubeObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+  };
   // NB: the bodies differ per kind; tests read them as JSON and assert their shape.
   readonly [field: string]: any;
 }
@@ -31,7 +35,11 @@ export function kustomizeSkipReason(): string | null {
 export function componentsSkipReason(): string | null {
   const missing = kustomizeSkipReason();
   if (missing !== null) return missing;
-  const result = Bun.spawnSync([KUBECTL!, "version", "--client", "-o", "json"], { stdout: "pipe", stderr: "pipe", env: isolatedEnv() });
+  const result = Bun.spawnSync([KUBECTL!, "version", "--client", "-o", "json"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: isolatedEnv(),
+  });
   let info: { clientVersion?: { major?: string; minor?: string }; kustomizeVersion?: string };
   try {
     info = JSON.parse(result.stdout.toString());
@@ -41,18 +49,24 @@ export function componentsSkipReason(): string | null {
   const kustomize = /^v?(\d+)\.(\d+)/.exec(info.kustomizeVersion ?? "");
   if (kustomize) {
     const [major, minor] = [Number(kustomize[1]), Number(kustomize[2])];
-    return major > 3 || (major === 3 && minor >= 7) ? null : `kubectl bundles kustomize ${info.kustomizeVersion}, which has no Components (needs v3.7+)`;
+    return major > 3 || (major === 3 && minor >= 7)
+      ? null
+      : `kubectl bundles kustomize ${info.kustomizeVersion}, which has no Components (needs v3.7+)`;
   }
   const minor = Number.parseInt(info.clientVersion?.minor ?? "0", 10);
-  return info.clientVersion?.major === "1" && minor >= 21 ? null : `kubectl 1.${minor} bundles a kustomize without Components (needs kubectl 1.21+)`;
+  return info.clientVersion?.major === "1" && minor >= 21
+    ? null
+    : `kubectl 1.${minor} bundles a kustomize without Components (needs kubectl 1.21+)`;
 }
 
 /** `kubectl kustomize <dir>`, parsed. Throws with kubectl's message when it fails. */
 export function kustomize(dir: string): KubeObject[] {
   const result = Bun.spawnSync([KUBECTL!, "kustomize", dir], { stdout: "pipe", stderr: "pipe", env: isolatedEnv() });
-  if (result.exitCode !== 0) throw new Error(`kubectl kustomize ${dir} failed (exit ${result.exitCode}): ${result.stderr.toString()}`);
+  if (result.exitCode !== 0)
+    throw new Error(`kubectl kustomize ${dir} failed (exit ${result.exitCode}): ${result.stderr.toString()}`);
   return parseAllDocuments(result.stdout.toString()).flatMap((doc) => {
-    if (doc.errors.length > 0) throw new Error(`kubectl kustomize ${dir} printed invalid YAML: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0)
+      throw new Error(`kubectl kustomize ${dir} printed invalid YAML: ${doc.errors[0]!.message}`);
     const value = doc.toJS() as KubeObject | null;
     return value === null ? [] : [value];
   });
@@ -66,7 +80,13 @@ export function kustomize(dir: string): KubeObject[] {
 export function kustomizeWithComponents(base: string, components: readonly string[]): KubeObject[] {
   const overlay = mkdtempSync(join(tmpdir(), "prom-adapter-overlay-"));
   try {
-    const lines = ["apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:", `- ${relative(overlay, base)}`, "components:"];
+    const lines = [
+      "apiVersion: kustomize.config.k8s.io/v1beta1",
+      "kind: Kustomization",
+      "resources:",
+      `- ${relative(overlay, base)}`,
+      "components:",
+    ];
     for (const component of components) lines.push(`- ${relative(overlay, component)}`);
     writeFileSync(join(overlay, "kustomization.yaml"), `${lines.join("\n")}\n`);
     return kustomize(overlay);

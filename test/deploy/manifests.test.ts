@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import packageJson from "../../package.json" with { type: "json" };
 import { parseOptions } from "../../src/options.ts";
-import { componentsSkipReason, kustomize, kustomizeSkipReason, kustomizeWithComponents, type KubeObject } from "./kustomize.ts";
+import {
+  componentsSkipReason,
+  kustomize,
+  kustomizeSkipReason,
+  kustomizeWithComponents,
+  type KubeObject,
+} from "./kustomize.ts";
 import { announceSkip } from "../support/skip.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
@@ -40,7 +46,9 @@ announceSkip("deploy manifest tests", skip);
 if (skip === null) announceSkip("the resource-metrics component tests", componentSkip);
 
 function find(objects: readonly KubeObject[], kind: string, name?: string): KubeObject {
-  const found = objects.filter((object) => object.kind === kind && (name === undefined || object.metadata.name === name));
+  const found = objects.filter(
+    (object) => object.kind === kind && (name === undefined || object.metadata.name === name),
+  );
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ""}, found ${found.length}`);
   return found[0]!;
 }
@@ -55,10 +63,15 @@ function argValue(args: readonly string[], flag: string): string | undefined {
 
 function containerPort(container: KubeObject, port: string | number): number | undefined {
   const ports: { name?: string; containerPort: number }[] = container.ports ?? [];
-  return typeof port === "number" ? ports.find((p) => p.containerPort === port)?.containerPort : ports.find((p) => p.name === port)?.containerPort;
+  return typeof port === "number"
+    ? ports.find((p) => p.containerPort === port)?.containerPort
+    : ports.find((p) => p.name === port)?.containerPort;
 }
 
-function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>> | undefined): boolean {
+function selects(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
   return Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels?.[key] === value);
 }
 
@@ -81,7 +94,9 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
         .filter((object) => object.metadata.namespace !== NAMESPACE)
         .map((object) => `${object.kind}/${object.metadata.namespace ?? "(none)"}/${object.metadata.name}`);
       expect(misplaced).toEqual(["RoleBinding/kube-system/prom-adapter-auth-reader"]);
-      expect(objects.filter((object) => CLUSTER_SCOPED.has(object.kind) && object.metadata.namespace !== undefined)).toEqual([]);
+      expect(
+        objects.filter((object) => CLUSTER_SCOPED.has(object.kind) && object.metadata.namespace !== undefined),
+      ).toEqual([]);
       expect(find(objects, "Namespace").metadata.name).toBe(NAMESPACE);
     });
 
@@ -106,7 +121,11 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
       expect(apiServices.length).toBeGreaterThanOrEqual(3);
       for (const apiService of apiServices) {
         expect(apiService.metadata.name).toBe(`${apiService.spec.version}.${apiService.spec.group}`);
-        expect(apiService.spec.service).toEqual({ name: service().metadata.name, namespace: service().metadata.namespace, port: 443 });
+        expect(apiService.spec.service).toEqual({
+          name: service().metadata.name,
+          namespace: service().metadata.namespace,
+          port: 443,
+        });
         expect(apiService.spec.insecureSkipTLSVerify).toBe(true);
         expect(apiService.spec.groupPriorityMinimum).toBeGreaterThan(0);
       }
@@ -124,23 +143,44 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
       for (const binding of [...all(objects, "RoleBinding"), ...all(objects, "ClusterRoleBinding")]) {
         const { kind, name } = binding.roleRef as { kind: string; name: string };
         const namespace = kind === "Role" ? binding.metadata.namespace : undefined;
-        const defined = objects.some((object) => object.kind === kind && object.metadata.name === name && object.metadata.namespace === namespace);
-        const builtIn = BUILT_IN_ROLES.some((role) => role.kind === kind && role.name === name && role.namespace === namespace);
-        expect({ binding: binding.metadata.name, resolved: defined || builtIn }).toEqual({ binding: binding.metadata.name, resolved: true });
+        const defined = objects.some(
+          (object) => object.kind === kind && object.metadata.name === name && object.metadata.namespace === namespace,
+        );
+        const builtIn = BUILT_IN_ROLES.some(
+          (role) => role.kind === kind && role.name === name && role.namespace === namespace,
+        );
+        expect({ binding: binding.metadata.name, resolved: defined || builtIn }).toEqual({
+          binding: binding.metadata.name,
+          resolved: true,
+        });
       }
     });
 
     test("bindings grant to the Deployment's ServiceAccount, and the HPA binding to the HPA controller", () => {
-      const adapterAccount = { kind: "ServiceAccount", name: pod().spec.serviceAccountName, namespace: deployment().metadata.namespace };
+      const adapterAccount = {
+        kind: "ServiceAccount",
+        name: pod().spec.serviceAccountName,
+        namespace: deployment().metadata.namespace,
+      };
       for (const binding of [...all(objects, "RoleBinding"), ...all(objects, "ClusterRoleBinding")]) {
-        const expected = binding.metadata.name === "hpa-controller-custom-metrics" ? { kind: "ServiceAccount", name: "horizontal-pod-autoscaler", namespace: "kube-system" } : adapterAccount;
-        expect({ binding: binding.metadata.name, subjects: binding.subjects }).toEqual({ binding: binding.metadata.name, subjects: [expected] });
+        const expected =
+          binding.metadata.name === "hpa-controller-custom-metrics"
+            ? { kind: "ServiceAccount", name: "horizontal-pod-autoscaler", namespace: "kube-system" }
+            : adapterAccount;
+        expect({ binding: binding.metadata.name, subjects: binding.subjects }).toEqual({
+          binding: binding.metadata.name,
+          subjects: [expected],
+        });
       }
     });
 
     test("the ClusterRole the HPA binding names exists and grants get and list on both metrics APIs", () => {
       const binding = find(objects, "ClusterRoleBinding", "hpa-controller-custom-metrics");
-      expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "custom-metrics-server-resources" });
+      expect(binding.roleRef).toEqual({
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "custom-metrics-server-resources",
+      });
       expect(find(objects, "ClusterRole", "custom-metrics-server-resources").rules).toEqual([
         { apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io"], resources: ["*"], verbs: ["get", "list"] },
       ]);
@@ -148,12 +188,28 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
 
     test("the resource reader can get, list and watch every kind the rules resolve", () => {
       const granted = new Set<string>();
-      for (const rule of find(objects, "ClusterRole", "prom-adapter-resource-reader").rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]) {
+      for (const rule of find(objects, "ClusterRole", "prom-adapter-resource-reader").rules as {
+        apiGroups: string[];
+        resources: string[];
+        verbs: string[];
+      }[]) {
         expect(rule.verbs).toEqual(["get", "list", "watch"]);
-        for (const group of rule.apiGroups) for (const resource of rule.resources) granted.add(group === "" ? resource : `${resource}.${group}`);
+        for (const group of rule.apiGroups)
+          for (const resource of rule.resources) granted.add(group === "" ? resource : `${resource}.${group}`);
       }
       expect([...granted].sort()).toEqual(
-        ["pods", "nodes", "namespaces", "services", "deployments.apps", "statefulsets.apps", "replicasets.apps", "daemonsets.apps", "jobs.batch", "ingresses.networking.k8s.io"].sort(),
+        [
+          "pods",
+          "nodes",
+          "namespaces",
+          "services",
+          "deployments.apps",
+          "statefulsets.apps",
+          "replicasets.apps",
+          "daemonsets.apps",
+          "jobs.batch",
+          "ingresses.networking.k8s.io",
+        ].sort(),
       );
     });
 
@@ -165,23 +221,38 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
       const volumes: { name: string; configMap?: { name: string } }[] = pod().spec.volumes;
       const volume = volumes.find((candidate) => candidate.configMap?.name === "adapter-config");
       expect(volume).toBeDefined();
-      const mount = (adapter().volumeMounts as { name: string; mountPath: string; subPath?: string }[]).find((candidate) => candidate.name === volume!.name);
+      const mount = (adapter().volumeMounts as { name: string; mountPath: string; subPath?: string }[]).find(
+        (candidate) => candidate.name === volume!.name,
+      );
       expect(mount?.subPath).toBeUndefined();
       expect(`${mount!.mountPath.replace(/\/$/, "")}/config.yaml`).toBe(argValue(adapter().args, "config")!);
     });
 
     test("the certificate directory is a writable emptyDir", () => {
       const certDir = argValue(adapter().args, "cert-dir")!;
-      const mount = (adapter().volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[]).find((candidate) => candidate.mountPath === certDir);
+      const mount = (adapter().volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[]).find(
+        (candidate) => candidate.mountPath === certDir,
+      );
       expect(mount).toBeDefined();
       expect(mount!.readOnly ?? false).toBe(false);
-      expect((pod().spec.volumes as { name: string; emptyDir?: object }[]).find((volume) => volume.name === mount!.name)?.emptyDir).toBeDefined();
+      expect(
+        (pod().spec.volumes as { name: string; emptyDir?: object }[]).find((volume) => volume.name === mount!.name)
+          ?.emptyDir,
+      ).toBeDefined();
     });
 
     test("probes check /livez and /readyz over HTTPS on port 6443", () => {
-      for (const [probe, path] of [["livenessProbe", "/livez"], ["readinessProbe", "/readyz"]] as const) {
+      for (const [probe, path] of [
+        ["livenessProbe", "/livez"],
+        ["readinessProbe", "/readyz"],
+      ] as const) {
         const httpGet = adapter()[probe].httpGet as { path: string; port: string | number; scheme: string };
-        expect({ probe, path: httpGet.path, scheme: httpGet.scheme, port: containerPort(adapter(), httpGet.port) }).toEqual({ probe, path, scheme: "HTTPS", port: 6443 });
+        expect({
+          probe,
+          path: httpGet.path,
+          scheme: httpGet.scheme,
+          port: containerPort(adapter(), httpGet.port),
+        }).toEqual({ probe, path, scheme: "HTTPS", port: 6443 });
       }
     });
 
@@ -190,7 +261,11 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
       expect(podSecurity.runAsNonRoot).toBe(true);
       expect(podSecurity.runAsUser).toBeGreaterThan(0);
       expect(podSecurity.seccompProfile).toEqual({ type: "RuntimeDefault" });
-      expect(adapter().securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+      expect(adapter().securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      });
       expect(adapter().resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
     });
 
@@ -230,9 +305,13 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
       const policy = find(objects, "NetworkPolicy", "prom-adapter");
       expect(selects(policy.spec.podSelector.matchLabels, pod().metadata.labels)).toBe(true);
       expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
-      const ingressPorts = (policy.spec.ingress as { ports: { port: number | string }[] }[]).flatMap((rule) => rule.ports.map((p) => containerPort(adapter(), p.port)));
+      const ingressPorts = (policy.spec.ingress as { ports: { port: number | string }[] }[]).flatMap((rule) =>
+        rule.ports.map((p) => containerPort(adapter(), p.port)),
+      );
       expect(ingressPorts).toContain(6443);
-      const egressPorts = (policy.spec.egress as { ports: { port: number }[] }[]).flatMap((rule) => rule.ports.map((p) => p.port));
+      const egressPorts = (policy.spec.egress as { ports: { port: number }[] }[]).flatMap((rule) =>
+        rule.ports.map((p) => p.port),
+      );
       expect(egressPorts).toEqual(expect.arrayContaining([9090, 443, 53]));
     });
   });
@@ -240,13 +319,22 @@ function describeInstall(title: string, render: () => KubeObject[], skipReason: 
 
 describeInstall("kubectl kustomize deploy", () => kustomize(DEPLOY), skip);
 
-describeInstall("kubectl kustomize deploy with the resource-metrics component", () => kustomizeWithComponents(DEPLOY, [COMPONENT]), skip ?? componentSkip);
+describeInstall(
+  "kubectl kustomize deploy with the resource-metrics component",
+  () => kustomizeWithComponents(DEPLOY, [COMPONENT]),
+  skip ?? componentSkip,
+);
 
 describe.skipIf(skip !== null)("the layout of deploy/", () => {
-  const kustomization = parseYaml(readFileSync(join(DEPLOY, "kustomization.yaml"), "utf8")) as { resources: string[]; namespace?: string };
+  const kustomization = parseYaml(readFileSync(join(DEPLOY, "kustomization.yaml"), "utf8")) as {
+    resources: string[];
+    namespace?: string;
+  };
 
   test("kustomization.yaml lists every file of manifests/, and each file holds one object", () => {
-    const files = readdirSync(join(DEPLOY, "manifests")).filter((file) => file.endsWith(".yaml")).map((file) => `manifests/${file}`);
+    const files = readdirSync(join(DEPLOY, "manifests"))
+      .filter((file) => file.endsWith(".yaml"))
+      .map((file) => `manifests/${file}`);
     expect([...kustomization.resources].sort()).toEqual(files.sort());
     for (const file of files) {
       const documents = parseAllDocuments(readFileSync(join(DEPLOY, file), "utf8"));
@@ -279,7 +367,9 @@ describe.skipIf(skip !== null)("the layout of deploy/", () => {
       "rbac.authorization.k8s.io/aggregate-to-edit": "true",
       "rbac.authorization.k8s.io/aggregate-to-view": "true",
     });
-    expect(reader.rules).toEqual([{ apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] }]);
+    expect(reader.rules).toEqual([
+      { apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] },
+    ]);
   });
 });
 
@@ -290,7 +380,12 @@ describe.skipIf(skip !== null)("kubectl kustomize deploy/examples (the walkthrou
 
   test("uses current API versions: apps/v1, v1, monitoring.coreos.com/v1 and autoscaling/v2", () => {
     expect(objects.map((object) => `${object.apiVersion} ${object.kind}`).sort()).toEqual(
-      ["apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "monitoring.coreos.com/v1 ServiceMonitor", "v1 Service"].sort(),
+      [
+        "apps/v1 Deployment",
+        "autoscaling/v2 HorizontalPodAutoscaler",
+        "monitoring.coreos.com/v1 ServiceMonitor",
+        "v1 Service",
+      ].sort(),
     );
   });
 
@@ -298,7 +393,12 @@ describe.skipIf(skip !== null)("kubectl kustomize deploy/examples (the walkthrou
     const hpa = find(objects, "HorizontalPodAutoscaler", "podinfo");
     expect(hpa.metadata.namespace).toBe(deployment().metadata.namespace);
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "podinfo" });
-    expect(hpa.spec.metrics).toEqual([{ type: "Pods", pods: { metric: { name: "http_requests" }, target: { type: "AverageValue", averageValue: "700m" } } }]);
+    expect(hpa.spec.metrics).toEqual([
+      {
+        type: "Pods",
+        pods: { metric: { name: "http_requests" }, target: { type: "AverageValue", averageValue: "700m" } },
+      },
+    ]);
     expect(hpa.spec.minReplicas).toBeLessThanOrEqual(hpa.spec.maxReplicas);
     expect(deployment().spec.replicas).toBeUndefined();
   });
@@ -310,7 +410,9 @@ describe.skipIf(skip !== null)("kubectl kustomize deploy/examples (the walkthrou
     expect(selects(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
     expect(monitor.spec.namespaceSelector.matchNames).toContain(service.metadata.namespace);
     const endpoint = monitor.spec.endpoints[0] as { port: string; path: string };
-    const servicePort = (service.spec.ports as { name: string; targetPort: string }[]).find((port) => port.name === endpoint.port);
+    const servicePort = (service.spec.ports as { name: string; targetPort: string }[]).find(
+      (port) => port.name === endpoint.port,
+    );
     expect(servicePort).toBeDefined();
     expect(containerPort(podinfo(), servicePort!.targetPort)).toBe(9797);
     expect(podinfo().command).toContain("--port-metrics=9797");

@@ -256,7 +256,13 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
     const other = Object.values(networkInterfaces())
       .flat()
       .find((address) => address && address.family === "IPv4" && !address.internal);
-    if (other) expect(await https("/healthz", other.address).then(() => "answered", () => "refused")).toBe("refused");
+    if (other)
+      expect(
+        await https("/healthz", other.address).then(
+          () => "answered",
+          () => "refused",
+        ),
+      ).toBe("refused");
   });
 
   test("kubectl get --raw reads the custom metric, resolved with the in-cluster service account", async () => {
@@ -269,7 +275,10 @@ describe.skipIf(skip !== null)(`the image ${IMAGE} run as the Deployment runs it
       ["podinfo-a", "600m"],
       ["podinfo-b", "1500m"],
     ]);
-    const list = cluster.requests().filter((request) => request.path === "/api/v1/namespaces/default/pods").at(-1);
+    const list = cluster
+      .requests()
+      .filter((request) => request.path === "/api/v1/namespaces/default/pods")
+      .at(-1);
     expect(list?.identity?.username).toBe(ADAPTER);
     expect(cluster.reviews().tokenReviews.length).toBeGreaterThan(0);
     // The image carries the commit it was built from (--build-arg PROM_ADAPTER_GIT_COMMIT).

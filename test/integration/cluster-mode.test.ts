@@ -8,7 +8,12 @@ import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { customResourceDefinition } from "../support/kube-apiserver/default-resources.ts";
 import { delegatedAuthenticationRules, startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
 import { generateCertificateAuthority, generateSignedCertificate } from "../../src/server/certificates.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
 import { announceSkip } from "../support/skip.ts";
 
@@ -29,8 +34,13 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
   let cluster: KubeApiServer;
   let prometheus: RunningPrometheus;
   let adapter: TestAdapter;
-  const hpaHeaders = { "X-Remote-User": HPA, "X-Remote-Group": HPA_GROUPS[0]!, accept: "application/vnd.kubernetes.protobuf, */*" };
-  const asAggregator = (path: string, headers: Record<string, string> = hpaHeaders) => adapter.getWithCertificate(path, cluster.frontProxy.client, headers);
+  const hpaHeaders = {
+    "X-Remote-User": HPA,
+    "X-Remote-Group": HPA_GROUPS[0]!,
+    accept: "application/vnd.kubernetes.protobuf, */*",
+  };
+  const asAggregator = (path: string, headers: Record<string, string> = hpaHeaders) =>
+    adapter.getWithCertificate(path, cluster.frontProxy.client, headers);
 
   beforeAll(async () => {
     if (skip) return;
@@ -40,16 +50,32 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
       { name: "other-0", namespace: "default", labels: { app: "other" } },
       { name: "podinfo-b", namespace: "default", labels: { app: "podinfo" } },
     ]);
-    cluster.setObjects({ group: "apps", resource: "deployments" }, [{ name: "web", namespace: "default", labels: { app: "web" } }]);
+    cluster.setObjects({ group: "apps", resource: "deployments" }, [
+      { name: "web", namespace: "default", labels: { app: "web" } },
+    ]);
     cluster.setTokens({
-      "adapter-token": { username: ADAPTER, groups: ["system:serviceaccounts", "system:serviceaccounts:custom-metrics"] },
+      "adapter-token": {
+        username: ADAPTER,
+        groups: ["system:serviceaccounts", "system:serviceaccounts:custom-metrics"],
+      },
       "reader-token": { username: "jane", groups: ["dev"] },
       "denied-token": { username: "mallory", groups: ["guests"] },
     });
     cluster.setPolicy([
       ...delegatedAuthenticationRules({ users: [ADAPTER] }),
-      { users: [ADAPTER], verbs: ["get", "list", "watch"], apiGroups: ["", "apps", "example.com"], resources: ["pods", "nodes", "namespaces", "deployments", "widgets"] },
-      { users: [HPA, "jane"], verbs: ["get", "list"], apiGroups: ["custom.metrics.k8s.io"], resources: ["*"], name: "custom-metrics-server-resources" },
+      {
+        users: [ADAPTER],
+        verbs: ["get", "list", "watch"],
+        apiGroups: ["", "apps", "example.com"],
+        resources: ["pods", "nodes", "namespaces", "deployments", "widgets"],
+      },
+      {
+        users: [HPA, "jane"],
+        verbs: ["get", "list"],
+        apiGroups: ["custom.metrics.k8s.io"],
+        resources: ["*"],
+        name: "custom-metrics-server-resources",
+      },
     ]);
     prometheus = await startPrometheus({
       openMetrics: openMetricsText([
@@ -72,7 +98,11 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
   resources: {template: <<.Resource>>}
   metricsQuery: max(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
 `;
-    adapter = await startTestAdapter({ prometheusUrl: prometheus.url, kubeconfig: cluster.kubeconfigFor({ token: "adapter-token" }), rules });
+    adapter = await startTestAdapter({
+      prometheusUrl: prometheus.url,
+      kubeconfig: cluster.kubeconfigFor({ token: "adapter-token" }),
+      rules,
+    });
     expect(await adapter.adapter.relister.runOnce()).toBe(true);
   });
   afterAll(async () => {
@@ -81,50 +111,98 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
     await cluster?.close();
   });
 
-  test.each(["v1beta1", "v1beta2"])("the HPA's pods/*/http_requests?labelSelector=app=podinfo (%s) answers only the selected pods, in LIST order", async (version) => {
-    const response = await asAggregator(`/apis/custom.metrics.k8s.io/${version}/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dpodinfo`);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { items: { describedObject: { name: string; kind: string; apiVersion: string } }[] };
-    expect(body.items.map((i) => i.describedObject.name)).toEqual(["podinfo-a", "podinfo-b"]);
-    expect(body.items[0]?.describedObject).toMatchObject({ kind: "Pod", apiVersion: "/v1" });
+  test.each(["v1beta1", "v1beta2"])(
+    "the HPA's pods/*/http_requests?labelSelector=app=podinfo (%s) answers only the selected pods, in LIST order",
+    async (version) => {
+      const response = await asAggregator(
+        `/apis/custom.metrics.k8s.io/${version}/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dpodinfo`,
+      );
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        items: { describedObject: { name: string; kind: string; apiVersion: string } }[];
+      };
+      expect(body.items.map((i) => i.describedObject.name)).toEqual(["podinfo-a", "podinfo-b"]);
+      expect(body.items[0]?.describedObject).toMatchObject({ kind: "Pod", apiVersion: "/v1" });
 
-    const sar = cluster.reviews().subjectAccessReviews.at(-1) as { spec: Record<string, unknown> };
-    expect(sar.spec).toMatchObject({
-      resourceAttributes: { namespace: "default", verb: "get", group: "custom.metrics.k8s.io", version, resource: "pods", subresource: "http_requests", name: "*" },
-      user: HPA,
-      groups: [...HPA_GROUPS, "system:authenticated"],
-    });
-    const list = cluster.requests().filter((r) => r.path === "/api/v1/namespaces/default/pods").at(-1);
-    expect(list?.query).toMatchObject({ labelSelector: "app=podinfo" });
-    expect(list?.identity?.username).toBe(ADAPTER);
-  });
+      const sar = cluster.reviews().subjectAccessReviews.at(-1) as { spec: Record<string, unknown> };
+      expect(sar.spec).toMatchObject({
+        resourceAttributes: {
+          namespace: "default",
+          verb: "get",
+          group: "custom.metrics.k8s.io",
+          version,
+          resource: "pods",
+          subresource: "http_requests",
+          name: "*",
+        },
+        user: HPA,
+        groups: [...HPA_GROUPS, "system:authenticated"],
+      });
+      const list = cluster
+        .requests()
+        .filter((r) => r.path === "/api/v1/namespaces/default/pods")
+        .at(-1);
+      expect(list?.query).toMatchObject({ labelSelector: "app=podinfo" });
+      expect(list?.identity?.username).toBe(ADAPTER);
+    },
+  );
 
   test("a label selector that selects nothing is a 404 for the resource", async () => {
-    const response = await asAggregator("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app%3Dnone");
+    const response = await asAggregator(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app%3Dnone",
+    );
     expect(response.status).toBe(404);
-    expect(((await response.json()) as { message: string }).message).toBe("the server could not find the metric http_requests for pods");
+    expect(((await response.json()) as { message: string }).message).toBe(
+      "the server could not find the metric http_requests for pods",
+    );
   });
 
   test("an Object metric on deployments.apps describes an apps/v1 Deployment", async () => {
-    const body = (await (await asAggregator("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/deployments.apps/web/jobs_per_worker")).json()) as {
+    const body = (await (
+      await asAggregator("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/deployments.apps/web/jobs_per_worker")
+    ).json()) as {
       items: { describedObject: unknown; value: string }[];
     };
     expect(body.items).toHaveLength(1);
-    expect(body.items[0]?.describedObject).toEqual({ kind: "Deployment", namespace: "default", name: "web", apiVersion: "apps/v1" });
+    expect(body.items[0]?.describedObject).toEqual({
+      kind: "Deployment",
+      namespace: "default",
+      name: "web",
+      apiVersion: "apps/v1",
+    });
     expect(body.items[0]?.value).toBe("4");
   });
 
   test("a cluster-scoped custom resource added later becomes queryable after the mapper's refresh", async () => {
     const path = "/apis/custom.metrics.k8s.io/v1beta2/widgets/w1/widget_temperature";
     expect((await asAggregator(path)).status).toBe(404);
-    cluster.addResource(customResourceDefinition({ group: "example.com", version: "v1", kind: "Widget", plural: "widgets", namespaced: false }));
+    cluster.addResource(
+      customResourceDefinition({
+        group: "example.com",
+        version: "v1",
+        kind: "Widget",
+        plural: "widgets",
+        namespaced: false,
+      }),
+    );
     cluster.setObjects({ group: "example.com", resource: "widgets" }, [{ name: "w1" }]);
     expect(await adapter.adapter.relister.runOnce()).toBe(true);
     const discovery = await (await asAggregator("/apis/custom.metrics.k8s.io/v1beta2")).text();
-    expect(discovery).toContain('{"name":"widgets.example.com/widget_temperature","singularName":"","namespaced":false');
+    expect(discovery).toContain(
+      '{"name":"widgets.example.com/widget_temperature","singularName":"","namespaced":false',
+    );
     const body = (await (await asAggregator(path)).json()) as { items: { describedObject: unknown; value: string }[] };
-    expect(body.items).toEqual([{ describedObject: { kind: "Widget", name: "w1", apiVersion: "example.com/v1" }, metric: { name: "widget_temperature", selector: null }, timestamp: expect.any(String), value: "21" } as never]);
-    const all = (await (await asAggregator("/apis/custom.metrics.k8s.io/v1beta2/widgets/*/widget_temperature")).json()) as { items: unknown[] };
+    expect(body.items).toEqual([
+      {
+        describedObject: { kind: "Widget", name: "w1", apiVersion: "example.com/v1" },
+        metric: { name: "widget_temperature", selector: null },
+        timestamp: expect.any(String),
+        value: "21",
+      } as never,
+    ]);
+    const all = (await (
+      await asAggregator("/apis/custom.metrics.k8s.io/v1beta2/widgets/*/widget_temperature")
+    ).json()) as { items: unknown[] };
     expect(all.items).toHaveLength(1);
   });
 
@@ -141,7 +219,13 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
 
     test("X-Remote-User with a certificate from another CA is refused with 401", async () => {
       const evil = generateCertificateAuthority({ commonName: "evil-ca", now: new Date() });
-      const certificate = generateSignedCertificate({ ca: evil, commonName: "front-proxy-client", usage: "client", validityDays: 1, now: new Date() });
+      const certificate = generateSignedCertificate({
+        ca: evil,
+        commonName: "front-proxy-client",
+        usage: "client",
+        validityDays: 1,
+        now: new Date(),
+      });
       const response = await adapter.getWithCertificate(path, certificate, hpaHeaders);
       expect(response.status).toBe(401);
       expect(((await response.json()) as { reason: string }).reason).toBe("Unauthorized");
@@ -152,7 +236,9 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
       const response = await adapter.getWithCertificate(path, certificate, hpaHeaders);
       // The cluster CA is also the client CA: the certificate authenticates as itself, never as the header's user.
       expect(response.status).toBe(403);
-      expect(((await response.json()) as { message: string }).message).toContain('User \\"attacker\\"'.replaceAll("\\", ""));
+      expect(((await response.json()) as { message: string }).message).toContain(
+        'User \\"attacker\\"'.replaceAll("\\", ""),
+      );
     });
 
     test("a valid token of a user without RBAC gets a 403 naming that user; an unknown token gets 401", async () => {
@@ -171,7 +257,10 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
       expect((await adapter.get("/healthz")).status).toBe(200);
       expect((await adapter.get("/readyz")).status).toBe(200);
       expect((await adapter.get("/metrics")).status).toBe(403);
-      const asMaster = await adapter.getWithCertificate("/metrics", cluster.frontProxy.client, { "X-Remote-User": "admin", "X-Remote-Group": "system:masters" });
+      const asMaster = await adapter.getWithCertificate("/metrics", cluster.frontProxy.client, {
+        "X-Remote-User": "admin",
+        "X-Remote-Group": "system:masters",
+      });
       expect(asMaster.status).toBe(200);
       const text = await asMaster.text();
       expect(text).toContain("prom_adapter_requests_total");
@@ -184,7 +273,10 @@ describe.skipIf(skip !== null)("cluster mode behind the aggregator", () => {
 
   test("the aggregator's availability probe passes as system:kube-aggregator in system:masters", async () => {
     const before = cluster.reviews().subjectAccessReviews.length;
-    const response = await asAggregator("/apis/custom.metrics.k8s.io/v1beta1", { "X-Remote-User": "system:kube-aggregator", "X-Remote-Group": "system:masters" });
+    const response = await asAggregator("/apis/custom.metrics.k8s.io/v1beta1", {
+      "X-Remote-User": "system:kube-aggregator",
+      "X-Remote-Group": "system:masters",
+    });
     expect(response.status).toBe(200);
     expect(cluster.reviews().subjectAccessReviews.length).toBe(before);
   });

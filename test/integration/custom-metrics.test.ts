@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { parseSampleValue } from "../../src/prometheus/sample-value.ts";
 import { quantityFromSample } from "../../src/apimachinery/quantity.ts";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type OpenMetricsSeries,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
 import { announceSkip } from "../support/skip.ts";
 
@@ -63,11 +69,16 @@ afterAll(async () => {
 /** The sample values of a direct instant query, by the given label, as Quantity strings. */
 async function direct(query: string, byLabel: string): Promise<Record<string, string>> {
   const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-  return Object.fromEntries(body.data.result.map((s) => [s.metric[byLabel]!, quantityFromSample(parseSampleValue(s.value[1]), "DecimalSI")!]));
+  const body = (await response.json()) as {
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  return Object.fromEntries(
+    body.data.result.map((s) => [s.metric[byLabel]!, quantityFromSample(parseSampleValue(s.value[1]), "DecimalSI")!]),
+  );
 }
 
-const withoutTimestamps = (text: string) => text.replaceAll(/"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/g, '"timestamp":"T"');
+const withoutTimestamps = (text: string) =>
+  text.replaceAll(/"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/g, '"timestamp":"T"');
 type Item = { describedObject: { name: string }; value: string };
 
 describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus", () => {
@@ -85,8 +96,12 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
       expect(names).toContain("pods/podinfo_queue_length");
     }
     const text = await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta2")).text();
-    expect(text).toContain('{"name":"pods/http_requests","singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]}');
-    expect(text).toContain('{"name":"namespaces/http_requests","singularName":"","namespaced":false,"kind":"MetricValueList","verbs":["get"]}');
+    expect(text).toContain(
+      '{"name":"pods/http_requests","singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]}',
+    );
+    expect(text).toContain(
+      '{"name":"namespaces/http_requests","singularName":"","namespaced":false,"kind":"MetricValueList","verbs":["get"]}',
+    );
   });
 
   test("root-scoped metrics are listed as not namespaced", async () => {
@@ -98,9 +113,12 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("pods/* answers every pod of the namespace with the values of the same PromQL sent directly", async () => {
-    const response = await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests", {
-      accept: "application/vnd.kubernetes.protobuf, */*",
-    });
+    const response = await adapter.get(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests",
+      {
+        accept: "application/vnd.kubernetes.protobuf, */*",
+      },
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("application/json");
     const expected = await direct('sum(rate(http_requests_total{namespace="default",pod=~".+"}[5m])) by (pod)', "pod");
@@ -114,7 +132,9 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("v1beta1 answers the same values in its own item shape", async () => {
-    const text = await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/http_requests")).text();
+    const text = await (
+      await adapter.get("/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/http_requests")
+    ).text();
     const expected = await direct('sum(rate(http_requests_total{namespace="default",pod=~".+"}[5m])) by (pod)', "pod");
     expect(withoutTimestamps(text)).toBe(
       '{"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/v1beta1","metadata":{},"items":[' +
@@ -125,22 +145,36 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("a pod by name answers exactly one item", async () => {
-    const response = await adapter.get(`/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/${POD_A}/http_requests`);
+    const response = await adapter.get(
+      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/${POD_A}/http_requests`,
+    );
     const body = (await response.json()) as { items: Item[] };
-    const expected = await direct(`sum(rate(http_requests_total{namespace="default",pod="${POD_A}"}[5m])) by (pod)`, "pod");
+    const expected = await direct(
+      `sum(rate(http_requests_total{namespace="default",pod="${POD_A}"}[5m])) by (pod)`,
+      "pod",
+    );
     expect(body.items.map((i) => [i.describedObject.name, i.value])).toEqual([[POD_A, expected[POD_A]!]]);
   });
 
   test("metricLabelSelector filters the series and is echoed as a LabelSelector", async () => {
-    const response = await adapter.get(`/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=${encodeURIComponent("method in (POST)")}`);
+    const response = await adapter.get(
+      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=${encodeURIComponent("method in (POST)")}`,
+    );
     const body = (await response.json()) as { items: (Item & { metric: { selector: unknown } })[] };
-    const expected = await direct('sum(rate(http_requests_total{method=~"POST",namespace="default",pod=~".+"}[5m])) by (pod)', "pod");
+    const expected = await direct(
+      'sum(rate(http_requests_total{method=~"POST",namespace="default",pod=~".+"}[5m])) by (pod)',
+      "pod",
+    );
     expect(body.items.map((i) => [i.describedObject.name, i.value])).toEqual([[POD_A, expected[POD_A]!]]);
-    expect(body.items[0]?.metric.selector).toEqual({ matchExpressions: [{ key: "method", operator: "In", values: ["POST"] }] });
+    expect(body.items[0]?.metric.selector).toEqual({
+      matchExpressions: [{ key: "method", operator: "In", values: ["POST"] }],
+    });
   });
 
   test("the namespace's own metric is served through namespaces/{ns}/metrics/{m} without a namespace", async () => {
-    const text = await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta1/namespaces/other/metrics/http_requests")).text();
+    const text = await (
+      await adapter.get("/apis/custom.metrics.k8s.io/v1beta1/namespaces/other/metrics/http_requests")
+    ).text();
     const expected = await direct('sum(rate(http_requests_total{namespace="other"}[5m])) by (namespace)', "namespace");
     expect(withoutTimestamps(text)).toBe(
       '{"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/v1beta1","metadata":{},"items":[' +
@@ -149,12 +183,16 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("gauges keep their name and are not rated", async () => {
-    const body = (await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/podinfo_queue_length")).json()) as { items: Item[] };
+    const body = (await (
+      await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/podinfo_queue_length")
+    ).json()) as { items: Item[] };
     expect(body.items.map((i) => [i.describedObject.name, i.value])).toEqual([[POD_A, "7"]]);
   });
 
   test("root-scoped objects are answered by name and for *", async () => {
-    const all = (await (await nodeAdapter.get("/apis/custom.metrics.k8s.io/v1beta2/nodes/*/node_gigawatts")).json()) as { items: Item[] };
+    const all = (await (
+      await nodeAdapter.get("/apis/custom.metrics.k8s.io/v1beta2/nodes/*/node_gigawatts")
+    ).json()) as { items: Item[] };
     expect(all.items.map((i) => [i.describedObject.name, i.value])).toEqual([
       ["n1", "1210m"],
       ["n2", "3"],
@@ -167,16 +205,66 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test.each([
-    ["an unknown metric", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/nope", 404, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric nope for pods","reason":"NotFound","code":404}'],
-    ["a metric asked in the wrong scope", "/apis/custom.metrics.k8s.io/v1beta2/pods/*/http_requests", 404, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric http_requests for pods","reason":"NotFound","code":404}'],
-    ["an unknown resource", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/gizmos/*/http_requests", 404, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric http_requests for gizmos","reason":"NotFound","code":404}'],
-    ["a named pod without samples", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pod/ghost/http_requests", 404, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric http_requests for pod ghost","reason":"NotFound","code":404}'],
-    ["a path too short after the namespace", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/http_requests", 400, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"invalid request path","reason":"BadRequest","code":400}'],
-    ["an unknown path", "/apis/nothing.here/v1", 404, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}'],
-    ["an unknown version", "/apis/custom.metrics.k8s.io/v1/namespaces/default/pods/*/http_requests", 404, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}'],
-    ["a greater-than metric selector", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=code%3E400", 400, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"operator not supported by prometheus","reason":"BadRequest","code":400}'],
-    ["a labelSelector in standalone mode", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app%3Dpodinfo", 400, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"labelSelector is not supported in standalone mode","reason":"BadRequest","code":400}'],
-    ["a mismatched fieldSelector", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/a/http_requests?fieldSelector=metadata.name%3Db", 400, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"fieldSelector metadata.name doesn\'t match requested name","reason":"BadRequest","code":400}'],
+    [
+      "an unknown metric",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/nope",
+      404,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric nope for pods","reason":"NotFound","code":404}',
+    ],
+    [
+      "a metric asked in the wrong scope",
+      "/apis/custom.metrics.k8s.io/v1beta2/pods/*/http_requests",
+      404,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric http_requests for pods","reason":"NotFound","code":404}',
+    ],
+    [
+      "an unknown resource",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/gizmos/*/http_requests",
+      404,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric http_requests for gizmos","reason":"NotFound","code":404}',
+    ],
+    [
+      "a named pod without samples",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pod/ghost/http_requests",
+      404,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the metric http_requests for pod ghost","reason":"NotFound","code":404}',
+    ],
+    [
+      "a path too short after the namespace",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/http_requests",
+      400,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"invalid request path","reason":"BadRequest","code":400}',
+    ],
+    [
+      "an unknown path",
+      "/apis/nothing.here/v1",
+      404,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}',
+    ],
+    [
+      "an unknown version",
+      "/apis/custom.metrics.k8s.io/v1/namespaces/default/pods/*/http_requests",
+      404,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}',
+    ],
+    [
+      "a greater-than metric selector",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=code%3E400",
+      400,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"operator not supported by prometheus","reason":"BadRequest","code":400}',
+    ],
+    [
+      "a labelSelector in standalone mode",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app%3Dpodinfo",
+      400,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"labelSelector is not supported in standalone mode","reason":"BadRequest","code":400}',
+    ],
+    [
+      "a mismatched fieldSelector",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/a/http_requests?fieldSelector=metadata.name%3Db",
+      400,
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"fieldSelector metadata.name doesn\'t match requested name","reason":"BadRequest","code":400}',
+    ],
   ])("%s answers the exact Status", async (_, path, code, body) => {
     const response = await adapter.get(path);
     expect(response.status).toBe(code);
@@ -184,7 +272,9 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("a malformed metricLabelSelector is a 400 naming the parameter", async () => {
-    const response = await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=a%20b");
+    const response = await adapter.get(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=a%20b",
+    );
     expect(response.status).toBe(400);
     const body = (await response.json()) as { message: string; reason: string };
     expect(body.reason).toBe("BadRequest");
@@ -192,7 +282,9 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("a metricLabelSelector key that is no Prometheus label name is a 400, not a query Prometheus rejects", async () => {
-    const response = await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=app.kubernetes.io%2Fname%3Dweb");
+    const response = await adapter.get(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?metricLabelSelector=app.kubernetes.io%2Fname%3Dweb",
+    );
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toBe(
       'metricLabelSelector: "app.kubernetes.io/name" is not a valid Prometheus label name (letters, digits and _ only)',
@@ -222,7 +314,9 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("the aggregated discovery v2 Accept header still gets the legacy APIGroupList as JSON", async () => {
-    const response = await adapter.get("/apis", { accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json" });
+    const response = await adapter.get("/apis", {
+      accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+    });
     expect(response.headers.get("content-type")).toBe("application/json");
     expect(((await response.json()) as { kind: string }).kind).toBe("APIGroupList");
   });
@@ -230,8 +324,12 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   test("OpenAPI documents describe the installed groups; an absent group's document is a 404 Status", async () => {
     const v2 = (await (await adapter.get("/openapi/v2")).json()) as { swagger: string; paths: Record<string, unknown> };
     expect(v2.swagger).toBe("2.0");
-    expect(Object.keys(v2.paths)).toContain("/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{resource}/{name}/{metric}");
-    const index = (await (await adapter.get("/openapi/v3")).json()) as { paths: Record<string, { serverRelativeURL: string }> };
+    expect(Object.keys(v2.paths)).toContain(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{resource}/{name}/{metric}",
+    );
+    const index = (await (await adapter.get("/openapi/v3")).json()) as {
+      paths: Record<string, { serverRelativeURL: string }>;
+    };
     const document = await adapter.get(index.paths["apis/custom.metrics.k8s.io/v1beta1"]!.serverRelativeURL);
     expect(((await document.json()) as { openapi: string }).openapi).toBe("3.0.0");
     const absent = await adapter.get("/openapi/v3/apis/external.metrics.k8s.io/v1beta1");
@@ -247,8 +345,12 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
     const text = await response.text();
     for (const line of [
       'prom_adapter_requests_total{api="custom.metrics.k8s.io",version="v1beta2",route="namespaced-object",code="200"}',
-      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/query",server="' + prometheus.url + '",outcome="success"}',
-      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/labels",server="' + prometheus.url + '",outcome="success"}',
+      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/query",server="' +
+        prometheus.url +
+        '",outcome="success"}',
+      'prometheus_adapter_prometheus_client_request_duration_seconds_count{path="/api/v1/labels",server="' +
+        prometheus.url +
+        '",outcome="success"}',
       'prom_adapter_discovery_duration_seconds_count{outcome="success",mode="labels"}',
       'prom_adapter_discovery_received_bytes_total{mode="labels"}',
       'prom_adapter_discovery_calls_total{mode="labels"}',
@@ -268,12 +370,27 @@ describe.skipIf(skip !== null)("custom.metrics.k8s.io against a real Prometheus"
   });
 
   test("--v=6 logs each Prometheus call with its URL and duration", () => {
-    expect(adapter.logs.some((line) => line.includes("prometheus call") && line.includes(`url=${prometheus.url}/api/v1/query`) && / ms=[\d.]+/.test(line))).toBe(true);
+    expect(
+      adapter.logs.some(
+        (line) =>
+          line.includes("prometheus call") &&
+          line.includes(`url=${prometheus.url}/api/v1/query`) &&
+          / ms=[\d.]+/.test(line),
+      ),
+    ).toBe(true);
   });
 
   test("/version answers the version document", async () => {
     const version = (await (await adapter.get("/version")).json()) as Record<string, string>;
-    expect(Object.keys(version)).toEqual(["major", "minor", "gitVersion", "gitCommit", "buildDate", "compiler", "platform"]);
+    expect(Object.keys(version)).toEqual([
+      "major",
+      "minor",
+      "gitVersion",
+      "gitCommit",
+      "buildDate",
+      "compiler",
+      "platform",
+    ]);
     expect(version.compiler).toBe("bun");
   });
 

@@ -8,8 +8,21 @@ import { createMemoryLogger } from "../../src/observability/logger.ts";
 import { parseSampleValue } from "../../src/prometheus/sample-value.ts";
 import { quantityFromSample } from "../../src/apimachinery/quantity.ts";
 import { EMPTY_REGISTRY, type MetricRegistry } from "../../src/discovery/registry.ts";
-import { compileRulesText, createMetricsApp, discoverRegistry, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";
-import { freePort, openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  compileRulesText,
+  createMetricsApp,
+  discoverRegistry,
+  prometheusClient,
+  type MetricsApp,
+} from "../support/metrics-app.ts";
+import {
+  freePort,
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type OpenMetricsSeries,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
@@ -18,7 +31,11 @@ announceSkip("external metrics integration tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
 const TIMES = Array.from({ length: 15 }, (_, i) => NOW - 240 + i * 15);
-const gauge = (name: string, labels: Record<string, string>, value: number): OpenMetricsSeries => ({ name, labels, samples: TIMES.map((t) => [t, value] as const) });
+const gauge = (name: string, labels: Record<string, string>, value: number): OpenMetricsSeries => ({
+  name,
+  labels,
+  samples: TIMES.map((t) => [t, value] as const),
+});
 
 const SERIES: OpenMetricsSeries[] = [
   gauge("queue_depth", { namespace: "default", queue: "orders" }, 42),
@@ -80,11 +97,14 @@ const get = (path: string, appUnderTest: MetricsApp = app) => appUnderTest.handl
 /** Samples of a direct instant query, in Prometheus order. */
 async function direct(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await response.json()) as {
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   return body.data.result;
 }
 const quantity = (raw: string) => quantityFromSample(parseSampleValue(raw), "DecimalSI");
-const withoutTimestamps = (text: string) => text.replaceAll(/"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/g, '"timestamp":"T"');
+const withoutTimestamps = (text: string) =>
+  text.replaceAll(/"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/g, '"timestamp":"T"');
 const status = (code: number, message: string, reason?: string, details?: string) =>
   `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":${JSON.stringify(message)}${reason ? `,"reason":"${reason}"` : ""}${details ? `,"details":${details}` : ""},"code":${code}}\n`;
 const notFoundPath = status(404, "the server could not find the requested resource", "NotFound", "{}");
@@ -101,7 +121,8 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
   });
 
   test("the resource list has every discovered metric, sorted, with namespaced from the rule", async () => {
-    const entry = (name: string, namespaced = true) => `{"name":"${name}","singularName":"","namespaced":${namespaced},"kind":"ExternalMetricValueList","verbs":["get"]}`;
+    const entry = (name: string, namespaced = true) =>
+      `{"name":"${name}","singularName":"","namespaced":${namespaced},"kind":"ExternalMetricValueList","verbs":["get"]}`;
     expect(await (await get(`${GROUP}/v1beta1`)).text()).toBe(
       `{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"external.metrics.k8s.io/v1beta1","resources":[${[
         entry("cluster_backlog", false),
@@ -115,14 +136,19 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
   });
 
   test("an empty registry lists the placeholder, which answers 404", async () => {
-    const empty = createMetricsApp({ logger, external: { registry: EMPTY_REGISTRY, client: prometheusClient(prometheus.url) } });
+    const empty = createMetricsApp({
+      logger,
+      external: { registry: EMPTY_REGISTRY, client: prometheusClient(prometheus.url) },
+    });
     expect(await (await get(`${GROUP}/v1beta1`, empty)).text()).toBe(
       '{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"external.metrics.k8s.io/v1beta1","resources":[' +
         '{"name":"externalmetrics","singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]}]}\n',
     );
     const response = await get(`${GROUP}/v1beta1/namespaces/default/externalmetrics`, empty);
     expect(response.status).toBe(404);
-    expect(await response.text()).toBe(status(404, "the server could not find the metric externalmetrics for namespaces default", "NotFound"));
+    expect(await response.text()).toBe(
+      status(404, "the server could not find the metric externalmetrics for namespaces default", "NotFound"),
+    );
   });
 
   test("a namespaced metric answers one item per sample of the same PromQL sent directly, in Prometheus order", async () => {
@@ -133,7 +159,12 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
     const text = await response.text();
     expect(withoutTimestamps(text)).toBe(
       '{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[' +
-        expected.map((s) => `{"metricName":"queue_depth","metricLabels":{"queue":"${s.metric.queue}"},"timestamp":"T","value":"${quantity(s.value[1])}"}`).join(",") +
+        expected
+          .map(
+            (s) =>
+              `{"metricName":"queue_depth","metricLabels":{"queue":"${s.metric.queue}"},"timestamp":"T","value":"${quantity(s.value[1])}"}`,
+          )
+          .join(",") +
         "]}\n",
     );
     expect(text).toContain('"value":"7500m"');
@@ -144,12 +175,20 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
 
   test("the namespace of the path selects the series", async () => {
     const body = (await (await get(`${GROUP}/v1beta1/namespaces/other/queue_depth`)).json()) as { items: unknown[] };
-    expect(body.items).toEqual([{ metricName: "queue_depth", metricLabels: { queue: "orders" }, timestamp: expect.any(String), value: "3" }]);
+    expect(body.items).toEqual([
+      { metricName: "queue_depth", metricLabels: { queue: "orders" }, timestamp: expect.any(String), value: "3" },
+    ]);
   });
 
   test("labelSelector narrows the series", async () => {
-    const body = (await (await get(`${GROUP}/v1beta1/namespaces/default/queue_depth?labelSelector=${encodeURIComponent("queue in (orders)")}`)).json()) as { items: unknown[] };
-    expect(body.items).toEqual([{ metricName: "queue_depth", metricLabels: { queue: "orders" }, timestamp: expect.any(String), value: "42" }]);
+    const body = (await (
+      await get(
+        `${GROUP}/v1beta1/namespaces/default/queue_depth?labelSelector=${encodeURIComponent("queue in (orders)")}`,
+      )
+    ).json()) as { items: unknown[] };
+    expect(body.items).toEqual([
+      { metricName: "queue_depth", metricLabels: { queue: "orders" }, timestamp: expect.any(String), value: "42" },
+    ]);
   });
 
   test("a namespaced: false metric ignores the path namespace and keeps every sample label, __name__ included", async () => {
@@ -158,16 +197,25 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
       const text = await (await get(`${GROUP}/v1beta1/namespaces/${namespace}/cluster_backlog`)).text();
       expect(withoutTimestamps(text)).toBe(
         '{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[' +
-          expected.map((s) => `{"metricName":"cluster_backlog","metricLabels":{"__name__":"cluster_backlog","region":"${s.metric.region}"},"timestamp":"T","value":"${quantity(s.value[1])}"}`).join(",") +
+          expected
+            .map(
+              (s) =>
+                `{"metricName":"cluster_backlog","metricLabels":{"__name__":"cluster_backlog","region":"${s.metric.region}"},"timestamp":"T","value":"${quantity(s.value[1])}"}`,
+            )
+            .join(",") +
           "]}\n",
       );
     }
-    const eu = (await (await get(`${GROUP}/v1beta1/namespaces/default/cluster_backlog?labelSelector=region%3Deu`)).json()) as { items: { value: string }[] };
+    const eu = (await (
+      await get(`${GROUP}/v1beta1/namespaces/default/cluster_backlog?labelSelector=region%3Deu`)
+    ).json()) as { items: { value: string }[] };
     expect(eu.items.map((i) => i.value)).toEqual(["12"]);
   });
 
   test("a scalar result is one item with null metricLabels", async () => {
-    const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('scalar(sum(queue_depth{namespace="default"}))')}`);
+    const response = await fetch(
+      `${prometheus.url}/api/v1/query?query=${encodeURIComponent('scalar(sum(queue_depth{namespace="default"}))')}`,
+    );
     const scalar = ((await response.json()) as { data: { resultType: string; result: [number, string] } }).data;
     expect(scalar.resultType).toBe("scalar");
     const text = await (await get(`${GROUP}/v1beta1/namespaces/default/queue_depth_scalar`)).text();
@@ -181,7 +229,9 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
   test("an empty result is an empty list with 200", async () => {
     const response = await get(`${GROUP}/v1beta1/namespaces/default/queue_depth?labelSelector=queue%3Dnone`);
     expect(response.status).toBe(200);
-    expect(await response.text()).toBe('{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[]}\n');
+    expect(await response.text()).toBe(
+      '{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[]}\n',
+    );
   });
 
   test("NaN samples print 0 and infinite samples are dropped", async () => {
@@ -192,7 +242,10 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
     expect(withoutTimestamps(text)).toBe(
       '{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[' +
         finite
-          .map((s) => `{"metricName":"odd_values","metricLabels":{"__name__":"odd_values","kind":"${s.metric.kind}","namespace":"default"},"timestamp":"T","value":"${s.value[1] === "NaN" ? "0" : "1"}"}`)
+          .map(
+            (s) =>
+              `{"metricName":"odd_values","metricLabels":{"__name__":"odd_values","kind":"${s.metric.kind}","namespace":"default"},"timestamp":"T","value":"${s.value[1] === "NaN" ? "0" : "1"}"}`,
+          )
           .join(",") +
         "]}\n",
     );
@@ -200,19 +253,43 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
   });
 
   test.each([
-    ["a matrix result", `${GROUP}/v1beta1/namespaces/default/queue_depth_range`, 500, status(500, "encountered an unexpected query result type")],
-    ["a string result", `${GROUP}/v1beta1/namespaces/default/queue_depth_string`, 500, status(500, "encountered an unexpected query result type")],
-    ["an unknown metric", `${GROUP}/v1beta1/namespaces/team-a/nope`, 404, status(404, "the server could not find the metric nope for namespaces team-a", "NotFound")],
+    [
+      "a matrix result",
+      `${GROUP}/v1beta1/namespaces/default/queue_depth_range`,
+      500,
+      status(500, "encountered an unexpected query result type"),
+    ],
+    [
+      "a string result",
+      `${GROUP}/v1beta1/namespaces/default/queue_depth_string`,
+      500,
+      status(500, "encountered an unexpected query result type"),
+    ],
+    [
+      "an unknown metric",
+      `${GROUP}/v1beta1/namespaces/team-a/nope`,
+      404,
+      status(404, "the server could not find the metric nope for namespaces team-a", "NotFound"),
+    ],
     ["the cluster-scoped path", `${GROUP}/v1beta1/queue_depth`, 404, notFoundPath],
     ["a namespace without metric", `${GROUP}/v1beta1/namespaces/default`, 404, notFoundPath],
     ["a path too long", `${GROUP}/v1beta1/namespaces/default/queue_depth/extra`, 404, notFoundPath],
     ["an unknown version", `${GROUP}/v1beta2/namespaces/default/queue_depth`, 404, notFoundPath],
-    ["a greater-than selector", `${GROUP}/v1beta1/namespaces/default/queue_depth?labelSelector=queue%3E1`, 400, status(400, "operator not supported by prometheus", "BadRequest")],
+    [
+      "a greater-than selector",
+      `${GROUP}/v1beta1/namespaces/default/queue_depth?labelSelector=queue%3E1`,
+      400,
+      status(400, "operator not supported by prometheus", "BadRequest"),
+    ],
     [
       "a malformed selector",
       `${GROUP}/v1beta1/namespaces/default/queue_depth?labelSelector=a%20b`,
       400,
-      status(400, "unable to parse labelSelector: unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt", "BadRequest"),
+      status(
+        400,
+        "unable to parse labelSelector: unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt",
+        "BadRequest",
+      ),
     ],
   ])("%s answers the exact Status", async (_, path, code, body) => {
     const response = await get(path);
@@ -221,19 +298,33 @@ describe.skipIf(skip !== null)("external.metrics.k8s.io against a real Prometheu
   });
 
   test("a metric name arriving percent-encoded is decoded once", async () => {
-    const body = (await (await get(`${GROUP}/v1beta1/namespaces/other/queue%5Fdepth`)).json()) as { items: { value: string }[] };
+    const body = (await (await get(`${GROUP}/v1beta1/namespaces/other/queue%5Fdepth`)).json()) as {
+      items: { value: string }[];
+    };
     expect(body.items.map((i) => i.value)).toEqual(["3"]);
   });
 
   test("an unreachable Prometheus is a 500 that hides the cause", async () => {
-    const down = createMetricsApp({ logger, external: { registry, client: prometheusClient(`http://127.0.0.1:${await freePort()}`) } });
+    const down = createMetricsApp({
+      logger,
+      external: { registry, client: prometheusClient(`http://127.0.0.1:${await freePort()}`) },
+    });
     const response = await get(`${GROUP}/v1beta1/namespaces/default/queue_depth`, down);
     expect(response.status).toBe(500);
-    expect(await response.text()).toBe(status(500, "Internal error occurred: unable to fetch metrics", "InternalError", '{"causes":[{"message":"unable to fetch metrics"}]}'));
+    expect(await response.text()).toBe(
+      status(
+        500,
+        "Internal error occurred: unable to fetch metrics",
+        "InternalError",
+        '{"causes":[{"message":"unable to fetch metrics"}]}',
+      ),
+    );
   });
 
   test("?pretty indents by two spaces", async () => {
     const text = await (await get(`${GROUP}/v1beta1/namespaces/other/queue_depth?pretty=true`)).text();
-    expect(text).toStartWith('{\n  "kind": "ExternalMetricValueList",\n  "apiVersion": "external.metrics.k8s.io/v1beta1",\n  "metadata": {},\n  "items": [\n    {\n      "metricName": "queue_depth",');
+    expect(text).toStartWith(
+      '{\n  "kind": "ExternalMetricValueList",\n  "apiVersion": "external.metrics.k8s.io/v1beta1",\n  "metadata": {},\n  "items": [\n    {\n      "metricName": "queue_depth",',
+    );
   });
 });

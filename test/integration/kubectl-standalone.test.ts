@@ -6,16 +6,22 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { runMain, spawnAdapter, type AdapterProcess } from "../support/process.ts";
 import { recentSampleTimes, risingCounter } from "../support/series.ts";
 import { announceSkip, missingTool } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const kubectl = Bun.which("kubectl");
-const skip = prometheusSkipReason() ?? (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+const skip =
+  prometheusSkipReason() ??
+  (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
 announceSkip("kubectl end-to-end tests", skip);
-
 
 describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter process", () => {
   let prometheus: RunningPrometheus;
@@ -25,10 +31,21 @@ describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter proces
   beforeAll(async () => {
     if (skip) return;
     prometheus = await startPrometheus({
-      openMetrics: openMetricsText([risingCounter({ namespace: "default", pod: "podinfo-7cd8684594-vcrcj" }, 0.65, recentSampleTimes())]),
+      openMetrics: openMetricsText([
+        risingCounter({ namespace: "default", pod: "podinfo-7cd8684594-vcrcj" }, 0.65, recentSampleTimes()),
+      ]),
     });
     dir = mkdtempSync(join(tmpdir(), "prom-adapter-e2e-"));
-    adapter = await spawnAdapter(["--standalone", `--prometheus-url=${prometheus.url}`, "--secure-port", "0", "--cert-dir", join(dir, "certs"), "--v=2", "--logtostderr"]);
+    adapter = await spawnAdapter([
+      "--standalone",
+      `--prometheus-url=${prometheus.url}`,
+      "--secure-port",
+      "0",
+      "--cert-dir",
+      join(dir, "certs"),
+      "--v=2",
+      "--logtostderr",
+    ]);
   });
   afterAll(async () => {
     if (adapter) expect(await adapter.stop()).toBe(0);
@@ -38,13 +55,28 @@ describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter proces
 
   async function kubectlRaw(path: string): Promise<{ code: number; stdout: string; stderr: string }> {
     // NB: this kubectl build asks for credentials when it has none; standalone mode ignores the token.
-    const child = Bun.spawn([kubectl!, "get", "--raw", path, `--server=https://127.0.0.1:${adapter.port}`, "--insecure-skip-tls-verify", "--token=unused"], {
-      stdout: "pipe",
-      stderr: "pipe",
-      stdin: "ignore",
-      env: { ...process.env, KUBECONFIG: join(dir, "no-kubeconfig") },
-    });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    const child = Bun.spawn(
+      [
+        kubectl!,
+        "get",
+        "--raw",
+        path,
+        `--server=https://127.0.0.1:${adapter.port}`,
+        "--insecure-skip-tls-verify",
+        "--token=unused",
+      ],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "ignore",
+        env: { ...process.env, KUBECONFIG: join(dir, "no-kubeconfig") },
+      },
+    );
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
     return { code, stdout, stderr };
   }
 
@@ -62,14 +94,25 @@ describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter proces
     await untilReady();
     const discovery = await kubectlRaw("/apis/custom.metrics.k8s.io/v1beta1");
     expect(discovery.code).toBe(0);
-    expect(JSON.parse(discovery.stdout).resources).toContainEqual({ name: "pods/http_requests", singularName: "", namespaced: true, kind: "MetricValueList", verbs: ["get"] });
+    expect(JSON.parse(discovery.stdout).resources).toContainEqual({
+      name: "pods/http_requests",
+      singularName: "",
+      namespaced: true,
+      kind: "MetricValueList",
+      verbs: ["get"],
+    });
 
     const values = await kubectlRaw("/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/http_requests");
     expect(values.code).toBe(0);
     const body = JSON.parse(values.stdout);
     expect(body.kind).toBe("MetricValueList");
     expect(body.items).toHaveLength(1);
-    expect(body.items[0].describedObject).toEqual({ kind: "Pod", namespace: "default", name: "podinfo-7cd8684594-vcrcj", apiVersion: "/v1" });
+    expect(body.items[0].describedObject).toEqual({
+      kind: "Pod",
+      namespace: "default",
+      name: "podinfo-7cd8684594-vcrcj",
+      apiVersion: "/v1",
+    });
     expect(body.items[0].metricName).toBe("http_requests");
     expect(body.items[0].value).toMatch(/^\d+m?$/);
   });
@@ -101,7 +144,9 @@ describe("the command line", () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`${file}:3:19: rules[0].name.matches: invalid RE2 "(foo": missing closing )`);
     // The column points at `.Serie` inside the quoted template.
-    expect(stderr).toContain(`${file}:4:24: rules[0].metricsQuery: unknown field .Serie (fields: Series LabelMatchers LabelValuesByName GroupBy GroupBySlice)`);
+    expect(stderr).toContain(
+      `${file}:4:24: rules[0].metricsQuery: unknown field .Serie (fields: Series LabelMatchers LabelValuesByName GroupBy GroupBySlice)`,
+    );
   });
 
   test("an unknown flag exits 2 and names it", async () => {
@@ -113,13 +158,31 @@ describe("the command line", () => {
   test("--version prints the package version", async () => {
     const { code, stdout } = await runMain(["--version"]);
     expect(code).toBe(0);
-    expect(stdout).toBe(`prom-adapter ${(await Bun.file(join(import.meta.dir, "..", "..", "package.json")).json()).version}\n`);
+    expect(stdout).toBe(
+      `prom-adapter ${(await Bun.file(join(import.meta.dir, "..", "..", "package.json")).json()).version}\n`,
+    );
   });
 
   test("--help lists every flag of the CLI contract", async () => {
     const { code, stdout } = await runMain(["--help"]);
     expect(code).toBe(0);
-    for (const flag of ["--prometheus-url", "--config", "--metrics-relist-interval", "--metrics-max-age", "--secure-port", "--bind-address", "--cert-dir", "--tls-cert-file", "--standalone", "--kubeconfig", "--prometheus-header", "--prometheus-verb", "--v=", "--logtostderr", "--version"]) {
+    for (const flag of [
+      "--prometheus-url",
+      "--config",
+      "--metrics-relist-interval",
+      "--metrics-max-age",
+      "--secure-port",
+      "--bind-address",
+      "--cert-dir",
+      "--tls-cert-file",
+      "--standalone",
+      "--kubeconfig",
+      "--prometheus-header",
+      "--prometheus-verb",
+      "--v=",
+      "--logtostderr",
+      "--version",
+    ]) {
       expect(stdout).toContain(flag);
     }
   });

@@ -16,12 +16,20 @@ import { parseQuantityMilliValue } from "../../src/apimachinery/quantity.ts";
 import { generateCertificateAuthority, generateSignedCertificate } from "../../src/server/certificates.ts";
 import { startHttpsServer, type HttpsServer } from "../../src/server/serve.ts";
 import { compileRulesText, createMetricsApp, prometheusClient } from "../support/metrics-app.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type OpenMetricsSeries,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { announceSkip, missingTool } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
 const kubectl = Bun.which("kubectl");
-const skip = prometheusSkipReason() ?? (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+const skip =
+  prometheusSkipReason() ??
+  (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
 announceSkip("kubectl top tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);
@@ -33,7 +41,11 @@ const cpu = (labels: Record<string, string>, perScrape: number): OpenMetricsSeri
   labels,
   samples: TIMES.map((t, i) => [t, 1000 + perScrape * i] as const),
 });
-const memory = (labels: Record<string, string>, bytes: number): OpenMetricsSeries => ({ name: "container_memory_working_set_bytes", labels, samples: TIMES.map((t) => [t, bytes] as const) });
+const memory = (labels: Record<string, string>, bytes: number): OpenMetricsSeries => ({
+  name: "container_memory_working_set_bytes",
+  labels,
+  samples: TIMES.map((t) => [t, bytes] as const),
+});
 
 const SERIES: OpenMetricsSeries[] = [
   cpu({ namespace: "shop", pod: "web-0", container: "nginx" }, 6),
@@ -71,12 +83,31 @@ beforeAll(async () => {
   const core = new Elysia()
     .get("/api/v1/nodes", () => Response.json(NODE_LIST))
     // kubectl top pod lists the pods when the metrics list is empty, to tell "no pods" from "no metrics yet".
-    .get("/api/v1/namespaces/:namespace/pods", () => Response.json({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "1" }, items: [] }));
-  const app = createMetricsApp({ logger, resource: { rules: compileRulesText(DEFAULT_RULES_TEXT).resource!, client: prometheusClient(prometheus.url) }, extra: core });
+    .get("/api/v1/namespaces/:namespace/pods", () =>
+      Response.json({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "1" }, items: [] }),
+    );
+  const app = createMetricsApp({
+    logger,
+    resource: { rules: compileRulesText(DEFAULT_RULES_TEXT).resource!, client: prometheusClient(prometheus.url) },
+    extra: core,
+  });
   const now = new Date();
   const ca = generateCertificateAuthority({ commonName: "kubectl-top-test-ca", now });
-  const serving = generateSignedCertificate({ ca, commonName: "localhost", ipAddresses: ["127.0.0.1"], usage: "server", validityDays: 1, now });
-  server = await startHttpsServer({ handle: (request) => app.handle(request), host: "127.0.0.1", port: 0, certPem: serving.certPem, keyPem: serving.keyPem });
+  const serving = generateSignedCertificate({
+    ca,
+    commonName: "localhost",
+    ipAddresses: ["127.0.0.1"],
+    usage: "server",
+    validityDays: 1,
+    now,
+  });
+  server = await startHttpsServer({
+    handle: (request) => app.handle(request),
+    host: "127.0.0.1",
+    port: 0,
+    certPem: serving.certPem,
+    keyPem: serving.keyPem,
+  });
   dir = mkdtempSync(join(tmpdir(), "prom-adapter-kubectl-top-"));
 });
 
@@ -89,10 +120,26 @@ afterAll(async () => {
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // NB: this kubectl build asks for credentials when it has none; the token is never checked here.
   const child = Bun.spawn(
-    [kubectl!, ...args, `--server=https://127.0.0.1:${server.port}`, "--insecure-skip-tls-verify", "--token=unused", `--cache-dir=${join(dir, "cache")}`],
-    { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, KUBECONFIG: join(dir, "no-kubeconfig"), HOME: dir } },
+    [
+      kubectl!,
+      ...args,
+      `--server=https://127.0.0.1:${server.port}`,
+      "--insecure-skip-tls-verify",
+      "--token=unused",
+      `--cache-dir=${join(dir, "cache")}`,
+    ],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+      env: { ...process.env, KUBECONFIG: join(dir, "no-kubeconfig"), HOME: dir },
+    },
   );
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -105,7 +152,9 @@ const rows = (stdout: string) =>
     .map((line) => line.trim().split(/\s+/));
 
 async function served<T>(path: string): Promise<T> {
-  const response = await fetch(`https://127.0.0.1:${server.port}${path}`, { tls: { rejectUnauthorized: false } } as RequestInit);
+  const response = await fetch(`https://127.0.0.1:${server.port}${path}`, {
+    tls: { rejectUnauthorized: false },
+  } as RequestInit);
   return (await response.json()) as T;
 }
 const milli = (quantity: string) => parseQuantityMilliValue(quantity);
@@ -120,7 +169,9 @@ describe.skipIf(skip !== null)("kubectl top against the resource metrics API", (
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout.split("\n")[0]).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*$/);
 
-    const list = await served<{ items: { metadata: { name: string }; containers: { usage: Usage }[] }[] }>("/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods");
+    const list = await served<{ items: { metadata: { name: string }; containers: { usage: Usage }[] }[] }>(
+      "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods",
+    );
     const expected = list.items.map((pod) => {
       const cpuMilli = pod.containers.reduce((sum, c) => sum + milli(c.usage.cpu), 0n);
       const memoryBytes = pod.containers.reduce((sum, c) => sum + units(c.usage.memory), 0n);
@@ -143,11 +194,19 @@ describe.skipIf(skip !== null)("kubectl top against the resource metrics API", (
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout.split("\n")[0]).toMatch(/^NAME\s+CPU\(cores\)\s+CPU(\(%\))?\s+MEMORY\(bytes\)\s+MEMORY(\(%\))?\s*$/);
 
-    const list = await served<{ items: { metadata: { name: string }; usage: Usage }[] }>("/apis/metrics.k8s.io/v1beta1/nodes");
+    const list = await served<{ items: { metadata: { name: string }; usage: Usage }[] }>(
+      "/apis/metrics.k8s.io/v1beta1/nodes",
+    );
     const expected = list.items.map(({ metadata, usage }) => {
       const cpuMilli = milli(usage.cpu);
       const memoryBytes = units(usage.memory);
-      return [metadata.name, `${cpuMilli}m`, `${(cpuMilli * 100n) / ALLOCATABLE.cpuMilli}%`, `${memoryBytes / BigInt(MI)}Mi`, `${(memoryBytes * 100n) / ALLOCATABLE.memoryBytes}%`];
+      return [
+        metadata.name,
+        `${cpuMilli}m`,
+        `${(cpuMilli * 100n) / ALLOCATABLE.cpuMilli}%`,
+        `${memoryBytes / BigInt(MI)}Mi`,
+        `${(memoryBytes * 100n) / ALLOCATABLE.memoryBytes}%`,
+      ];
     });
     expect(rows(stdout)).toEqual(expected);
     expect(expected).toEqual([
@@ -158,6 +217,10 @@ describe.skipIf(skip !== null)("kubectl top against the resource metrics API", (
 
   test("kubectl top pod accepts an empty list for a namespace without pods", async () => {
     const { code, stdout, stderr } = await run(["top", "pod", "-n", "empty"]);
-    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: "", stderr: "No resources found in empty namespace.\n" });
+    expect({ code, stdout, stderr }).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: "No resources found in empty namespace.\n",
+    });
   });
 });

@@ -34,7 +34,10 @@ const adminConfig = () => loadKubeConfig({ file: cluster.kubeconfigFor({ token: 
 describe("the Kubernetes client layer against a cluster with a private CA", () => {
   test("client-node's typed API classes work through the Bun-fetch HTTP library", async () => {
     const core = new CoreV1Api(createApiConfiguration(adminConfig()));
-    const configMap = await core.readNamespacedConfigMap({ namespace: "kube-system", name: "extension-apiserver-authentication" });
+    const configMap = await core.readNamespacedConfigMap({
+      namespace: "kube-system",
+      name: "extension-apiserver-authentication",
+    });
     expect(configMap.data?.["requestheader-client-ca-file"]).toContain("BEGIN CERTIFICATE");
   });
 
@@ -44,19 +47,40 @@ describe("the Kubernetes client layer against a cluster with a private CA", () =
     const core = new CoreV1Api(createApiConfiguration(config));
     const list = await core.listNamespacedPod({ namespace: "default" });
     expect(list.items.map((p) => p.metadata?.name)).toEqual(["web-0", "api-0", "web-1", "db-0"]);
-    expect(cluster.requests().some((r) => r.identity?.via === "certificate" && r.identity.username === "system:admin")).toBe(true);
+    expect(
+      cluster.requests().some((r) => r.identity?.via === "certificate" && r.identity.username === "system:admin"),
+    ).toBe(true);
   });
 
   test("the REST mapper comes from discovery and picks up a CRD after a refresh", async () => {
-    const mapper = createDiscoveryRestMapper({ fetchDocument: kubeDiscoveryFetcher(adminConfig()), logger: createMemoryLogger() });
+    const mapper = createDiscoveryRestMapper({
+      fetchDocument: kubeDiscoveryFetcher(adminConfig()),
+      logger: createMemoryLogger(),
+    });
     await mapper.refresh();
-    expect(mapper.current().resolve({ group: "", resource: "deploy" })).toMatchObject({ group: "apps", version: "v1", kind: "Deployment" });
+    expect(mapper.current().resolve({ group: "", resource: "deploy" })).toMatchObject({
+      group: "apps",
+      version: "v1",
+      kind: "Deployment",
+    });
     expect(mapper.current().resolve({ group: "", resource: "nodes" }).namespaced).toBe(false);
     expect(() => mapper.current().resolve({ group: "", resource: "widgets" })).toThrow('"widgets"');
 
-    cluster.addResource(customResourceDefinition({ group: "example.com", version: "v1", kind: "Widget", plural: "widgets", namespaced: false }));
+    cluster.addResource(
+      customResourceDefinition({
+        group: "example.com",
+        version: "v1",
+        kind: "Widget",
+        plural: "widgets",
+        namespaced: false,
+      }),
+    );
     await mapper.refresh();
-    expect(mapper.current().resolve({ group: "", resource: "widget" })).toMatchObject({ group: "example.com", resource: "widgets", namespaced: false });
+    expect(mapper.current().resolve({ group: "", resource: "widget" })).toMatchObject({
+      group: "example.com",
+      resource: "widgets",
+      namespaced: false,
+    });
   });
 
   test.each([
@@ -71,7 +95,10 @@ describe("the Kubernetes client layer against a cluster with a private CA", () =
     ["app=web,tier=front", ["web-0"]],
     ["app=nothing", []],
   ])("labelSelector %p lists %p in LIST order", async (selector, names) => {
-    const lister = createObjectLister({ fetchCollection: kubeCollectionFetcher(adminConfig()), logger: createMemoryLogger() });
+    const lister = createObjectLister({
+      fetchCollection: kubeCollectionFetcher(adminConfig()),
+      logger: createMemoryLogger(),
+    });
     const pods = { group: "", version: "v1", kind: "Pod", resource: "pods", singular: "pod", namespaced: true };
     expect(await lister.listNames(pods, "default", selector)).toEqual(names);
     const last = cluster.requests().at(-1);
@@ -80,7 +107,12 @@ describe("the Kubernetes client layer against a cluster with a private CA", () =
 
   test("a LIST the adapter may not make is a 500 that names no detail", async () => {
     const config = loadKubeConfig({ file: cluster.kubeconfigFor({ token: "no-rbac-token" }) });
-    cluster.setTokens({ "no-rbac-token": { username: "system:serviceaccount:custom-metrics:prom-adapter", groups: ["system:serviceaccounts"] } });
+    cluster.setTokens({
+      "no-rbac-token": {
+        username: "system:serviceaccount:custom-metrics:prom-adapter",
+        groups: ["system:serviceaccounts"],
+      },
+    });
     const logger = createMemoryLogger();
     const lister = createObjectLister({ fetchCollection: kubeCollectionFetcher(config), logger });
     const pods = { group: "", version: "v1", kind: "Pod", resource: "pods", singular: "pod", namespaced: true };

@@ -15,7 +15,13 @@ import { quantityFromResourceUsage } from "../../src/apimachinery/quantity.ts";
 import type { ResourceRules } from "../../src/providers/resource-metrics-provider.ts";
 import type { NodeRef, PodRef, ResourceObjectSource } from "../../src/providers/resource-object-source.ts";
 import { compileRulesText, createMetricsApp, prometheusClient, type MetricsApp } from "../support/metrics-app.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type OpenMetricsSeries,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
@@ -76,26 +82,51 @@ afterAll(async () => {
 });
 
 const get = (path: string, appUnderTest: MetricsApp = app) => appUnderTest.handle(new Request(`http://adapter${path}`));
-const withoutTimes = (text: string) => text.replaceAll(/"(timestamp|creationTimestamp)":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/g, '"$1":"T"');
+const withoutTimes = (text: string) =>
+  text.replaceAll(/"(timestamp|creationTimestamp)":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"/g, '"$1":"T"');
 const status = (code: number, message: string, reason: string, details?: string) =>
   `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":${JSON.stringify(message)},"reason":"${reason}"${details ? `,"details":${details}` : ""},"code":${code}}\n`;
 const notFoundPath = status(404, "the server could not find the requested resource", "NotFound", "{}");
 
 /** Usage by the given labels (joined with "/") of a direct query, as the resource API formats it. */
-async function direct(query: string, labels: string[], format: "DecimalSI" | "BinarySI"): Promise<Record<string, string>> {
+async function direct(
+  query: string,
+  labels: string[],
+  format: "DecimalSI" | "BinarySI",
+): Promise<Record<string, string>> {
   const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-  return Object.fromEntries(body.data.result.map((s) => [labels.map((l) => s.metric[l]).join("/"), quantityFromResourceUsage(parseSampleValue(s.value[1]), format)]));
+  const body = (await response.json()) as {
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  return Object.fromEntries(
+    body.data.result.map((s) => [
+      labels.map((l) => s.metric[l]).join("/"),
+      quantityFromResourceUsage(parseSampleValue(s.value[1]), format),
+    ]),
+  );
 }
-const podCpu = (ns: string, pods: string) => direct(`sum(rate(container_cpu_usage_seconds_total{namespace="${ns}",pod=~"${pods}"}[5m])) by (pod,container)`, ["pod", "container"], "DecimalSI");
-const podMemory = (ns: string, pods: string) => direct(`sum(container_memory_working_set_bytes{namespace="${ns}",pod=~"${pods}"}) by (pod,container)`, ["pod", "container"], "BinarySI");
-const container = (name: string, cpuUsage: string | undefined, memoryUsage: string | undefined) => `{"name":"${name}","usage":{"cpu":"${cpuUsage}","memory":"${memoryUsage}"}}`;
+const podCpu = (ns: string, pods: string) =>
+  direct(
+    `sum(rate(container_cpu_usage_seconds_total{namespace="${ns}",pod=~"${pods}"}[5m])) by (pod,container)`,
+    ["pod", "container"],
+    "DecimalSI",
+  );
+const podMemory = (ns: string, pods: string) =>
+  direct(
+    `sum(container_memory_working_set_bytes{namespace="${ns}",pod=~"${pods}"}) by (pod,container)`,
+    ["pod", "container"],
+    "BinarySI",
+  );
+const container = (name: string, cpuUsage: string | undefined, memoryUsage: string | undefined) =>
+  `{"name":"${name}","usage":{"cpu":"${cpuUsage}","memory":"${memoryUsage}"}}`;
 
 /** Objects as the Kubernetes source would give them: Running pods with labels, filtered by the label selector. */
 function kubernetesLikeObjects(pods: PodRef[], nodes: NodeRef[]): ResourceObjectSource {
-  const matching = <T extends { labels: Readonly<Record<string, string>> }>(objects: T[], selector: string) => objects.filter((o) => selectorMatches(parseLabelSelector(selector), o.labels));
+  const matching = <T extends { labels: Readonly<Record<string, string>> }>(objects: T[], selector: string) =>
+    objects.filter((o) => selectorMatches(parseLabelSelector(selector), o.labels));
   return {
-    listPods: async (namespace, selector) => matching(pods, selector).filter((p) => namespace === undefined || p.namespace === namespace),
+    listPods: async (namespace, selector) =>
+      matching(pods, selector).filter((p) => namespace === undefined || p.namespace === namespace),
     getPod: async (namespace, name) => pods.find((p) => p.namespace === namespace && p.name === name) ?? null,
     listNodes: async (selector) => matching(nodes, selector),
     getNode: async (name) => nodes.find((n) => n.name === name) ?? null,
@@ -123,7 +154,12 @@ describe.skipIf(skip !== null)("metrics.k8s.io against a real Prometheus", () =>
     const cpuUsage = await podCpu("default", "weird-0|web-0|web-1");
     const memoryUsage = await podMemory("default", "weird-0|web-0|web-1");
     // NB: 0.1 core comes out of rate() as 0.0999…, which truncates to 99m (upstream truncates int64(v*1000)).
-    expect(cpuUsage).toEqual({ "web-0/nginx": "300m", "web-0/sidecar": "99m", "web-1/nginx": "150m", "weird-0/app": "0" });
+    expect(cpuUsage).toEqual({
+      "web-0/nginx": "300m",
+      "web-0/sidecar": "99m",
+      "web-1/nginx": "150m",
+      "weird-0/app": "0",
+    });
     expect(memoryUsage).toEqual({ "web-0/nginx": "100Mi", "web-0/sidecar": "20Mi", "weird-0/app": "0" });
     expect(withoutTimes(text)).toBe(
       '{"kind":"PodMetricsList","apiVersion":"metrics.k8s.io/v1beta1","metadata":{},"items":[' +
@@ -136,7 +172,11 @@ describe.skipIf(skip !== null)("metrics.k8s.io against a real Prometheus", () =>
       expect(Math.abs(Date.parse(item.timestamp) - Date.now())).toBeLessThan(60_000);
       expect(Math.abs(Date.parse(item.metadata.creationTimestamp) - Date.now())).toBeLessThan(60_000);
     }
-    expect(logger.lines.some((line) => line.includes("no resource metrics for pod") && line.includes("pod=default/web-1 missing=memory"))).toBe(true);
+    expect(
+      logger.lines.some(
+        (line) => line.includes("no resource metrics for pod") && line.includes("pod=default/web-1 missing=memory"),
+      ),
+    ).toBe(true);
   });
 
   test("a single pod carries kind and apiVersion", async () => {
@@ -148,33 +188,92 @@ describe.skipIf(skip !== null)("metrics.k8s.io against a real Prometheus", () =>
   });
 
   test("fieldSelector filters the pods", async () => {
-    const body = (await (await get(`${GROUP}/v1beta1/namespaces/default/pods?fieldSelector=metadata.name%3Dweb-0`)).json()) as { items: { metadata: { name: string } }[] };
+    const body = (await (
+      await get(`${GROUP}/v1beta1/namespaces/default/pods?fieldSelector=metadata.name%3Dweb-0`)
+    ).json()) as { items: { metadata: { name: string } }[] };
     expect(body.items.map((i) => i.metadata.name)).toEqual(["web-0"]);
   });
 
   test("nodes: one item per node with both CPU and memory, sorted by name", async () => {
-    const cpuUsage = await direct(`sum(rate(container_cpu_usage_seconds_total{instance=~"n1|n2|n3", id='/'}[5m])) by (instance)`, ["instance"], "DecimalSI");
-    const memoryUsage = await direct(`sum(container_memory_working_set_bytes{instance=~"n1|n2|n3",id='/'}) by (instance)`, ["instance"], "BinarySI");
+    const cpuUsage = await direct(
+      `sum(rate(container_cpu_usage_seconds_total{instance=~"n1|n2|n3", id='/'}[5m])) by (instance)`,
+      ["instance"],
+      "DecimalSI",
+    );
+    const memoryUsage = await direct(
+      `sum(container_memory_working_set_bytes{instance=~"n1|n2|n3",id='/'}) by (instance)`,
+      ["instance"],
+      "BinarySI",
+    );
     expect(cpuUsage).toEqual({ n1: "2", n2: "500m", n3: "199m" });
     const text = await (await get(`${GROUP}/v1beta1/nodes`)).text();
-    const node = (name: string) => `{"metadata":{"name":"${name}","creationTimestamp":"T"},"timestamp":"T","window":"5m0s","usage":{"cpu":"${cpuUsage[name]}","memory":"${memoryUsage[name]}"}}`;
-    expect(withoutTimes(text)).toBe(`{"kind":"NodeMetricsList","apiVersion":"metrics.k8s.io/v1beta1","metadata":{},"items":[${node("n1")},${node("n2")}]}\n`);
+    const node = (name: string) =>
+      `{"metadata":{"name":"${name}","creationTimestamp":"T"},"timestamp":"T","window":"5m0s","usage":{"cpu":"${cpuUsage[name]}","memory":"${memoryUsage[name]}"}}`;
+    expect(withoutTimes(text)).toBe(
+      `{"kind":"NodeMetricsList","apiVersion":"metrics.k8s.io/v1beta1","metadata":{},"items":[${node("n1")},${node("n2")}]}\n`,
+    );
     expect(text).toContain('"memory":"3584Mi"');
     const single = await (await get(`${GROUP}/v1beta1/nodes/n2`)).text();
-    expect(withoutTimes(single)).toBe(`{"kind":"NodeMetrics","apiVersion":"metrics.k8s.io/v1beta1",${node("n2").slice(1)}\n`);
+    expect(withoutTimes(single)).toBe(
+      `{"kind":"NodeMetrics","apiVersion":"metrics.k8s.io/v1beta1",${node("n2").slice(1)}\n`,
+    );
   });
 
   test.each([
-    ["a pod without memory data", `${GROUP}/v1beta1/namespaces/default/pods/web-1`, 404, status(404, 'podmetrics.metrics.k8s.io "default/web-1" not found', "NotFound", '{"name":"default/web-1","group":"metrics.k8s.io","kind":"podmetrics"}')],
-    ["a pod nobody knows", `${GROUP}/v1beta1/namespaces/default/pods/ghost`, 404, status(404, 'podmetrics.metrics.k8s.io "default/ghost" not found', "NotFound", '{"name":"default/ghost","group":"metrics.k8s.io","kind":"podmetrics"}')],
-    ["a node without memory data", `${GROUP}/v1beta1/nodes/n3`, 404, status(404, 'nodemetrics.metrics.k8s.io "n3" not found', "NotFound", '{"name":"n3","group":"metrics.k8s.io","kind":"nodemetrics"}')],
-    ["pods of all namespaces in standalone mode", `${GROUP}/v1beta1/pods`, 400, status(400, "all-namespaces pod metrics are not supported in standalone mode", "BadRequest")],
-    ["a labelSelector in standalone mode", `${GROUP}/v1beta1/namespaces/default/pods?labelSelector=app%3Dweb`, 400, status(400, "labelSelector is not supported in standalone mode", "BadRequest")],
+    [
+      "a pod without memory data",
+      `${GROUP}/v1beta1/namespaces/default/pods/web-1`,
+      404,
+      status(
+        404,
+        'podmetrics.metrics.k8s.io "default/web-1" not found',
+        "NotFound",
+        '{"name":"default/web-1","group":"metrics.k8s.io","kind":"podmetrics"}',
+      ),
+    ],
+    [
+      "a pod nobody knows",
+      `${GROUP}/v1beta1/namespaces/default/pods/ghost`,
+      404,
+      status(
+        404,
+        'podmetrics.metrics.k8s.io "default/ghost" not found',
+        "NotFound",
+        '{"name":"default/ghost","group":"metrics.k8s.io","kind":"podmetrics"}',
+      ),
+    ],
+    [
+      "a node without memory data",
+      `${GROUP}/v1beta1/nodes/n3`,
+      404,
+      status(
+        404,
+        'nodemetrics.metrics.k8s.io "n3" not found',
+        "NotFound",
+        '{"name":"n3","group":"metrics.k8s.io","kind":"nodemetrics"}',
+      ),
+    ],
+    [
+      "pods of all namespaces in standalone mode",
+      `${GROUP}/v1beta1/pods`,
+      400,
+      status(400, "all-namespaces pod metrics are not supported in standalone mode", "BadRequest"),
+    ],
+    [
+      "a labelSelector in standalone mode",
+      `${GROUP}/v1beta1/namespaces/default/pods?labelSelector=app%3Dweb`,
+      400,
+      status(400, "labelSelector is not supported in standalone mode", "BadRequest"),
+    ],
     [
       "an unsupported fieldSelector",
       `${GROUP}/v1beta1/namespaces/default/pods?fieldSelector=spec.nodeName%3Dn1`,
       400,
-      status(400, 'unable to parse fieldSelector: "spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"', "BadRequest"),
+      status(
+        400,
+        'unable to parse fieldSelector: "spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"',
+        "BadRequest",
+      ),
     ],
     ["a namespace without pods", `${GROUP}/v1beta1/namespaces/default`, 404, notFoundPath],
     ["a path too long", `${GROUP}/v1beta1/namespaces/default/pods/web-0/extra`, 404, notFoundPath],
@@ -197,12 +296,20 @@ describe.skipIf(skip !== null)("metrics.k8s.io against a real Prometheus", () =>
       { name: "n2", labels: {} },
       { name: "n1", labels: { "node-role.kubernetes.io/db": "", "kubernetes.io/hostname": "n1" } },
     ];
-    const kubeApp = () => createMetricsApp({ logger, resource: { rules, client, objects: kubernetesLikeObjects(pods, nodes) } });
+    const kubeApp = () =>
+      createMetricsApp({ logger, resource: { rules, client, objects: kubernetesLikeObjects(pods, nodes) } });
 
     test("pods of all namespaces, sorted by namespace then name, with their labels", async () => {
-      const body = (await (await get(`${GROUP}/v1beta1/pods`, kubeApp())).json()) as { items: { metadata: Record<string, unknown> }[] };
+      const body = (await (await get(`${GROUP}/v1beta1/pods`, kubeApp())).json()) as {
+        items: { metadata: Record<string, unknown> }[];
+      };
       expect(body.items.map((i) => i.metadata)).toEqual([
-        { name: "web-0", namespace: "default", creationTimestamp: expect.any(String), labels: { app: "web", tier: "front" } },
+        {
+          name: "web-0",
+          namespace: "default",
+          creationTimestamp: expect.any(String),
+          labels: { app: "web", tier: "front" },
+        },
         { name: "db-0", namespace: "other", creationTimestamp: expect.any(String), labels: { app: "db" } },
       ]);
       const text = await (await get(`${GROUP}/v1beta1/namespaces/default/pods/web-0`, kubeApp())).text();
@@ -211,7 +318,9 @@ describe.skipIf(skip !== null)("metrics.k8s.io against a real Prometheus", () =>
     });
 
     test("the label selector picks the pods", async () => {
-      const body = (await (await get(`${GROUP}/v1beta1/pods?labelSelector=${encodeURIComponent("tier in (front)")}`, kubeApp())).json()) as { items: { metadata: { name: string } }[] };
+      const body = (await (
+        await get(`${GROUP}/v1beta1/pods?labelSelector=${encodeURIComponent("tier in (front)")}`, kubeApp())
+      ).json()) as { items: { metadata: { name: string } }[] };
       expect(body.items.map((i) => i.metadata.name)).toEqual(["web-0"]);
     });
 
@@ -222,22 +331,36 @@ describe.skipIf(skip !== null)("metrics.k8s.io against a real Prometheus", () =>
 
     test("unknown objects are 404s about pods and nodes", async () => {
       const pod = await get(`${GROUP}/v1beta1/namespaces/default/pods/ghost`, kubeApp());
-      expect(await pod.text()).toBe(status(404, 'pods "ghost" not found', "NotFound", '{"name":"ghost","kind":"pods"}'));
+      expect(await pod.text()).toBe(
+        status(404, 'pods "ghost" not found', "NotFound", '{"name":"ghost","kind":"pods"}'),
+      );
       const node = await get(`${GROUP}/v1beta1/nodes/ghost`, kubeApp());
-      expect(await node.text()).toBe(status(404, 'nodes "ghost" not found', "NotFound", '{"name":"ghost","kind":"nodes"}'));
+      expect(await node.text()).toBe(
+        status(404, 'nodes "ghost" not found', "NotFound", '{"name":"ghost","kind":"nodes"}'),
+      );
     });
 
     test("a namespace whose queries fail loses only its pods", async () => {
       const failing: PrometheusClient = {
         ...client,
-        query: (query, time, signal) => (query.includes('namespace="other"') ? Promise.reject(new Error("injected failure")) : client.query(query, time, signal)),
+        query: (query, time, signal) =>
+          query.includes('namespace="other"')
+            ? Promise.reject(new Error("injected failure"))
+            : client.query(query, time, signal),
       };
-      const partial = createMetricsApp({ logger, resource: { rules, client: failing, objects: kubernetesLikeObjects(pods, nodes) } });
+      const partial = createMetricsApp({
+        logger,
+        resource: { rules, client: failing, objects: kubernetesLikeObjects(pods, nodes) },
+      });
       const response = await get(`${GROUP}/v1beta1/pods`, partial);
       expect(response.status).toBe(200);
       const body = (await response.json()) as { items: { metadata: { namespace: string; name: string } }[] };
       expect(body.items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual(["default/web-0"]);
-      expect(logger.lines.some((line) => line.includes("unable to fetch metrics for pods in namespace") && line.includes("namespace=other"))).toBe(true);
+      expect(
+        logger.lines.some(
+          (line) => line.includes("unable to fetch metrics for pods in namespace") && line.includes("namespace=other"),
+        ),
+      ).toBe(true);
     });
   });
 });

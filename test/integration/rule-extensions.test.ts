@@ -6,7 +6,12 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
 import { startFaultyProxy, type FaultyProxy } from "../support/faulty-proxy.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
@@ -57,9 +62,13 @@ describe.skipIf(skip !== null)("rule extensions", () => {
   });
 
   test("a named object without a sample gets the rule's defaultValue instead of a 404", async () => {
-    const existing = (await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/worker-0/queue_length")).json()) as { items: { value: string }[] };
+    const existing = (await (
+      await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/worker-0/queue_length")
+    ).json()) as { items: { value: string }[] };
     expect(existing.items.map((i) => i.value)).toEqual(["7"]);
-    const absent = (await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/worker-9/queue_length")).json()) as {
+    const absent = (await (
+      await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/worker-9/queue_length")
+    ).json()) as {
       items: { describedObject: { name: string }; value: string }[];
     };
     expect(absent.items.map((i) => [i.describedObject.name, i.value])).toEqual([["worker-9", "0"]]);
@@ -67,7 +76,10 @@ describe.skipIf(skip !== null)("rule extensions", () => {
 
   test("the rule's parameters and headers go with its queries", async () => {
     await adapter.get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/worker-0/queue_length");
-    const query = proxy.requests().filter((r) => r.url.startsWith("/api/v1/query")).at(-1)!;
+    const query = proxy
+      .requests()
+      .filter((r) => r.url.startsWith("/api/v1/query"))
+      .at(-1)!;
     const params = new URLSearchParams(query.url.split("?")[1] ?? query.body);
     expect(params.get("dedup")).toBe("true");
     expect(params.get("partial_response")).toBe("false");
@@ -76,13 +88,22 @@ describe.skipIf(skip !== null)("rule extensions", () => {
   });
 
   test("an external metric with an empty result gets one defaultValue item; without defaultValue it stays empty", async () => {
-    const empty = (await (await adapter.get("/apis/external.metrics.k8s.io/v1beta1/namespaces/other/jobs_waiting")).json()) as { items: { metricLabels: unknown; value: string }[] };
+    const empty = (await (
+      await adapter.get("/apis/external.metrics.k8s.io/v1beta1/namespaces/other/jobs_waiting")
+    ).json()) as { items: { metricLabels: unknown; value: string }[] };
     expect(empty.items.map((i) => [i.metricLabels, i.value])).toEqual([[{}, "500m"]]);
-    const found = (await (await adapter.get("/apis/external.metrics.k8s.io/v1beta1/namespaces/default/jobs_waiting")).json()) as { items: { value: string }[] };
+    const found = (await (
+      await adapter.get("/apis/external.metrics.k8s.io/v1beta1/namespaces/default/jobs_waiting")
+    ).json()) as { items: { value: string }[] };
     expect(found.items.map((i) => i.value)).toEqual(["3"]);
-    const plain = (await (await adapter.get("/apis/external.metrics.k8s.io/v1beta1/namespaces/other/jobs_failed")).json()) as { items: unknown[] };
+    const plain = (await (
+      await adapter.get("/apis/external.metrics.k8s.io/v1beta1/namespaces/other/jobs_failed")
+    ).json()) as { items: unknown[] };
     expect(plain.items).toEqual([]);
-    const lastQuery = proxy.requests().filter((r) => r.url.startsWith("/api/v1/query")).at(-1)!;
+    const lastQuery = proxy
+      .requests()
+      .filter((r) => r.url.startsWith("/api/v1/query"))
+      .at(-1)!;
     expect(lastQuery.headers.get("x-scope-orgid")).toBeNull();
   });
 });

@@ -24,7 +24,11 @@ import { createTokenReviewer, type UserInfo } from "../../src/kubernetes/token-r
 import { silentLogger } from "../../src/observability/logger.ts";
 import { createAuthenticator } from "../../src/server/authn.ts";
 import { createAuthorization } from "../../src/server/authz.ts";
-import { generateCertificateAuthority, generateSignedCertificate, type CertificateAndKey } from "../../src/server/certificates.ts";
+import {
+  generateCertificateAuthority,
+  generateSignedCertificate,
+  type CertificateAndKey,
+} from "../../src/server/certificates.ts";
 import { createSecurityCheck, userOf } from "../../src/server/security.ts";
 import { startHttpsServer, type HttpsServer } from "../../src/server/serve.ts";
 import { delegatedAuthenticationRules, startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
@@ -34,7 +38,8 @@ setDefaultTimeout(30_000);
 const ADAPTER_USER = "system:serviceaccount:monitoring:prom-adapter";
 const HPA_USER = "system:serviceaccount:kube-system:horizontal-pod-autoscaler";
 const PROMETHEUS_USER = "system:serviceaccount:monitoring:prometheus-k8s";
-const HPA_PATH = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dweb";
+const HPA_PATH =
+  "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/http_requests?labelSelector=app%3Dweb";
 const DEFAULT_FLAGS = {
   clientCaFile: undefined,
   requestheaderClientCaFile: undefined,
@@ -59,7 +64,12 @@ let mallory: CertificateAndKey;
 function resetPolicy(): void {
   kube.setPolicy([
     ...delegatedAuthenticationRules({ users: [ADAPTER_USER] }),
-    { users: [HPA_USER], verbs: ["get", "list"], apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io"], resources: ["*"] },
+    {
+      users: [HPA_USER],
+      verbs: ["get", "list"],
+      apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io"],
+      resources: ["*"],
+    },
     { users: [PROMETHEUS_USER], verbs: ["get"], nonResourceURLs: ["/metrics"] },
   ]);
 }
@@ -68,8 +78,16 @@ beforeAll(async () => {
   const now = new Date();
   kube = await startKubeApiServer();
   kube.setTokens({
-    "adapter-token": { username: ADAPTER_USER, uid: "adapter-uid", groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"] },
-    "prometheus-token": { username: PROMETHEUS_USER, uid: "prom-uid", groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"] },
+    "adapter-token": {
+      username: ADAPTER_USER,
+      uid: "adapter-uid",
+      groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"],
+    },
+    "prometheus-token": {
+      username: PROMETHEUS_USER,
+      uid: "prom-uid",
+      groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"],
+    },
     "revoked-token": "invalid",
   });
   resetPolicy();
@@ -85,7 +103,10 @@ beforeAll(async () => {
   await configSource.start();
 
   const check = createSecurityCheck({
-    authenticate: createAuthenticator({ config: configSource.current, tokenReviewer: createTokenReviewer({ api: new AuthenticationV1Api(configuration) }) }),
+    authenticate: createAuthenticator({
+      config: configSource.current,
+      tokenReviewer: createTokenReviewer({ api: new AuthenticationV1Api(configuration) }),
+    }),
     authorize: createAuthorization({
       authorizer: createSubjectAccessReviewer({ api: new AuthorizationV1Api(configuration) }),
       alwaysAllowPaths: ["/healthz", "/readyz", "/livez"],
@@ -105,7 +126,14 @@ beforeAll(async () => {
     .get("/*", ({ request }) => ({ user: userOf(request) }));
 
   servingCa = generateCertificateAuthority({ commonName: "prom-adapter-ca", now });
-  const serving = generateSignedCertificate({ ca: servingCa, commonName: "prom-adapter", ipAddresses: ["127.0.0.1"], usage: "server", validityDays: 1, now });
+  const serving = generateSignedCertificate({
+    ca: servingCa,
+    commonName: "prom-adapter",
+    ipAddresses: ["127.0.0.1"],
+    usage: "server",
+    validityDays: 1,
+    now,
+  });
   listener = await startHttpsServer({
     handle: (request) => app.handle(request),
     host: "127.0.0.1",
@@ -114,11 +142,19 @@ beforeAll(async () => {
     keyPem: serving.keyPem,
     clientCaPems: clientCaPemsOf(configSource.current()),
   });
-  configSource.onChange((config) => listener.updateTls({ certPem: serving.certPem, keyPem: serving.keyPem, clientCaPems: clientCaPemsOf(config) }));
+  configSource.onChange((config) =>
+    listener.updateTls({ certPem: serving.certPem, keyPem: serving.keyPem, clientCaPems: clientCaPemsOf(config) }),
+  );
   adapterUrl = `https://127.0.0.1:${listener.port}`;
 
   const strangerCa = generateCertificateAuthority({ commonName: "front-proxy-ca", now });
-  strangerClient = generateSignedCertificate({ ca: strangerCa, commonName: "front-proxy-client", usage: "client", validityDays: 1, now });
+  strangerClient = generateSignedCertificate({
+    ca: strangerCa,
+    commonName: "front-proxy-client",
+    usage: "client",
+    validityDays: 1,
+    now,
+  });
   mallory = kube.issueClientCertificate("mallory", ["dev"]);
 });
 
@@ -133,7 +169,10 @@ beforeEach(() => {
 });
 
 /** GET on the adapter as a client presenting `cert` (optional) and `headers`. */
-async function get(path: string, { cert, headers = {} }: { cert?: CertificateAndKey; headers?: Record<string, string> } = {}) {
+async function get(
+  path: string,
+  { cert, headers = {} }: { cert?: CertificateAndKey; headers?: Record<string, string> } = {},
+) {
   const response = await fetch(`${adapterUrl}${path}`, {
     headers,
     tls: { ca: servingCa.certPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) },
@@ -150,12 +189,31 @@ function userIn(answer: { status: number; body: string }): UserInfo | undefined 
  * GET over a raw TLS connection, so header lines are sent exactly as given (fetch would merge repeated headers).
  * Resolves with the status code and body.
  */
-function rawGet(path: string, cert: CertificateAndKey, headerLines: Array<[string, string]>): Promise<{ status: number; body: string }> {
+function rawGet(
+  path: string,
+  cert: CertificateAndKey,
+  headerLines: Array<[string, string]>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: "127.0.0.1", port: listener.port, ca: servingCa.certPem, cert: cert.certPem, key: cert.keyPem, ALPNProtocols: ["http/1.1"] }, () => {
-      const head = [`GET ${path} HTTP/1.1`, "Host: 127.0.0.1", "Connection: close", ...headerLines.map(([name, value]) => `${name}: ${value}`)];
-      socket.write(`${head.join("\r\n")}\r\n\r\n`);
-    });
+    const socket = tls.connect(
+      {
+        host: "127.0.0.1",
+        port: listener.port,
+        ca: servingCa.certPem,
+        cert: cert.certPem,
+        key: cert.keyPem,
+        ALPNProtocols: ["http/1.1"],
+      },
+      () => {
+        const head = [
+          `GET ${path} HTTP/1.1`,
+          "Host: 127.0.0.1",
+          "Connection: close",
+          ...headerLines.map(([name, value]) => `${name}: ${value}`),
+        ];
+        socket.write(`${head.join("\r\n")}\r\n\r\n`);
+      },
+    );
     let text = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => (text += chunk));
@@ -188,16 +246,31 @@ describe("security against the kube-apiserver stand-in", () => {
   test("the HPA through the front proxy is allowed, and the SubjectAccessReview carries its user, groups and extras", async () => {
     const answer = await get(HPA_PATH, {
       cert: kube.frontProxy.client,
-      headers: { "X-Remote-User": HPA_USER, "X-Remote-Group": "system:serviceaccounts", "X-Remote-Extra-Authentication.kubernetes.io%2Fpod-name": "kcm-0" },
+      headers: {
+        "X-Remote-User": HPA_USER,
+        "X-Remote-Group": "system:serviceaccounts",
+        "X-Remote-Extra-Authentication.kubernetes.io%2Fpod-name": "kcm-0",
+      },
     });
     expect(answer.status).toBe(200);
-    expect(userIn(answer)).toMatchObject({ username: HPA_USER, groups: ["system:serviceaccounts", "system:authenticated"] });
+    expect(userIn(answer)).toMatchObject({
+      username: HPA_USER,
+      groups: ["system:serviceaccounts", "system:authenticated"],
+    });
     expect(kube.reviews().subjectAccessReviews).toEqual([
       {
         apiVersion: "authorization.k8s.io/v1",
         kind: "SubjectAccessReview",
         spec: {
-          resourceAttributes: { namespace: "default", verb: "get", group: "custom.metrics.k8s.io", version: "v1beta2", resource: "pods", subresource: "http_requests", name: "*" },
+          resourceAttributes: {
+            namespace: "default",
+            verb: "get",
+            group: "custom.metrics.k8s.io",
+            version: "v1beta2",
+            resource: "pods",
+            subresource: "http_requests",
+            name: "*",
+          },
           user: HPA_USER,
           groups: ["system:serviceaccounts", "system:authenticated"],
           extra: { "authentication.kubernetes.io/pod-name": ["kcm-0"] },
@@ -207,7 +280,10 @@ describe("security against the kube-apiserver stand-in", () => {
   });
 
   test("the aggregator's probe as system:masters needs no review", async () => {
-    const answer = await get("/apis/custom.metrics.k8s.io/v1beta2", { cert: kube.frontProxy.client, headers: { "X-Remote-User": "system:kube-aggregator", "X-Remote-Group": "system:masters" } });
+    const answer = await get("/apis/custom.metrics.k8s.io/v1beta2", {
+      cert: kube.frontProxy.client,
+      headers: { "X-Remote-User": "system:kube-aggregator", "X-Remote-Group": "system:masters" },
+    });
     expect(userIn(answer)?.username).toBe("system:kube-aggregator");
     expect(kube.reviews().subjectAccessReviews).toEqual([]);
   });
@@ -216,14 +292,18 @@ describe("security against the kube-apiserver stand-in", () => {
     const answer = await get(HPA_PATH, { headers: FORGED });
     expect(answer).toEqual({
       status: 403,
-      body:
-        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods.custom.metrics.k8s.io \\"*\\" is forbidden: User \\"system:anonymous\\" cannot get resource \\"pods/http_requests\\" in API group \\"custom.metrics.k8s.io\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"name":"*","group":"custom.metrics.k8s.io","kind":"pods"},"code":403}\n',
+      body: '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods.custom.metrics.k8s.io \\"*\\" is forbidden: User \\"system:anonymous\\" cannot get resource \\"pods/http_requests\\" in API group \\"custom.metrics.k8s.io\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"name":"*","group":"custom.metrics.k8s.io","kind":"pods"},"code":403}\n',
     });
   });
 
   test("forged proxy headers with a cluster client certificate authenticate the certificate's user", async () => {
     const answer = await get("/healthz", { cert: mallory, headers: FORGED });
-    expect(userIn(answer)).toEqual({ username: "mallory", uid: "", groups: ["dev", "system:authenticated"], extra: {} });
+    expect(userIn(answer)).toEqual({
+      username: "mallory",
+      uid: "",
+      groups: ["dev", "system:authenticated"],
+      extra: {},
+    });
   });
 
   test("repeated group header lines through the listener are one group each, never split at commas", async () => {
@@ -234,7 +314,12 @@ describe("security against the kube-apiserver stand-in", () => {
       ["X-Remote-Extra-Scopes", "s1"],
       ["X-Remote-Extra-Scopes", "s2"],
     ]);
-    expect(userIn(answer)).toEqual({ username: "proxied", uid: "", groups: ["a", "b,c", "system:authenticated"], extra: { scopes: ["s1", "s2"] } });
+    expect(userIn(answer)).toEqual({
+      username: "proxied",
+      uid: "",
+      groups: ["a", "b,c", "system:authenticated"],
+      extra: { scopes: ["s1", "s2"] },
+    });
   });
 
   test("forged proxy headers with another CA's certificate are a 401", async () => {
@@ -251,7 +336,9 @@ describe("security against the kube-apiserver stand-in", () => {
     const second = await get("/metrics", { headers: { Authorization: "Bearer prometheus-token" } });
     expect([userIn(first)?.username, userIn(second)?.username]).toEqual([PROMETHEUS_USER, PROMETHEUS_USER]);
     const { tokenReviews, subjectAccessReviews } = kube.reviews();
-    expect(tokenReviews).toEqual([{ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "prometheus-token" } }]);
+    expect(tokenReviews).toEqual([
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "prometheus-token" } },
+    ]);
     expect(subjectAccessReviews).toHaveLength(1);
   });
 
@@ -260,7 +347,9 @@ describe("security against the kube-apiserver stand-in", () => {
   });
 
   test("a valid token the policy does not allow is a 403 with the exact body", async () => {
-    expect(await get("/apis/metrics.k8s.io/v1beta1/nodes/node-1", { headers: { Authorization: "Bearer prometheus-token" } })).toEqual({
+    expect(
+      await get("/apis/metrics.k8s.io/v1beta1/nodes/node-1", { headers: { Authorization: "Bearer prometheus-token" } }),
+    ).toEqual({
       status: 403,
       body: `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"nodes.metrics.k8s.io \\"node-1\\" is forbidden: User \\"${PROMETHEUS_USER}\\" cannot get resource \\"nodes\\" in API group \\"metrics.k8s.io\\" at the cluster scope","reason":"Forbidden","details":{"name":"node-1","group":"metrics.k8s.io","kind":"nodes"},"code":403}\n`,
     });
@@ -270,13 +359,26 @@ describe("security against the kube-apiserver stand-in", () => {
     expect(userIn(await get("/readyz"))?.username).toBe("system:anonymous");
     expect(await get("/metrics")).toMatchObject({ status: 403 });
     expect(kube.reviews().subjectAccessReviews).toEqual([
-      { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { nonResourceAttributes: { path: "/metrics", verb: "get" }, user: "system:anonymous", groups: ["system:unauthenticated"] } },
+      {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: {
+          nonResourceAttributes: { path: "/metrics", verb: "get" },
+          user: "system:anonymous",
+          groups: ["system:unauthenticated"],
+        },
+      },
     ]);
   });
 
   test("a SubjectAccessReview that fails is a 500 without the cause; a TokenReview that fails is a 401", async () => {
     kube.failNext("/apis/authorization.k8s.io/v1/subjectaccessreviews", 500);
-    expect(await get("/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue", { cert: kube.frontProxy.client, headers: { "X-Remote-User": HPA_USER } })).toEqual({
+    expect(
+      await get("/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue", {
+        cert: kube.frontProxy.client,
+        headers: { "X-Remote-User": HPA_USER },
+      }),
+    ).toEqual({
       status: 500,
       body: '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Internal error occurred: unable to authorize the request","reason":"InternalError","details":{"causes":[{"message":"unable to authorize the request"}]},"code":500}\n',
     });
@@ -305,17 +407,35 @@ describe("security against the kube-apiserver stand-in", () => {
   });
 
   test("a service account that may not read the ConfigMap cannot start, and is told which Role it lacks", async () => {
-    kube.setTokens({ "adapter-token": { username: ADAPTER_USER }, "unprivileged-token": { username: "system:serviceaccount:monitoring:nobody" } });
+    kube.setTokens({
+      "adapter-token": { username: ADAPTER_USER },
+      "unprivileged-token": { username: "system:serviceaccount:monitoring:nobody" },
+    });
     try {
-      const configuration = createApiConfiguration(loadKubeConfig({ file: kube.kubeconfigFor({ token: "unprivileged-token" }) }));
-      const source = createAuthenticationConfigSource({ flags: DEFAULT_FLAGS, reader: createConfigMapReader(new CoreV1Api(configuration)), logger: silentLogger, scheduler: NO_TIMER });
+      const configuration = createApiConfiguration(
+        loadKubeConfig({ file: kube.kubeconfigFor({ token: "unprivileged-token" }) }),
+      );
+      const source = createAuthenticationConfigSource({
+        flags: DEFAULT_FLAGS,
+        reader: createConfigMapReader(new CoreV1Api(configuration)),
+        logger: silentLogger,
+        scheduler: NO_TIMER,
+      });
       const failure = await source.start().catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(AuthenticationConfigError);
       expect((failure as Error).message).toContain("--role=extension-apiserver-authentication-reader");
     } finally {
       kube.setTokens({
-        "adapter-token": { username: ADAPTER_USER, uid: "adapter-uid", groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"] },
-        "prometheus-token": { username: PROMETHEUS_USER, uid: "prom-uid", groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"] },
+        "adapter-token": {
+          username: ADAPTER_USER,
+          uid: "adapter-uid",
+          groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"],
+        },
+        "prometheus-token": {
+          username: PROMETHEUS_USER,
+          uid: "prom-uid",
+          groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"],
+        },
         "revoked-token": "invalid",
       });
     }

@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnAdapter, type AdapterProcess } from "../support/process.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 import { announceSkip } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
@@ -22,7 +27,11 @@ describe.skipIf(skip !== null)("SIGTERM", () => {
 
   beforeAll(async () => {
     if (skip) return;
-    prometheus = await startPrometheus({ openMetrics: openMetricsText([{ name: "queue_length", labels: { namespace: "default", pod: "w-0" }, samples: [[now - 20, 3]] }]) });
+    prometheus = await startPrometheus({
+      openMetrics: openMetricsText([
+        { name: "queue_length", labels: { namespace: "default", pod: "w-0" }, samples: [[now - 20, 3]] },
+      ]),
+    });
     dir = mkdtempSync(join(tmpdir(), "shutdown-"));
   });
   afterAll(async () => {
@@ -32,11 +41,19 @@ describe.skipIf(skip !== null)("SIGTERM", () => {
   });
 
   async function start(grace: string): Promise<AdapterProcess> {
-    const adapter = await spawnAdapter(["--standalone", `--prometheus-url=${prometheus.url}`, "--secure-port=0", `--cert-dir=${join(dir, "certs")}`, `--shutdown-grace=${grace}`, "--v=1"]);
+    const adapter = await spawnAdapter([
+      "--standalone",
+      `--prometheus-url=${prometheus.url}`,
+      "--secure-port=0",
+      `--cert-dir=${join(dir, "certs")}`,
+      `--shutdown-grace=${grace}`,
+      "--v=1",
+    ]);
     await adapter.waitForLog("discovery finished");
     return adapter;
   }
-  const get = (adapter: AdapterProcess) => fetch(`https://127.0.0.1:${adapter.port}${path}`, { tls: { rejectUnauthorized: false } } as RequestInit);
+  const get = (adapter: AdapterProcess) =>
+    fetch(`https://127.0.0.1:${adapter.port}${path}`, { tls: { rejectUnauthorized: false } } as RequestInit);
 
   test("a request in flight finishes, then the process exits 0", async () => {
     const adapter = await start("20s");

@@ -45,7 +45,13 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
   beforeAll(async () => {
     if (skip) return;
     cluster = await startKubeApiServer();
-    const rollouts = { group: "argoproj.io", version: "v1alpha1", kind: "Rollout", plural: "rollouts", namespaced: true };
+    const rollouts = {
+      group: "argoproj.io",
+      version: "v1alpha1",
+      kind: "Rollout",
+      plural: "rollouts",
+      namespaced: true,
+    };
     cluster.addResource(customResourceDefinition(rollouts));
     prometheus = await startPrometheus({
       openMetrics: openMetricsText([
@@ -123,18 +129,33 @@ describe.skipIf(skip !== null)("standalone with a CRD override", () => {
     };
     try {
       const kubeconfig = cluster.kubeconfigFor({ token: cluster.adminToken });
-      const withCluster = await run(["check", "--standalone", "--config", rulesFile], { ...NO_KUBECONFIG_ENV, KUBECONFIG: kubeconfig });
-      expect(withCluster.stdout).toBe(`${rulesFile}: valid (1 rules, 0 externalRules); REST mapper: API discovery of ${cluster.url}\n`);
+      const withCluster = await run(["check", "--standalone", "--config", rulesFile], {
+        ...NO_KUBECONFIG_ENV,
+        KUBECONFIG: kubeconfig,
+      });
+      expect(withCluster.stdout).toBe(
+        `${rulesFile}: valid (1 rules, 0 externalRules); REST mapper: API discovery of ${cluster.url}\n`,
+      );
       expect(withCluster.code).toBe(0);
 
       const builtin = await run(["check", "--standalone", "--config", rulesFile], NO_KUBECONFIG_ENV);
       expect(builtin.stdout).toContain(`${rulesFile}: valid (1 rules, 0 externalRules; 1 warning(s))`);
-      expect(builtin.stdout).toContain(`${rulesFile}:6:16: warning: rules[0].resources.overrides.rollout: unknown resource`);
+      expect(builtin.stdout).toContain(
+        `${rulesFile}:6:16: warning: rules[0].resources.overrides.rollout: unknown resource`,
+      );
       expect(builtin.code).toBe(0);
 
-      const explainArgs = ["explain", "--standalone", "--config", rulesFile, "--prometheus-url", prometheus.url, METRIC_PATH];
+      const explainArgs = [
+        "explain",
+        "--standalone",
+        "--config",
+        rulesFile,
+        "--prometheus-url",
+        prometheus.url,
+        METRIC_PATH,
+      ];
       const explained = await run(explainArgs, NO_KUBECONFIG_ENV);
-      expect(explained.stdout).toContain('rules[0].resources.overrides.rollout: unknown resource rollouts.argoproj.io');
+      expect(explained.stdout).toContain("rules[0].resources.overrides.rollout: unknown resource rollouts.argoproj.io");
       expect(explained.stdout).toContain('label "rollout" is not associated with it');
       const explainedWithCluster = await run(explainArgs, { ...NO_KUBECONFIG_ENV, KUBECONFIG: kubeconfig });
       expect(explainedWithCluster.stdout).not.toContain("unknown resource");

@@ -15,7 +15,8 @@ import { startFaultyProxy } from "../support/faulty-proxy.ts";
 import { spawnAdapter } from "../support/process.ts";
 import { openMetricsText, startPrometheus } from "../support/prometheus.ts";
 
-const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
+const arg = (name: string, fallback: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const minutes = arg("minutes", 2);
 const clients = arg("clients", 200);
 const pods = arg("pods", 50);
@@ -28,7 +29,12 @@ const times = Array.from({ length: 20 }, (_, i) => now - 300 + i * 15);
 const series = [];
 for (let n = 0; n < namespaces; n++) {
   for (let p = 0; p < pods; p++) {
-    series.push({ name: "http_requests_total", type: "counter" as const, labels: { namespace: `ns-${n}`, pod: `web-${p}` }, samples: times.map((t) => [t, t - times[0]! + p] as const) });
+    series.push({
+      name: "http_requests_total",
+      type: "counter" as const,
+      labels: { namespace: `ns-${n}`, pod: `web-${p}` },
+      samples: times.map((t) => [t, t - times[0]! + p] as const),
+    });
   }
 }
 const prometheus = await startPrometheus({ openMetrics: openMetricsText(series), lookbackDelta: "1h" });
@@ -36,10 +42,19 @@ const proxy = startFaultyProxy(prometheus.url);
 proxy.setTrouble({ latencyMs, jitterMs: latencyMs, failureRate });
 const dir = mkdtempSync(join(tmpdir(), "soak-"));
 // NB: the data is backfilled once, so it ages: discovery must look back further than its default minute.
-const adapter = await spawnAdapter(["--standalone", `--prometheus-url=${proxy.url}`, "--secure-port=0", `--cert-dir=${join(dir, "certs")}`, "--prometheus-timeout=5s", "--metrics-max-age=2h"]);
+const adapter = await spawnAdapter([
+  "--standalone",
+  `--prometheus-url=${proxy.url}`,
+  "--secure-port=0",
+  `--cert-dir=${join(dir, "certs")}`,
+  "--prometheus-timeout=5s",
+  "--metrics-max-age=2h",
+]);
 await adapter.waitForLog("serving");
 for (let i = 0; i < 100; i++) {
-  const ready = await fetch(`https://127.0.0.1:${adapter.port}/readyz`, { tls: { rejectUnauthorized: false } } as RequestInit).catch(() => null);
+  const ready = await fetch(`https://127.0.0.1:${adapter.port}/readyz`, {
+    tls: { rejectUnauthorized: false },
+  } as RequestInit).catch(() => null);
   if (ready?.status === 200) break;
   await Bun.sleep(100);
 }
@@ -64,7 +79,10 @@ async function client(id: number): Promise<void> {
         tls: { rejectUnauthorized: false },
       } as RequestInit);
       const body = await response.text();
-      code = response.status === 500 && body.includes("unable to fetch metrics") ? "500 unable to fetch metrics" : String(response.status);
+      code =
+        response.status === 500 && body.includes("unable to fetch metrics")
+          ? "500 unable to fetch metrics"
+          : String(response.status);
     } catch (error) {
       code = `client error: ${(error as Error).message}`;
     }
@@ -87,14 +105,18 @@ function report(label: string): void {
   );
 }
 
-console.log(`soak: ${clients} clients, ${namespaces}x${pods} pods, Prometheus latency ${latencyMs}±${latencyMs} ms, ${failureRate * 100}% injected failures, ${minutes} min`);
+console.log(
+  `soak: ${clients} clients, ${namespaces}x${pods} pods, Prometheus latency ${latencyMs}±${latencyMs} ms, ${failureRate * 100}% injected failures, ${minutes} min`,
+);
 const timer = setInterval(() => report("tick"), 15_000);
 await Promise.all(Array.from({ length: clients }, (_, id) => client(id)));
 clearInterval(timer);
 report("final");
 const unexpected = [...codes].filter(([code]) => code !== "200" && code !== "500 unable to fetch metrics");
 const growth = rssSamples.length > 2 ? rssSamples.at(-1)!.rssMb - rssSamples[1]!.rssMb : 0;
-console.log(`unexpected errors: ${unexpected.length === 0 ? "none" : JSON.stringify(unexpected)}; RSS change after warm-up: ${growth.toFixed(1)} MB`);
+console.log(
+  `unexpected errors: ${unexpected.length === 0 ? "none" : JSON.stringify(unexpected)}; RSS change after warm-up: ${growth.toFixed(1)} MB`,
+);
 
 await adapter.stop();
 await proxy.stop();

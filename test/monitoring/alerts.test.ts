@@ -126,7 +126,7 @@ describe("the alerts", () => {
     }
   });
 
-  test("every expression selects job=\"prom-adapter\", directly or through a recording rule", () => {
+  test('every expression selects job="prom-adapter", directly or through a recording rule', () => {
     const recorded = new Set(recordingRules().map((rule) => rule.record!));
     for (const rule of [...recordingRules(), ...alerts]) {
       const readsRaw = metricNamesIn(rule.expr).some((name) => !recorded.has(name));

@@ -69,7 +69,12 @@ describe.skipIf(skip !== null)("kubectl kustomize deploy/components/monitoring",
     const copy = readFileSync(join(COMPONENT, "prometheus-rule.yaml"), "utf8");
     const specBody = copy.slice(copy.indexOf("\nspec:\n") + "\nspec:\n".length);
     // When this fails after a change to rules/alerts.yaml, refresh the copy (its header says how).
-    expect(specBody.split("\n").map((line) => line.replace(/^ {2}/, "")).join("\n")).toBe(alertsText);
+    expect(
+      specBody
+        .split("\n")
+        .map((line) => line.replace(/^ {2}/, ""))
+        .join("\n"),
+    ).toBe(alertsText);
     expect(find(objects, "PrometheusRule").spec).toEqual(parseYaml(alertsText));
   });
 

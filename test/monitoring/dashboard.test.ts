@@ -40,7 +40,10 @@ describe("the dashboard", () => {
     expect(variables.map((variable) => variable.name)).toEqual(["datasource", "namespace", "pod"]);
     const [datasource, namespace, pod] = variables;
     expect({ type: datasource!.type, query: datasource!.query }).toEqual({ type: "datasource", query: "prometheus" });
-    for (const [variable, label] of [[namespace!, "namespace"], [pod!, "pod"]] as const) {
+    for (const [variable, label] of [
+      [namespace!, "namespace"],
+      [pod!, "pod"],
+    ] as const) {
       expect(variable.type).toBe("query");
       expect(variable.datasource?.uid).toBe(DATASOURCE_UID);
       const parsed = parseLabelValues(variableQuery(variable));

@@ -27,9 +27,20 @@ const { registry } = buildMetricRegistry(
   rules.custom.map((rule) => ({ rule, series: shapes })),
   [],
 );
-const answer: QueryResult = { resultType: "vector", result: [{ metric: { pod: "web-0", namespace: "default", service: "web", node: "n1" }, timestampSeconds: 1, value: "1.5" }] };
+const answer: QueryResult = {
+  resultType: "vector",
+  result: [
+    { metric: { pod: "web-0", namespace: "default", service: "web", node: "n1" }, timestampSeconds: 1, value: "1.5" },
+  ],
+};
 const queries = createQueryCache({ source: { query: async () => answer }, now: Date.now, ttl: 0 });
-const provider = createCustomMetricsProvider({ registry: () => registry, mapper: () => mapper, queries, now: Date.now, logger: silentLogger });
+const provider = createCustomMetricsProvider({
+  registry: () => registry,
+  mapper: () => mapper,
+  queries,
+  now: Date.now,
+  logger: silentLogger,
+});
 const app = createApp({
   logger: silentLogger,
   readiness: () => null,
@@ -37,16 +48,80 @@ const app = createApp({
   customMetrics: () => ({ provider, registry: () => registry }),
 });
 
-const SEGMENTS = ["namespaces", "default", "pods", "pod", "*", "%2A", "http_requests", "queue_length", "metrics", "nodes", "n1", "web-0", "services", "deployments.apps", "jobs.batch", "", "..", ".", "%zz", "%", "%2F", "%00", "é", "\u{1F600}", "a".repeat(300), "custommetrics", "v1beta1", "v1beta2", "custom.metrics.k8s.io", "apis", "x.y.z", "POD", "-", "_"];
-const SELECTORS = ["", "a=b", "a!=b", "a in (b,c)", "a notin (b)", "a", "!a", "a>1", "a<b", "a=", "=b", "a in ()", "a=b,", ",", "a b", "a=b/c", "app.kubernetes.io/name=x", "a in (", '"', "a=\u0000", "x".repeat(70) + "=1", "a==b,b==c", "%", "a=b&c=d"];
+const SEGMENTS = [
+  "namespaces",
+  "default",
+  "pods",
+  "pod",
+  "*",
+  "%2A",
+  "http_requests",
+  "queue_length",
+  "metrics",
+  "nodes",
+  "n1",
+  "web-0",
+  "services",
+  "deployments.apps",
+  "jobs.batch",
+  "",
+  "..",
+  ".",
+  "%zz",
+  "%",
+  "%2F",
+  "%00",
+  "é",
+  "\u{1F600}",
+  "a".repeat(300),
+  "custommetrics",
+  "v1beta1",
+  "v1beta2",
+  "custom.metrics.k8s.io",
+  "apis",
+  "x.y.z",
+  "POD",
+  "-",
+  "_",
+];
+const SELECTORS = [
+  "",
+  "a=b",
+  "a!=b",
+  "a in (b,c)",
+  "a notin (b)",
+  "a",
+  "!a",
+  "a>1",
+  "a<b",
+  "a=",
+  "=b",
+  "a in ()",
+  "a=b,",
+  ",",
+  "a b",
+  "a=b/c",
+  "app.kubernetes.io/name=x",
+  "a in (",
+  '"',
+  "a=\u0000",
+  "x".repeat(70) + "=1",
+  "a==b,b==c",
+  "%",
+  "a=b&c=d",
+];
 
 describe("fuzzing the API with client input", () => {
   test("4000 random requests never answer 5xx, never throw, and always answer JSON or plain health text", async () => {
     const random = createRandom(1126);
-    const pick = <T,>(list: readonly T[]) => list[random(list.length)]!;
+    const pick = <T>(list: readonly T[]) => list[random(list.length)]!;
     for (let i = 0; i < 4000; i++) {
       const depth = random(9);
-      const segments = ["apis", random(4) === 0 ? pick(SEGMENTS) : "custom.metrics.k8s.io", random(4) === 0 ? pick(SEGMENTS) : pick(["v1beta1", "v1beta2"])];
+      const segments = [
+        "apis",
+        random(4) === 0 ? pick(SEGMENTS) : "custom.metrics.k8s.io",
+        random(4) === 0 ? pick(SEGMENTS) : pick(["v1beta1", "v1beta2"]),
+      ];
       for (let d = 0; d < depth; d++) segments.push(pick(SEGMENTS));
       const params = new URLSearchParams();
       if (random(2)) params.set("labelSelector", pick(SELECTORS));

@@ -16,7 +16,13 @@ import { createHttpTransport } from "../../src/prometheus/http-transport.ts";
 import type { TransferMeter } from "../../src/prometheus/types.ts";
 import { buildMetricRegistry, type MetricRegistry } from "../../src/discovery/registry.ts";
 import { createRandom } from "../support/go-strings.ts";
-import { openMetricsText, prometheusSkipReason, startPrometheus, type OpenMetricsSeries, type RunningPrometheus } from "../support/prometheus.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type OpenMetricsSeries,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
 
 const CASES = 40;
 const SEED = 1717;
@@ -37,7 +43,14 @@ interface Case {
 
 function randomCase(index: number, sampleTime: number): Case {
   const prefix = `c${index}_`;
-  const names = [...new Set(Array.from({ length: 1 + random(6) }, () => `${prefix}${pick(STEMS)}${chance(50) ? "_total" : ""}${chance(30) ? `_${random(3)}` : ""}`))];
+  const names = [
+    ...new Set(
+      Array.from(
+        { length: 1 + random(6) },
+        () => `${prefix}${pick(STEMS)}${chance(50) ? "_total" : ""}${chance(30) ? `_${random(3)}` : ""}`,
+      ),
+    ),
+  ];
   const upper = chance(10);
   const series: OpenMetricsSeries[] = [];
   for (const name of names) {
@@ -92,8 +105,15 @@ function randomCase(index: number, sampleTime: number): Case {
 /** Everything a registry serves, in its own order (the order is part of what must be equal). */
 function describeRegistry(registry: MetricRegistry): string[] {
   return [
-    ...registry.customMetrics().map((e) => `custom ${e.resource.group}/${e.resource.resource} ns=${e.namespaced} ${e.metric} <- ${e.seriesName} (${e.rule.id})`),
-    ...registry.externalMetrics().map((e) => `external ${e.metric} ns=${e.namespaced} <- ${e.seriesName} (${e.rule.id})`),
+    ...registry
+      .customMetrics()
+      .map(
+        (e) =>
+          `custom ${e.resource.group}/${e.resource.resource} ns=${e.namespaced} ${e.metric} <- ${e.seriesName} (${e.rule.id})`,
+      ),
+    ...registry
+      .externalMetrics()
+      .map((e) => `external ${e.metric} ns=${e.namespaced} <- ${e.seriesName} (${e.rule.id})`),
   ];
 }
 
@@ -104,7 +124,11 @@ const cases = Array.from({ length: CASES }, (_, index) => randomCase(index, samp
 let prometheus: RunningPrometheus;
 let client: ReturnType<typeof createPrometheusClient>;
 
-async function registryIn(mode: ResolvedDiscoveryMode, compiled: CompiledRules, meter: TransferMeter): Promise<MetricRegistry> {
+async function registryIn(
+  mode: ResolvedDiscoveryMode,
+  compiled: CompiledRules,
+  meter: TransferMeter,
+): Promise<MetricRegistry> {
   const listing = await listShapes(client, compiled, mode, sampleTime - 3600, { meter });
   const shapesFor = (rule: CompiledRules["custom"][number]) => listing.shapesByQuery.get(rule.namer.seriesQuery) ?? [];
   return buildMetricRegistry(
@@ -115,7 +139,10 @@ async function registryIn(mode: ResolvedDiscoveryMode, compiled: CompiledRules, 
 
 describe.skipIf(skip !== null)("label-index discovery against a real Prometheus", () => {
   beforeAll(async () => {
-    prometheus = await startPrometheus({ openMetrics: openMetricsText(cases.flatMap((c) => c.series)), lookbackDelta: "1h" });
+    prometheus = await startPrometheus({
+      openMetrics: openMetricsText(cases.flatMap((c) => c.series)),
+      lookbackDelta: "1h",
+    });
     client = createPrometheusClient(createHttpTransport({ baseUrl: prometheus.url }));
   });
   afterAll(async () => {
@@ -131,10 +158,15 @@ describe.skipIf(skip !== null)("label-index discovery against a real Prometheus"
       const compiled = compileRules(parseRulesText(rulesText, `${prefix}rules.json`), () => mapper);
       const bySeries = describeRegistry(await registryIn("series", compiled, seriesMeter));
       const byLabels = describeRegistry(await registryIn("labels", compiled, labelsMeter));
-      expect({ prefix, rules: rulesText, registry: byLabels }).toEqual({ prefix, rules: rulesText, registry: bySeries });
+      expect({ prefix, rules: rulesText, registry: byLabels }).toEqual({
+        prefix,
+        rules: rulesText,
+        registry: bySeries,
+      });
       entries += bySeries.length;
       const shapes = new Map<string, Set<string>>();
-      for (const { name, labels } of series) shapes.set(name, (shapes.get(name) ?? new Set()).add(Object.keys(labels).sort().join(",")));
+      for (const { name, labels } of series)
+        shapes.set(name, (shapes.get(name) ?? new Set()).add(Object.keys(labels).sort().join(",")));
       mixedNames += [...shapes.values()].filter((set) => set.size > 1).length;
     }
     // The comparison means something only if the cases register plenty and names have several shapes.

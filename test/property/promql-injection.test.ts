@@ -11,9 +11,12 @@ import { QUERY_TEMPLATE_FIELDS, renderExternalQuery, renderObjectQuery } from ".
 import { compileTemplate } from "../../src/golang/template/template.ts";
 import { createRandom, randomString, unquoteGo, wtf8 } from "../support/go-strings.ts";
 
-const TEMPLATE = compileTemplate("sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)", QUERY_TEMPLATE_FIELDS);
+const TEMPLATE = compileTemplate(
+  "sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)",
+  QUERY_TEMPLATE_FIELDS,
+);
 const EXTERNAL = compileTemplate("max(<<.Series>>{<<.LabelMatchers>>})", QUERY_TEMPLATE_FIELDS);
-const NASTY = ['"', "\\", "}", "{", '"} or vector(1) #', "\\\"", "`", "\n", "\u2028", "\ud800", "${1}", ")", "|"];
+const NASTY = ['"', "\\", "}", "{", '"} or vector(1) #', '\\"', "`", "\n", "\u2028", "\ud800", "${1}", ")", "|"];
 
 interface Matcher {
   label: string;
@@ -38,7 +41,11 @@ function lexMatchers(text: string): Matcher[] {
       end = quote + 1;
       if (backslashes % 2 === 0) break;
     }
-    matchers.push({ label: head[1]!, op: head[2]!, value: unquoteGo(text.slice(at + head[1]!.length + head[2]!.length, end)) });
+    matchers.push({
+      label: head[1]!,
+      op: head[2]!,
+      value: unquoteGo(text.slice(at + head[1]!.length + head[2]!.length, end)),
+    });
     at = end;
     if (at < text.length) {
       if (text[at] !== ",") throw new Error(`expected a comma at ${at}`);
@@ -62,11 +69,22 @@ describe("rendered PromQL keeps its shape whatever the input", () => {
         { key: "verb", operator: "=", values: [randomValue(random)] },
         { key: "zone", operator: "notin", values: [randomValue(random), randomValue(random)] },
       ];
-      const query = renderObjectQuery(TEMPLATE, { series: "http_requests_total", requirements, namespace: { label: "namespace", value: namespace }, resourceLabel: "pod", names });
+      const query = renderObjectQuery(TEMPLATE, {
+        series: "http_requests_total",
+        requirements,
+        namespace: { label: "namespace", value: namespace },
+        resourceLabel: "pod",
+        names,
+      });
       const shape = /^sum\(rate\(http_requests_total\{(.*)\}\[5m\]\)\) by \(pod\)$/s.exec(query);
       expect(shape).not.toBeNull();
       const matchers = lexMatchers(shape![1]!);
-      expect(matchers.map((m) => `${m.label}${m.op}`)).toEqual(["verb=", "zone!~", "namespace=", names.length === 1 ? "pod=" : "pod=~"]);
+      expect(matchers.map((m) => `${m.label}${m.op}`)).toEqual([
+        "verb=",
+        "zone!~",
+        "namespace=",
+        names.length === 1 ? "pod=" : "pod=~",
+      ]);
       expect(matchers[0]!.value).toEqual(wtf8(requirements[0]!.values[0]!));
       expect(matchers[1]!.value).toEqual(wtf8(requirements[1]!.values.join("|")));
       expect(matchers[2]!.value).toEqual(wtf8(namespace));

@@ -14,13 +14,33 @@ import { createRandom } from "../support/go-strings.ts";
 const VALID = JSON.stringify({
   status: "success",
   data: [
-    { __name__: "http_requests_total", namespace: "default", pod: "web-0", path: "/a\"b\\c\u00e9\ud83d\ude00" },
+    { __name__: "http_requests_total", namespace: "default", pod: "web-0", path: '/a"b\\c\u00e9\ud83d\ude00' },
     { __name__: "up", job: "x", instance: "127.0.0.1:9090" },
     { namespace: "no-name" },
   ],
   warnings: ["partial"],
 });
-const PIECES = ['"', "\\", "{", "}", "[", "]", ",", ":", "\\u", "\\ud800", "null", "1e", "\u0000", "é", "\ud83d", '"__name__"', " ", '"error"', '"status"'];
+const PIECES = [
+  '"',
+  "\\",
+  "{",
+  "}",
+  "[",
+  "]",
+  ",",
+  ":",
+  "\\u",
+  "\\ud800",
+  "null",
+  "1e",
+  "\u0000",
+  "é",
+  "\ud83d",
+  '"__name__"',
+  " ",
+  '"error"',
+  '"status"',
+];
 
 async function streamed(bytes: Uint8Array, random: (n: number) => number) {
   const seen: { name: string | undefined; labelNames: string[] }[] = [];
@@ -42,8 +62,10 @@ async function streamed(bytes: Uint8Array, random: (n: number) => number) {
     maxBytes: 1 << 20,
     contentType: "application/json",
     secrets: [],
-    fail: (kind, message) => new PrometheusError(kind, message, { endpoint: "series", url: "http://prometheus/api/v1/series" }),
-    readFailed: (error) => new PrometheusError("bad_response", `read failed: ${(error as Error).message}`, { endpoint: "series", url: "" }),
+    fail: (kind, message) =>
+      new PrometheusError(kind, message, { endpoint: "series", url: "http://prometheus/api/v1/series" }),
+    readFailed: (error) =>
+      new PrometheusError("bad_response", `read failed: ${(error as Error).message}`, { endpoint: "series", url: "" }),
   });
   return seen;
 }
@@ -69,7 +91,9 @@ describe("the streaming series parser under mutation", () => {
       } catch (error) {
         rejected++;
         if (!(error instanceof PrometheusError || error instanceof ResponseShapeError)) {
-          throw new Error(`unexpected ${(error as Error).name} for ${JSON.stringify(text)}: ${(error as Error).message}`);
+          throw new Error(
+            `unexpected ${(error as Error).name} for ${JSON.stringify(text)}: ${(error as Error).message}`,
+          );
         }
         continue;
       }
@@ -77,7 +101,10 @@ describe("the streaming series parser under mutation", () => {
       // Accepted input must be valid JSON (JSON.parse throws otherwise, failing the test) and decode to the same series.
       const reference = JSON.parse(new TextDecoder().decode(bytes)) as { status?: string; data?: unknown };
       expect(reference.status).toBe("success");
-      const expected = decodeSeriesList(reference.data).map(({ __name__, ...labels }) => ({ name: __name__, labelNames: Object.keys(labels) }));
+      const expected = decodeSeriesList(reference.data).map(({ __name__, ...labels }) => ({
+        name: __name__,
+        labelNames: Object.keys(labels),
+      }));
       expect(seen).toEqual(expected);
     }
     expect(parsed).toBeGreaterThan(0);

@@ -76,9 +76,7 @@ function chainsUnder(root: OpensslCertificate, rootSubject: string) {
     ),
     expired: chain(leaf(root, CLIENT_EXTENSIONS, { notBefore: hoursFromNow(-48), notAfter: hoursFromNow(-24) })),
     notYetValid: chain(leaf(root, CLIENT_EXTENSIONS, { notBefore: hoursFromNow(24), notAfter: hoursFromNow(48) })),
-    serverAuthOnly: chain(
-      leaf(root, [...CLIENT_EXTENSIONS.slice(0, 2), "extendedKeyUsage=serverAuth"]),
-    ),
+    serverAuthOnly: chain(leaf(root, [...CLIENT_EXTENSIONS.slice(0, 2), "extendedKeyUsage=serverAuth"])),
     lookAlikes20: chain(attacker, ...padding.slice(-19)),
     lookAlikes100: chain(attacker, ...padding.slice(-99)),
     lookAlikes300: chain(attacker, ...padding),

@@ -94,8 +94,28 @@ const PREFIXES = [
   ["apis", "metrics.k8s.io", "v1beta1"],
 ];
 const SEGMENTS = [
-  "namespaces", "default", "kube-system", "metrics", "status", "finalize", "pods", "nodes", "node-1", "web-0", "*",
-  "watch", "proxy", "proxies", "http_requests", "deployments.apps", "services", "", "%2A", "%2F", "%77atch", "..",
+  "namespaces",
+  "default",
+  "kube-system",
+  "metrics",
+  "status",
+  "finalize",
+  "pods",
+  "nodes",
+  "node-1",
+  "web-0",
+  "*",
+  "watch",
+  "proxy",
+  "proxies",
+  "http_requests",
+  "deployments.apps",
+  "services",
+  "",
+  "%2A",
+  "%2F",
+  "%77atch",
+  "..",
 ];
 const WATCH_VALUES = ["true", "TRUE", "True", "yes", "on", "1", "0", "false", "False", "FALSE", "", "no", "falſe"];
 
@@ -110,7 +130,7 @@ function canonical(attributes: RequestAttributes | Served | undefined): string {
 describe("one request reading for authorization and the handler", () => {
   test("6000 generated requests: what was served is what authorization saw, or the answer is 4xx", async () => {
     const random = createRandom(1211);
-    const pick = <T,>(list: readonly T[]) => list[random(list.length)]!;
+    const pick = <T>(list: readonly T[]) => list[random(list.length)]!;
     const mismatches: string[] = [];
     let servedCount = 0;
     for (let i = 0; i < 6000; i++) {

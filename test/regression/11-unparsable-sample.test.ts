@@ -70,7 +70,10 @@ describe("an unparsable sample value", () => {
   test("is not cached: the query cache refuses the result and asks Prometheus again within the TTL", async () => {
     const prometheus = prometheusAnswering();
     const cache = cacheOver(prometheus.source);
-    const first = await cache.get(promql("up")).then(() => "served", (error: unknown) => error);
+    const first = await cache.get(promql("up")).then(
+      () => "served",
+      (error: unknown) => error,
+    );
     prometheus.state.value = "1.5";
     const second = await cache.get(promql("up"));
     const { calls } = prometheus.state;

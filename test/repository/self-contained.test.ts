@@ -15,7 +15,10 @@ const PATTERNS = [SIBLING, ["shared", "spec"].join("/")];
 function trackedFiles(): string[] {
   const listed = Bun.spawnSync(["git", "ls-files", "-z"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (listed.exitCode !== 0) throw new Error(`git ls-files failed: ${listed.stderr.toString()}`);
-  return listed.stdout.toString().split("\0").filter((path) => path !== "");
+  return listed.stdout
+    .toString()
+    .split("\0")
+    .filter((path) => path !== "");
 }
 
 describe("the repository stands alone", () => {

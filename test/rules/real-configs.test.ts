@@ -31,7 +31,10 @@ describe("check on configs shaped like real ones", () => {
     [
       "two-documents.yaml",
       1,
-      [`F/two-documents.yaml: INVALID: 1 error(s); ${MAPPER}`, "F/two-documents.yaml:7:1: error: only one YAML document is allowed"],
+      [
+        `F/two-documents.yaml: INVALID: 1 error(s); ${MAPPER}`,
+        "F/two-documents.yaml:7:1: error: only one YAML document is allowed",
+      ],
     ],
     ["merge-keys.yaml", 0, [`F/merge-keys.yaml: valid (3 rules, 0 externalRules); ${MAPPER}`]],
     [
@@ -100,10 +103,14 @@ describe("check on configs shaped like real ones", () => {
 
   test("--output json lists every warning with a stable code", async () => {
     const codes = async (file: string) =>
-      ((JSON.parse((await check(file, "json")).stdout) as { findings: { severity: string; code?: string }[] }).findings)
+      (JSON.parse((await check(file, "json")).stdout) as { findings: { severity: string; code?: string }[] }).findings
         .filter((finding) => finding.severity === "warning")
         .map((finding) => finding.code);
-    expect(await codes("mistakes.yaml")).toEqual(["template-literal-braces", "name-as-template", "namespaced-without-namespace-label"]);
+    expect(await codes("mistakes.yaml")).toEqual([
+      "template-literal-braces",
+      "name-as-template",
+      "namespaced-without-namespace-label",
+    ]);
     expect(await codes("helm-values.yaml")).toEqual(["helm-values-file"]);
     expect(await codes("crd-override.yaml")).toEqual(["unknown-resource"]);
   });

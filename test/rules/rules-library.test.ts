@@ -14,16 +14,22 @@ const REPO_ROOT = join(import.meta.dir, "..", "..");
 const RULES_DIR = join(REPO_ROOT, "rules");
 /** Files under rules/ that are not adapter rules: alerts.yaml holds Prometheus alerting rules about prom-adapter. */
 const NOT_ADAPTER_RULES = new Set(["alerts.yaml"]);
-const FILES = [...new Bun.Glob("**/*.yaml").scanSync({ cwd: RULES_DIR })].filter((file) => !NOT_ADAPTER_RULES.has(file)).sort();
+const FILES = [...new Bun.Glob("**/*.yaml").scanSync({ cwd: RULES_DIR })]
+  .filter((file) => !NOT_ADAPTER_RULES.has(file))
+  .sort();
 
 function compile(file: string): CompiledRules {
   const path = join(RULES_DIR, file);
-  return compileRules(parseRulesText(readFileSync(path, "utf8"), relative(REPO_ROOT, path)), () => createTableRestMapper(BUILTIN_RESOURCES));
+  return compileRules(parseRulesText(readFileSync(path, "utf8"), relative(REPO_ROOT, path)), () =>
+    createTableRestMapper(BUILTIN_RESOURCES),
+  );
 }
 
 /** The API names the custom (or external) rules of `file` give `series`, one per rule that keeps it. */
 function namesFor(file: string, series: string, api: "custom" | "external" = "custom"): string[] {
-  return compile(file)[api].filter((rule) => rule.namer.keepsSeries(series)).map((rule) => rule.namer.metricNameForSeries(series));
+  return compile(file)
+    [api].filter((rule) => rule.namer.keepsSeries(series))
+    .map((rule) => rule.namer.metricNameForSeries(series));
 }
 
 describe("the rules library", () => {
@@ -49,9 +55,21 @@ describe("the rules library", () => {
     { file: "examples/podinfo.yaml", series: "http_requests_total", expected: ["http_requests"] },
     { file: "examples/thanos.yaml", series: "http_requests_total", expected: ["http_requests"] },
     { file: "examples/cadvisor.yaml", series: "container_cpu_usage_seconds_total", expected: ["cpu_usage"] },
-    { file: "examples/cadvisor.yaml", series: "container_memory_working_set_bytes", expected: ["memory_working_set_bytes"] },
-    { file: "examples/cadvisor.yaml", series: "container_network_receive_bytes_total", expected: ["network_receive_bytes_per_second"] },
-    { file: "examples/cadvisor.yaml", series: "container_network_transmit_bytes_total", expected: ["network_transmit_bytes_per_second"] },
+    {
+      file: "examples/cadvisor.yaml",
+      series: "container_memory_working_set_bytes",
+      expected: ["memory_working_set_bytes"],
+    },
+    {
+      file: "examples/cadvisor.yaml",
+      series: "container_network_receive_bytes_total",
+      expected: ["network_receive_bytes_per_second"],
+    },
+    {
+      file: "examples/cadvisor.yaml",
+      series: "container_network_transmit_bytes_total",
+      expected: ["network_transmit_bytes_per_second"],
+    },
   ])("$file names $series as $expected", ({ file, series, expected }) => {
     expect(namesFor(file, series)).toEqual([...expected]);
   });
@@ -60,16 +78,30 @@ describe("the rules library", () => {
     const compiled = compile("examples/external-queues.yaml");
     expect(compiled.custom).toEqual([]);
     expect(compiled.external.map((rule) => rule.namespaced)).toEqual([true, false]);
-    expect(namesFor("examples/external-queues.yaml", "rabbitmq_queue_messages_ready", "external")).toEqual(["rabbitmq_queue_messages_ready"]);
-    expect(namesFor("examples/external-queues.yaml", "kafka_consumergroup_lag", "external")).toEqual(["kafka_consumergroup_lag"]);
+    expect(namesFor("examples/external-queues.yaml", "rabbitmq_queue_messages_ready", "external")).toEqual([
+      "rabbitmq_queue_messages_ready",
+    ]);
+    expect(namesFor("examples/external-queues.yaml", "kafka_consumergroup_lag", "external")).toEqual([
+      "kafka_consumergroup_lag",
+    ]);
   });
 
   test("resource-metrics.yaml maps pods and namespaces by name and nodes through the `node` label, with a 1m window", () => {
     const { resource } = compile("examples/resource-metrics.yaml");
-    const labels = (rule: NonNullable<CompiledRules["resource"]>["cpu"]) => ({ pod: rule.podLabel, namespace: rule.namespaceLabel, node: rule.nodeLabel, container: rule.containerLabel });
+    const labels = (rule: NonNullable<CompiledRules["resource"]>["cpu"]) => ({
+      pod: rule.podLabel,
+      namespace: rule.namespaceLabel,
+      node: rule.nodeLabel,
+      container: rule.containerLabel,
+    });
     expect(resource).not.toBeNull();
     expect(labels(resource!.cpu)).toEqual({ pod: "pod", namespace: "namespace", node: "node", container: "container" });
-    expect(labels(resource!.memory)).toEqual({ pod: "pod", namespace: "namespace", node: "node", container: "container" });
+    expect(labels(resource!.memory)).toEqual({
+      pod: "pod",
+      namespace: "namespace",
+      node: "node",
+      container: "container",
+    });
     expect(resource!.window).toBe(60_000);
   });
 });

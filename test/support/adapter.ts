@@ -20,7 +20,11 @@ export interface TestAdapter {
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   request(path: string, init: RequestInit): Promise<Response>;
   /** GET presenting a client certificate. */
-  getWithCertificate(path: string, certificate: { certPem: string; keyPem: string }, headers?: Record<string, string>): Promise<Response>;
+  getWithCertificate(
+    path: string,
+    certificate: { certPem: string; keyPem: string },
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -41,8 +45,18 @@ export async function startTestAdapter({
   env?: Readonly<Record<string, string | undefined>>;
 }): Promise<TestAdapter> {
   const dir = mkdtempSync(join(tmpdir(), "prom-adapter-test-"));
-  const mode = kubeconfig === undefined ? ["--standalone"] : ["--kubeconfig", kubeconfig, "--bind-address", "127.0.0.1"];
-  const args = [...mode, "--prometheus-url", prometheusUrl, "--secure-port", "0", "--cert-dir", join(dir, "certs"), ...extraArgs];
+  const mode =
+    kubeconfig === undefined ? ["--standalone"] : ["--kubeconfig", kubeconfig, "--bind-address", "127.0.0.1"];
+  const args = [
+    ...mode,
+    "--prometheus-url",
+    prometheusUrl,
+    "--secure-port",
+    "0",
+    "--cert-dir",
+    join(dir, "certs"),
+    ...extraArgs,
+  ];
   if (rules !== undefined) {
     writeFileSync(join(dir, "rules.yaml"), rules);
     args.push("--config", join(dir, "rules.yaml"));
@@ -55,7 +69,8 @@ export async function startTestAdapter({
   });
   const ca = readFileSync(join(dir, "certs", "ca.crt"), "utf8");
   const baseUrl = `https://127.0.0.1:${adapter.port}`;
-  const request = (path: string, init: RequestInit) => fetch(`${baseUrl}${path}`, { ...init, tls: { ca } } as RequestInit);
+  const request = (path: string, init: RequestInit) =>
+    fetch(`${baseUrl}${path}`, { ...init, tls: { ca } } as RequestInit);
   return {
     adapter,
     baseUrl,

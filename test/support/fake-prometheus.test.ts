@@ -20,7 +20,7 @@ describe("fake Prometheus queries", () => {
   test("a query in the table gets its answer; a list of samples is a vector", async () => {
     const scalar: QueryResult = { resultType: "scalar", result: { value: "1", timestampSeconds: T } };
     const sample = { metric: { pod: "a" }, value: "2", timestampSeconds: T };
-    const prometheus = createFakePrometheus({ queries: { "scalar(x)": scalar, "x": [sample] } });
+    const prometheus = createFakePrometheus({ queries: { "scalar(x)": scalar, x: [sample] } });
     expect(await prometheus.query(q("scalar(x)"), T)).toEqual(scalar);
     expect(await prometheus.query(q("x"), T)).toEqual({ resultType: "vector", result: [sample] });
   });

@@ -73,7 +73,9 @@ export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePro
   };
   // Without matches Prometheus answers from its index: every label set in the tables, whatever fails elsewhere.
   const labelSetsFor = (matches: readonly string[]): readonly SeriesLabels[] =>
-    matches.length > 0 ? seriesOf(matches) : Object.values(series).flatMap((answer) => (answer instanceof Error ? [] : answer));
+    matches.length > 0
+      ? seriesOf(matches)
+      : Object.values(series).flatMap((answer) => (answer instanceof Error ? [] : answer));
   const client: PrometheusClient = {
     async query(query: PromQL, timeSeconds: number, signal?: AbortSignal, extras?: QueryExtras) {
       const call: FakeQueryCall = { endpoint: "query", query, timeSeconds, ...(extras ? { extras } : {}) };
@@ -94,14 +96,19 @@ export function createFakePrometheus(tables: FakePrometheusTables = {}): FakePro
       signal?.throwIfAborted();
       const found = seriesOf(matches);
       for (const labels of found) {
-        visit(labels.__name__, Object.keys(labels).filter((label) => label !== "__name__"));
+        visit(
+          labels.__name__,
+          Object.keys(labels).filter((label) => label !== "__name__"),
+        );
       }
       return found.length;
     },
     async labelValues(label, startSeconds, matches = [], signal) {
       calls.push({ endpoint: "label values", label, matches: [...matches], startSeconds });
       signal?.throwIfAborted();
-      const values = new Set(labelSetsFor(matches).flatMap((labels) => (labels[label] === undefined ? [] : [labels[label]])));
+      const values = new Set(
+        labelSetsFor(matches).flatMap((labels) => (labels[label] === undefined ? [] : [labels[label]])),
+      );
       // Prometheus answers label values sorted (byte order).
       return [...values].sort(compareStrings);
     },

@@ -4,7 +4,15 @@
  * Two modes play an old or partial backend on the label endpoints (`/api/v1/labels`, `/api/v1/label/<l>/values`)
  * only: `reject-label-match` answers 400 `bad_data` when they carry `match[]`, `ignore-label-match` drops `match[]`.
  */
-export type ProxyMode = "pass" | "502" | "html" | "truncated" | "huge" | "hang" | "reject-label-match" | "ignore-label-match";
+export type ProxyMode =
+  | "pass"
+  | "502"
+  | "html"
+  | "truncated"
+  | "huge"
+  | "hang"
+  | "reject-label-match"
+  | "ignore-label-match";
 
 const LABEL_ENDPOINT = /\/api\/v1\/(labels|label\/[^/]+\/values)$/;
 
@@ -34,7 +42,9 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
       const url = new URL(request.url);
       const requestBody = request.method === "POST" ? await request.clone().text() : "";
       seen.push({ url: `${url.pathname}${url.search}`, headers: request.headers, body: requestBody });
-      const labelMatch = LABEL_ENDPOINT.test(url.pathname) && (url.searchParams.has("match[]") || new URLSearchParams(requestBody).has("match[]"));
+      const labelMatch =
+        LABEL_ENDPOINT.test(url.pathname) &&
+        (url.searchParams.has("match[]") || new URLSearchParams(requestBody).has("match[]"));
       if (labelMatch && mode === "reject-label-match") {
         const body = '{"status":"error","errorType":"bad_data","error":"match[] is not supported on this endpoint"}';
         return new Response(body, { status: 400, headers: { "content-type": "application/json" } });
@@ -47,9 +57,14 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
         case "502":
           return new Response("upstream connect error", { status: 502 });
         case "html":
-          return new Response("<html><body>Login required</body></html>", { status: 200, headers: { "content-type": "text/html" } });
+          return new Response("<html><body>Login required</body></html>", {
+            status: 200,
+            headers: { "content-type": "text/html" },
+          });
         case "truncated":
-          return new Response('{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"w', { headers: { "content-type": "application/json" } });
+          return new Response('{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"w', {
+            headers: { "content-type": "application/json" },
+          });
         case "huge": {
           const chunk = new TextEncoder().encode(`${" ".repeat(1 << 20)}`);
           let sent = 0;
@@ -68,13 +83,21 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
         default: {
           const delay = trouble.latencyMs + Math.random() * trouble.jitterMs;
           if (delay > 0) await Bun.sleep(delay);
-          if (Math.random() < trouble.failureRate) return new Response('{"status":"error","errorType":"unavailable","error":"injected"}', { status: 503 });
+          if (Math.random() < trouble.failureRate)
+            return new Response('{"status":"error","errorType":"unavailable","error":"injected"}', { status: 503 });
           const body = request.method === "POST" ? await request.text() : undefined;
           const headers = new Headers(request.headers);
           headers.delete("accept-encoding");
-          const answer = await fetch(`${upstream}${url.pathname}${url.search}`, { method: request.method, headers, body });
+          const answer = await fetch(`${upstream}${url.pathname}${url.search}`, {
+            method: request.method,
+            headers,
+            body,
+          });
           // NB: fetch has already decoded the body; pass it on without the upstream's encoding headers.
-          return new Response(await answer.arrayBuffer(), { status: answer.status, headers: { "content-type": answer.headers.get("content-type") ?? "application/json" } });
+          return new Response(await answer.arrayBuffer(), {
+            status: answer.status,
+            headers: { "content-type": answer.headers.get("content-type") ?? "application/json" },
+          });
         }
       }
     },

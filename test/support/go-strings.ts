@@ -110,4 +110,3 @@ export function randomString(random: (limit: number) => number): string {
   }
   return out;
 }
-

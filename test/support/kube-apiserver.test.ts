@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateCertificateAuthority, generateSignedCertificate, type CertificateAndKey } from "../../src/server/certificates.ts";
+import {
+  generateCertificateAuthority,
+  generateSignedCertificate,
+  type CertificateAndKey,
+} from "../../src/server/certificates.ts";
 import {
   AUTHENTICATION_CONFIGMAP,
   customResourceDefinition,
@@ -27,7 +31,8 @@ const WIDGETS = { group: "example.com", resource: "widgets" };
 const NOW = new Date("2024-05-01T12:10:00Z");
 const CREATED = "2024-05-01T12:00:05Z";
 const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
-const KUBECTL_TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+const KUBECTL_TABLE_ACCEPT =
+  "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
 const AGGREGATED_DISCOVERY_ACCEPT =
   "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
 
@@ -74,7 +79,10 @@ interface FetchOptions {
 }
 
 /** Calls the stand-in; the admin token unless `token` says otherwise (null: none). */
-function call(path: string, { token, accept, clientCert, method = "GET", body, headers = {} }: FetchOptions = {}): Promise<Response> {
+function call(
+  path: string,
+  { token, accept, clientCert, method = "GET", body, headers = {} }: FetchOptions = {},
+): Promise<Response> {
   const bearer = token === undefined ? server.adminToken : token;
   return fetch(`${server.url}${path}`, {
     method,
@@ -102,11 +110,23 @@ async function jsonText(response: Response): Promise<string> {
 
 /** Status JSON in Kubernetes' field order. */
 function statusJson(code: number, message: string, reason: string, details?: Record<string, unknown>): string {
-  return JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, ...(details ? { details } : {}), code });
+  return JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  });
 }
 
 const kubectl = findKubectl();
-announceSkip("the stand-in under the real kubectl", kubectl ? null : missingTool("kubectl", "not found (set KUBECTL_BIN or put it on PATH)"));
+announceSkip(
+  "the stand-in under the real kubectl",
+  kubectl ? null : missingTool("kubectl", "not found (set KUBECTL_BIN or put it on PATH)"),
+);
 
 describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
   let cacheDir: string;
@@ -124,23 +144,38 @@ describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
   });
 
   test("get pods with a set-based selector and a field selector narrows the list", async () => {
-    const result = await run(["get", "pods", "-l", "app in (podinfo,web),tier!=web", "--field-selector", "status.phase=Running", "-o", "name"]);
+    const result = await run([
+      "get",
+      "pods",
+      "-l",
+      "app in (podinfo,web),tier!=web",
+      "--field-selector",
+      "status.phase=Running",
+      "-o",
+      "name",
+    ]);
     expect(result).toMatchObject({ exitCode: 0, stdout: "pod/web-0\n" });
   });
 
   test("get pods prints the server's table with NAME and AGE rows", async () => {
     const result = await run(["get", "pods", "-l", "app=podinfo"]);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout.split("\n").map((line) => line.split(/\s+/).join(" "))).toEqual(["NAME AGE", "podinfo-1 9m55s", "podinfo-2 9m55s", ""]);
+    expect(result.stdout.split("\n").map((line) => line.split(/\s+/).join(" "))).toEqual([
+      "NAME AGE",
+      "podinfo-1 9m55s",
+      "podinfo-2 9m55s",
+      "",
+    ]);
   });
 
   test("get pods -A adds the namespace column from the rows' metadata", async () => {
     const result = await run(["get", "pods", "-A", "-l", "app=podinfo", "--no-headers"]);
-    expect(result.stdout.trim().split("\n").map((line) => line.split(/\s+/).slice(0, 2).join("/"))).toEqual([
-      "default/podinfo-1",
-      "default/podinfo-2",
-      "prod/podinfo-3",
-    ]);
+    expect(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split(/\s+/).slice(0, 2).join("/")),
+    ).toEqual(["default/podinfo-1", "default/podinfo-2", "prod/podinfo-3"]);
   });
 
   test("get pods -o json parses and carries the objects", async () => {
@@ -151,7 +186,12 @@ describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
       {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: expect.objectContaining({ name: "podinfo-3", namespace: "prod", labels: { app: "podinfo" }, creationTimestamp: CREATED }),
+        metadata: expect.objectContaining({
+          name: "podinfo-3",
+          namespace: "prod",
+          labels: { app: "podinfo" },
+          creationTimestamp: CREATED,
+        }),
         status: { phase: "Running" },
       },
     ]);
@@ -161,9 +201,20 @@ describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
     const result = await run(["get", "--raw", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb"]);
     const list = JSON.parse(result.stdout);
     expect(Object.keys(list)).toEqual(["kind", "apiVersion", "metadata", "items"]);
-    expect(list).toMatchObject({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(list).toMatchObject({
+      kind: "PodList",
+      apiVersion: "v1",
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+    });
     expect(Object.keys(list.items[0])).toEqual(["metadata", "spec", "status"]);
-    expect(Object.keys(list.items[0].metadata)).toEqual(["name", "namespace", "uid", "resourceVersion", "creationTimestamp", "labels"]);
+    expect(Object.keys(list.items[0].metadata)).toEqual([
+      "name",
+      "namespace",
+      "uid",
+      "resourceVersion",
+      "creationTimestamp",
+      "labels",
+    ]);
   });
 
   test("get pod of a missing name reports the NotFound Status", async () => {
@@ -172,7 +223,13 @@ describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
   });
 
   test("get namespaces lists the namespaces a cluster starts with", async () => {
-    const result = await run(["get", "namespaces", "--no-headers", "-o", "custom-columns=NAME:.metadata.name,PHASE:.status.phase"]);
+    const result = await run([
+      "get",
+      "namespaces",
+      "--no-headers",
+      "-o",
+      "custom-columns=NAME:.metadata.name,PHASE:.status.phase",
+    ]);
     expect(result.stdout.split("\n").map((line) => line.split(/\s+/).join(" "))).toEqual([
       "default Active",
       "kube-node-lease Active",
@@ -194,7 +251,16 @@ describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
     expect(rows).toContainEqual(["deployments", "deploy", "apps/v1", "true", "Deployment"]);
     expect(before.stdout).not.toContain("widgets");
 
-    server.addResource(customResourceDefinition({ group: "example.com", version: "v1", plural: "widgets", kind: "Widget", namespaced: false, shortNames: ["wd"] }));
+    server.addResource(
+      customResourceDefinition({
+        group: "example.com",
+        version: "v1",
+        plural: "widgets",
+        kind: "Widget",
+        namespaced: false,
+        shortNames: ["wd"],
+      }),
+    );
     server.setObjects(WIDGETS, [{ name: "sprocket", spec: { size: 3 }, creationTimestamp: CREATED }]);
     const after = await run(["api-resources", "--api-group=example.com", "--no-headers"]);
     expect(after.stdout.split(/\s+/)).toEqual(["widgets", "wd", "example.com/v1", "false", "Widget", ""]);
@@ -210,7 +276,9 @@ describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
   });
 
   test("a user without RBAC gets kubectl's Forbidden error with Kubernetes' message", async () => {
-    server.setPolicy([{ users: ["alice"], verbs: ["get", "list"], apiGroups: [""], resources: ["pods"], namespaces: ["default"] }]);
+    server.setPolicy([
+      { users: ["alice"], verbs: ["get", "list"], apiGroups: [""], resources: ["pods"], namespaces: ["default"] },
+    ]);
     const alice = server.kubeconfigFor({ token: "alice-token" });
     expect((await run(["get", "pods", "-o", "name", "-l", "app=web"], alice)).stdout).toBe("pod/web-0\n");
     const denied = await run(["get", "pods", "-n", "kube-system"], alice);
@@ -221,31 +289,54 @@ describe.skipIf(!kubectl)("the stand-in under the real kubectl", () => {
   });
 
   test("auth can-i answers from the policy table, impersonating with --as", async () => {
-    server.setPolicy([{ users: ["alice"], verbs: ["list"], apiGroups: [""], resources: ["pods"], namespaces: ["default"] }]);
-    expect(await run(["auth", "can-i", "list", "pods", "--as", "alice"])).toMatchObject({ exitCode: 0, stdout: "yes\n" });
-    expect(await run(["auth", "can-i", "list", "pods", "--as", "alice", "-n", "prod"])).toMatchObject({ exitCode: 1, stdout: "no\n" });
+    server.setPolicy([
+      { users: ["alice"], verbs: ["list"], apiGroups: [""], resources: ["pods"], namespaces: ["default"] },
+    ]);
+    expect(await run(["auth", "can-i", "list", "pods", "--as", "alice"])).toMatchObject({
+      exitCode: 0,
+      stdout: "yes\n",
+    });
+    expect(await run(["auth", "can-i", "list", "pods", "--as", "alice", "-n", "prod"])).toMatchObject({
+      exitCode: 1,
+      stdout: "no\n",
+    });
     server.setPolicy([]);
   });
 
   test("a client certificate kubeconfig authenticates as its CN and organizations", async () => {
     const result = await run(["auth", "whoami", "-o", "json"], server.kubeconfigFor({ clientCert: bob }));
-    expect(JSON.parse(result.stdout).status.userInfo).toEqual({ username: "bob", groups: ["devs", "ops", "system:authenticated"] });
+    expect(JSON.parse(result.stdout).status.userInfo).toEqual({
+      username: "bob",
+      groups: ["devs", "ops", "system:authenticated"],
+    });
   });
 
   test("a rejected token makes kubectl report Unauthorized", async () => {
     const result = await run(["get", "pods"], server.kubeconfigFor({ token: "revoked-token" }));
-    expect(result).toMatchObject({ exitCode: 1, stderr: "error: You must be logged in to the server (Unauthorized)\n" });
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stderr: "error: You must be logged in to the server (Unauthorized)\n",
+    });
   });
 });
 
 describe("discovery", () => {
   test("/version is a kube-apiserver 1.32 build", async () => {
-    expect(await readJson(await call("/version"))).toMatchObject({ major: "1", minor: "32", gitVersion: "v1.32.3", platform: "linux/amd64" });
+    expect(await readJson(await call("/version"))).toMatchObject({
+      major: "1",
+      minor: "32",
+      gitVersion: "v1.32.3",
+      platform: "linux/amd64",
+    });
   });
 
   test("/api answers APIVersions with this server's address", async () => {
     expect(await jsonText(await call("/api"))).toBe(
-      JSON.stringify({ kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: `127.0.0.1:${server.port}` }] }),
+      JSON.stringify({
+        kind: "APIVersions",
+        versions: ["v1"],
+        serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: `127.0.0.1:${server.port}` }],
+      }),
     );
   });
 
@@ -262,7 +353,9 @@ describe("discovery", () => {
       ],
       preferredVersion: { groupVersion: "autoscaling/v2", version: "v2" },
     });
-    expect(list.groups.map((group: { name: string }) => group.name)).toEqual(expect.arrayContaining(["apps", "batch", "networking.k8s.io", "policy", "apiextensions.k8s.io"]));
+    expect(list.groups.map((group: { name: string }) => group.name)).toEqual(
+      expect.arrayContaining(["apps", "batch", "networking.k8s.io", "policy", "apiextensions.k8s.io"]),
+    );
   });
 
   test("/api/v1 lists pods with its short name and category, and subresources the way Kubernetes does", async () => {
@@ -280,7 +373,13 @@ describe("discovery", () => {
         categories: ["all"],
       }),
     );
-    expect(byName.get("pods/status")).toEqual({ name: "pods/status", singularName: "", namespaced: true, kind: "Pod", verbs: ["get", "patch", "update"] });
+    expect(byName.get("pods/status")).toEqual({
+      name: "pods/status",
+      singularName: "",
+      namespaced: true,
+      kind: "Pod",
+      verbs: ["get", "patch", "update"],
+    });
     expect(byName.get("nodes")).toMatchObject({ namespaced: false, shortNames: ["no"] });
     const names = list.resources.map((resource: { name: string }) => resource.name);
     expect(names.indexOf("pods/status")).toBe(names.indexOf("podtemplates") - 1);
@@ -303,31 +402,42 @@ describe("discovery", () => {
   test("an unknown group-version is a 404 Status", async () => {
     const response = await call("/apis/nothing.example/v1");
     expect(response.status).toBe(404);
-    expect(await jsonText(response)).toBe(statusJson(404, "the server could not find the requested resource", "NotFound", {}));
+    expect(await jsonText(response)).toBe(
+      statusJson(404, "the server could not find the requested resource", "NotFound", {}),
+    );
   });
 });
 
 describe("lists and gets", () => {
   test("a namespaced list keeps insertion order and leaves kind/apiVersion off built-in items", async () => {
     const list = await readJson(await call("/api/v1/namespaces/default/pods"));
-    expect(list.items.map((item: { metadata: { name: string } }) => item.metadata.name)).toEqual(["podinfo-1", "podinfo-2", "web-0"]);
+    expect(list.items.map((item: { metadata: { name: string } }) => item.metadata.name)).toEqual([
+      "podinfo-1",
+      "podinfo-2",
+      "web-0",
+    ]);
     expect(list.items[0].kind).toBeUndefined();
   });
 
   test("a list across namespaces includes every namespace", async () => {
     const list = await readJson(await call("/api/v1/pods?labelSelector=app%3Dpodinfo"));
-    expect(list.items.map((item: { metadata: { namespace: string; name: string } }) => `${item.metadata.namespace}/${item.metadata.name}`)).toEqual([
-      "default/podinfo-1",
-      "default/podinfo-2",
-      "prod/podinfo-3",
-    ]);
+    expect(
+      list.items.map(
+        (item: { metadata: { namespace: string; name: string } }) => `${item.metadata.namespace}/${item.metadata.name}`,
+      ),
+    ).toEqual(["default/podinfo-1", "default/podinfo-2", "prod/podinfo-3"]);
   });
 
   test("a get returns the object with kind and apiVersion, fields in Go order", async () => {
     const text = await jsonText(await call("/api/v1/namespaces/default/pods/web-0"));
     const pod = JSON.parse(text);
     expect(Object.keys(pod)).toEqual(["kind", "apiVersion", "metadata", "spec", "status"]);
-    expect(pod).toMatchObject({ kind: "Pod", apiVersion: "v1", spec: { nodeName: "n1" }, status: { phase: "Running" } });
+    expect(pod).toMatchObject({
+      kind: "Pod",
+      apiVersion: "v1",
+      spec: { nodeName: "n1" },
+      status: { phase: "Running" },
+    });
     expect(pod.metadata.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
@@ -338,7 +448,9 @@ describe("lists and gets", () => {
   test("a missing object is a NotFound Status with name and kind details", async () => {
     const response = await call("/api/v1/namespaces/default/pods/nope");
     expect(response.status).toBe(404);
-    expect(await jsonText(response)).toBe(statusJson(404, 'pods "nope" not found', "NotFound", { name: "nope", kind: "pods" }));
+    expect(await jsonText(response)).toBe(
+      statusJson(404, 'pods "nope" not found', "NotFound", { name: "nope", kind: "pods" }),
+    );
     const deployment = await call("/apis/apps/v1/namespaces/default/deployments/web");
     expect(JSON.parse(await deployment.text()).details).toEqual({ name: "web", group: "apps", kind: "deployments" });
   });
@@ -351,13 +463,19 @@ describe("lists and gets", () => {
   ])("$name is a 404 Status", async ({ path }) => {
     const response = await call(path);
     expect(response.status).toBe(404);
-    expect(await jsonText(response)).toBe(statusJson(404, "the server could not find the requested resource", "NotFound", {}));
+    expect(await jsonText(response)).toBe(
+      statusJson(404, "the server could not find the requested resource", "NotFound", {}),
+    );
   });
 
   test("an object of a multi-version group shows the version it is read through", async () => {
     server.setObjects(HPAS, [{ name: "web", creationTimestamp: CREATED }]);
-    expect((await readJson(await call("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web"))).apiVersion).toBe("autoscaling/v2");
-    expect((await readJson(await call("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"))).apiVersion).toBe("autoscaling/v1");
+    expect(
+      (await readJson(await call("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web"))).apiVersion,
+    ).toBe("autoscaling/v2");
+    expect(
+      (await readJson(await call("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"))).apiVersion,
+    ).toBe("autoscaling/v1");
   });
 
   test("a watch or a write is refused with MethodNotAllowed", async () => {
@@ -378,7 +496,9 @@ describe("lists and gets", () => {
 
 describe("selectors", () => {
   const names = async (query: string) =>
-    ((await readJson(await call(`/api/v1/namespaces/default/pods?${query}`))).items as { metadata: { name: string } }[]).map((item) => item.metadata.name);
+    (
+      (await readJson(await call(`/api/v1/namespaces/default/pods?${query}`))).items as { metadata: { name: string } }[]
+    ).map((item) => item.metadata.name);
 
   test.each([
     { name: "status.phase=Running", selector: "status.phase=Running", expected: ["podinfo-1", "web-0"] },
@@ -402,14 +522,24 @@ describe("selectors", () => {
   });
 
   test.each([
-    { name: "an unknown pod field", resource: "pods", selector: "spec.foo=x", message: "field label not supported: spec.foo" },
+    {
+      name: "an unknown pod field",
+      resource: "pods",
+      selector: "spec.foo=x",
+      message: "field label not supported: spec.foo",
+    },
     {
       name: "an unknown field of a type with the default conversion",
       resource: "configmaps",
       selector: "data.x=1",
       message: '"data.x" is not a known field selector: only "metadata.name", "metadata.namespace"',
     },
-    { name: "a term without operator", resource: "pods", selector: "status.phase", message: "invalid selector: 'status.phase'; can't understand 'status.phase'" },
+    {
+      name: "a term without operator",
+      resource: "pods",
+      selector: "status.phase",
+      message: "invalid selector: 'status.phase'; can't understand 'status.phase'",
+    },
   ])("a field selector with $name is a 400 Status", async ({ resource, selector, message }) => {
     const response = await call(`/api/v1/namespaces/default/${resource}?fieldSelector=${encodeURIComponent(selector)}`);
     expect(response.status).toBe(400);
@@ -419,7 +549,10 @@ describe("selectors", () => {
   test("a label selector that does not parse is a 400 Status", async () => {
     const response = await call(`/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent("a b")}`);
     expect(response.status).toBe(400);
-    expect(JSON.parse(await response.text())).toMatchObject({ reason: "BadRequest", message: expect.stringContaining("unable to parse requirement") });
+    expect(JSON.parse(await response.text())).toMatchObject({
+      reason: "BadRequest",
+      message: expect.stringContaining("unable to parse requirement"),
+    });
   });
 });
 
@@ -439,15 +572,27 @@ describe("representations", () => {
   });
 
   test("as=PartialObjectMetadata gets one object's metadata", async () => {
-    const body = await readJson(await call("/api/v1/nodes/n1", { accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1" }));
-    expect(body).toMatchObject({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: { name: "n1", labels: { role: "db" } } });
+    const body = await readJson(
+      await call("/api/v1/nodes/n1", { accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1" }),
+    );
+    expect(body).toMatchObject({
+      kind: "PartialObjectMetadata",
+      apiVersion: "meta.k8s.io/v1",
+      metadata: { name: "n1", labels: { role: "db" } },
+    });
   });
 
   test("as=PartialObjectMetadata on a list is NotAcceptable", async () => {
-    const response = await call("/api/v1/nodes", { accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1" });
+    const response = await call("/api/v1/nodes", {
+      accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
+    });
     expect(response.status).toBe(406);
     expect(await jsonText(response)).toBe(
-      statusJson(406, "you requested PartialObjectMetadata, but the requested object is a list (*core.NodeList)", "NotAcceptable"),
+      statusJson(
+        406,
+        "you requested PartialObjectMetadata, but the requested object is a list (*core.NodeList)",
+        "NotAcceptable",
+      ),
     );
   });
 
@@ -463,10 +608,16 @@ describe("representations", () => {
     const table = await readJson(await call("/api/v1/nodes", { accept: KUBECTL_TABLE_ACCEPT }));
     expect(table.kind).toBe("Table");
     expect(table.apiVersion).toBe("meta.k8s.io/v1");
-    expect(table.columnDefinitions.map((column: { name: string; type: string }) => `${column.name}:${column.type}`)).toEqual(["Name:string", "Age:date"]);
+    expect(
+      table.columnDefinitions.map((column: { name: string; type: string }) => `${column.name}:${column.type}`),
+    ).toEqual(["Name:string", "Age:date"]);
     expect(table.rows[0]).toEqual({
       cells: ["n1", "9m55s"],
-      object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: expect.objectContaining({ name: "n1" }) },
+      object: {
+        kind: "PartialObjectMetadata",
+        apiVersion: "meta.k8s.io/v1",
+        metadata: expect.objectContaining({ name: "n1" }),
+      },
     });
   });
 
@@ -503,7 +654,13 @@ describe("authentication and authorization of callers", () => {
   test("a client certificate from another CA is a 401", async () => {
     const now = new Date();
     const strangerCa = generateCertificateAuthority({ commonName: "stranger-ca", now });
-    const stranger = generateSignedCertificate({ ca: strangerCa, commonName: "mallory", usage: "client", validityDays: 1, now });
+    const stranger = generateSignedCertificate({
+      ca: strangerCa,
+      commonName: "mallory",
+      usage: "client",
+      validityDays: 1,
+      now,
+    });
     expect((await call("/version", { token: null, clientCert: stranger })).status).toBe(401);
   });
 
@@ -529,9 +686,14 @@ describe("authentication and authorization of callers", () => {
     const response = await call("/api/v1/namespaces/default/pods", { token: "alice-token" });
     expect(response.status).toBe(403);
     expect(await jsonText(response)).toBe(
-      statusJson(403, 'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"', "Forbidden", {
-        kind: "pods",
-      }),
+      statusJson(
+        403,
+        'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"',
+        "Forbidden",
+        {
+          kind: "pods",
+        },
+      ),
     );
   });
 
@@ -539,7 +701,8 @@ describe("authentication and authorization of callers", () => {
     server.setPolicy([{ users: ["alice"], verbs: ["*"], effect: "deny", reason: "nodes are off limits" }]);
     const response = await call("/api/v1/nodes/n1", { token: "alice-token" });
     expect(JSON.parse(await response.text())).toMatchObject({
-      message: 'nodes "n1" is forbidden: User "alice" cannot get resource "nodes" in API group "" at the cluster scope: nodes are off limits',
+      message:
+        'nodes "n1" is forbidden: User "alice" cannot get resource "nodes" in API group "" at the cluster scope: nodes are off limits',
       details: { name: "n1", kind: "nodes" },
     });
     server.setPolicy([]);
@@ -548,17 +711,25 @@ describe("authentication and authorization of callers", () => {
   test("discovery is open to every authenticated user, other paths are not", async () => {
     expect((await call("/apis", { token: "alice-token" })).status).toBe(200);
     const response = await call("/metrics", { token: "alice-token" });
-    expect(await jsonText(response)).toBe(statusJson(403, 'forbidden: User "alice" cannot get path "/metrics"', "Forbidden", {}));
+    expect(await jsonText(response)).toBe(
+      statusJson(403, 'forbidden: User "alice" cannot get path "/metrics"', "Forbidden", {}),
+    );
   });
 
   test("an extension API server's ServiceAccount with the delegated-authentication roles can do just its job", async () => {
     const adapter = "system:serviceaccount:monitoring:prom-adapter";
-    server.setTokens({ "adapter-token": { username: adapter, groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"] } });
+    server.setTokens({
+      "adapter-token": { username: adapter, groups: ["system:serviceaccounts", "system:serviceaccounts:monitoring"] },
+    });
     server.setPolicy(delegatedAuthenticationRules({ users: [adapter] }));
     const token = "adapter-token";
     const configMap = `/api/v1/namespaces/kube-system/configmaps/${AUTHENTICATION_CONFIGMAP.name}`;
     expect((await call(configMap, { token })).status).toBe(200);
-    const tokenReview = await call("/apis/authentication.k8s.io/v1/tokenreviews", { token, method: "POST", body: { spec: { token: "x" } } });
+    const tokenReview = await call("/apis/authentication.k8s.io/v1/tokenreviews", {
+      token,
+      method: "POST",
+      body: { spec: { token: "x" } },
+    });
     expect(tokenReview.status).toBe(201);
     const otherConfigMap = await call("/api/v1/namespaces/kube-system/configmaps/kubeadm-config", { token });
     expect(JSON.parse(await otherConfigMap.text()).message).toBe(
@@ -569,7 +740,10 @@ describe("authentication and authorization of callers", () => {
   });
 
   test("impersonation needs the impersonate verb", async () => {
-    const response = await call("/api/v1/namespaces/default/pods", { token: "alice-token", headers: { "impersonate-user": "system:admin" } });
+    const response = await call("/api/v1/namespaces/default/pods", {
+      token: "alice-token",
+      headers: { "impersonate-user": "system:admin" },
+    });
     expect(JSON.parse(await response.text()).message).toBe(
       'users "system:admin" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope',
     );
@@ -580,7 +754,11 @@ describe("TokenReview", () => {
   const review = (token: string, audiences?: readonly string[]) =>
     call("/apis/authentication.k8s.io/v1/tokenreviews", {
       method: "POST",
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, ...(audiences ? { audiences } : {}) } },
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenReview",
+        spec: { token, ...(audiences ? { audiences } : {}) },
+      },
     });
 
   test("a known token is authenticated with its user, system:authenticated added, and the API audience", async () => {
@@ -595,22 +773,40 @@ describe("TokenReview", () => {
         spec: { token: "alice-token" },
         status: {
           authenticated: true,
-          user: { username: "alice", uid: "u-alice", groups: ["devs", "system:authenticated"], extra: { "example.com/team": ["a"] } },
+          user: {
+            username: "alice",
+            uid: "u-alice",
+            groups: ["devs", "system:authenticated"],
+            extra: { "example.com/team": ["a"] },
+          },
           audiences: ["https://kubernetes.default.svc.cluster.local"],
         },
       }),
     );
-    expect(server.reviews().tokenReviews).toEqual([{ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "alice-token" } }]);
+    expect(server.reviews().tokenReviews).toEqual([
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "alice-token" } },
+    ]);
   });
 
   test.each([
-    { name: "an invalid token", token: "revoked-token", audiences: undefined, error: "[invalid bearer token, token lookup failed]" },
-    { name: "an unknown token", token: "nobody", audiences: undefined, error: "[invalid bearer token, token lookup failed]" },
+    {
+      name: "an invalid token",
+      token: "revoked-token",
+      audiences: undefined,
+      error: "[invalid bearer token, token lookup failed]",
+    },
+    {
+      name: "an unknown token",
+      token: "nobody",
+      audiences: undefined,
+      error: "[invalid bearer token, token lookup failed]",
+    },
     {
       name: "a token for another audience",
       token: "carol-token",
       audiences: ["https://kubernetes.default.svc.cluster.local"],
-      error: '[invalid bearer token, token audiences ["https://other.example"] is invalid for the target audiences ["https://kubernetes.default.svc.cluster.local"]]',
+      error:
+        '[invalid bearer token, token audiences ["https://other.example"] is invalid for the target audiences ["https://kubernetes.default.svc.cluster.local"]]',
     },
   ])("$name is not authenticated and says why", async ({ token, audiences, error }) => {
     const body = await readJson(await review(token, audiences));
@@ -631,12 +827,34 @@ describe("SubjectAccessReview", () => {
       body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec },
     });
   const hpa = "system:serviceaccount:kube-system:horizontal-pod-autoscaler";
-  const resourceAttributes = { namespace: "default", verb: "get", group: "custom.metrics.k8s.io", version: "v1beta2", resource: "pods", subresource: "http_requests", name: "*" };
+  const resourceAttributes = {
+    namespace: "default",
+    verb: "get",
+    group: "custom.metrics.k8s.io",
+    version: "v1beta2",
+    resource: "pods",
+    subresource: "http_requests",
+    name: "*",
+  };
 
   test("an allowed request is answered with RBAC's reason and the spec echoed in Go order", async () => {
     server.clearRequests();
-    server.setPolicy([{ name: "hpa-metrics", users: [hpa], verbs: ["get", "list"], apiGroups: ["custom.metrics.k8s.io"], resources: ["*"] }]);
-    const spec = { user: hpa, groups: ["system:serviceaccounts", "system:authenticated"], uid: "u-1", extra: {}, resourceAttributes };
+    server.setPolicy([
+      {
+        name: "hpa-metrics",
+        users: [hpa],
+        verbs: ["get", "list"],
+        apiGroups: ["custom.metrics.k8s.io"],
+        resources: ["*"],
+      },
+    ]);
+    const spec = {
+      user: hpa,
+      groups: ["system:serviceaccounts", "system:authenticated"],
+      uid: "u-1",
+      extra: {},
+      resourceAttributes,
+    };
     const response = await review(spec);
     expect(response.status).toBe(201);
     expect(await jsonText(response)).toBe(
@@ -647,11 +865,14 @@ describe("SubjectAccessReview", () => {
         spec: { resourceAttributes, user: hpa, groups: ["system:serviceaccounts", "system:authenticated"], uid: "u-1" },
         status: {
           allowed: true,
-          reason: 'RBAC: allowed by ClusterRoleBinding "hpa-metrics" of ClusterRole "hpa-metrics" to ServiceAccount "horizontal-pod-autoscaler/kube-system"',
+          reason:
+            'RBAC: allowed by ClusterRoleBinding "hpa-metrics" of ClusterRole "hpa-metrics" to ServiceAccount "horizontal-pod-autoscaler/kube-system"',
         },
       }),
     );
-    expect(server.reviews().subjectAccessReviews).toEqual([{ apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec }]);
+    expect(server.reviews().subjectAccessReviews).toEqual([
+      { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec },
+    ]);
     server.setPolicy([]);
   });
 
@@ -663,23 +884,43 @@ describe("SubjectAccessReview", () => {
       spec: { user: "alice", resourceAttributes },
       status: { allowed: false, denied: true, reason: "quarantined" },
     },
-    { name: "the group is system:masters", rules: [], spec: { user: "root", groups: ["system:masters"], resourceAttributes }, status: { allowed: true } },
+    {
+      name: "the group is system:masters",
+      rules: [],
+      spec: { user: "root", groups: ["system:masters"], resourceAttributes },
+      status: { allowed: true },
+    },
     {
       name: "a namespaced rule matches (RoleBinding reason)",
       rules: [{ name: "reader", groups: ["devs"], verbs: ["get"], namespaces: ["default"] }],
       spec: { user: "alice", groups: ["devs"], resourceAttributes },
-      status: { allowed: true, reason: 'RBAC: allowed by RoleBinding "reader/default" of Role "reader" to Group "devs"' },
+      status: {
+        allowed: true,
+        reason: 'RBAC: allowed by RoleBinding "reader/default" of Role "reader" to Group "devs"',
+      },
     },
     {
       name: "a non-resource path is under the bootstrap discovery role",
       rules: [],
-      spec: { user: "system:kube-aggregator", groups: ["system:authenticated"], nonResourceAttributes: { path: "/apis/custom.metrics.k8s.io/v1beta2", verb: "get" } },
-      status: { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"' },
+      spec: {
+        user: "system:kube-aggregator",
+        groups: ["system:authenticated"],
+        nonResourceAttributes: { path: "/apis/custom.metrics.k8s.io/v1beta2", verb: "get" },
+      },
+      status: {
+        allowed: true,
+        reason:
+          'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"',
+      },
     },
     {
       name: "a non-resource path outside every rule",
       rules: [],
-      spec: { user: "alice", groups: ["system:authenticated"], nonResourceAttributes: { path: "/metrics", verb: "get" } },
+      spec: {
+        user: "alice",
+        groups: ["system:authenticated"],
+        nonResourceAttributes: { path: "/metrics", verb: "get" },
+      },
       status: { allowed: false },
     },
   ])("answers when $name", async ({ rules, spec, status }) => {
@@ -693,7 +934,8 @@ describe("SubjectAccessReview", () => {
     expect(response.status).toBe(422);
     expect(JSON.parse(await response.text())).toMatchObject({
       reason: "Invalid",
-      message: 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified',
+      message:
+        'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified',
     });
   });
 });
@@ -720,7 +962,10 @@ describe("the authentication ConfigMap", () => {
     server.setAuthenticationConfigMap(null);
     const response = await call(path);
     expect(await jsonText(response)).toBe(
-      statusJson(404, 'configmaps "extension-apiserver-authentication" not found', "NotFound", { name: "extension-apiserver-authentication", kind: "configmaps" }),
+      statusJson(404, 'configmaps "extension-apiserver-authentication" not found', "NotFound", {
+        name: "extension-apiserver-authentication",
+        kind: "configmaps",
+      }),
     );
     server.setAuthenticationConfigMap({ "client-ca-file": server.caPem });
     expect((await call(path)).status).toBe(200);
@@ -728,7 +973,9 @@ describe("the authentication ConfigMap", () => {
 
   test("replacing configmaps keeps data keys sorted as Go writes maps", async () => {
     server.setObjects(CONFIGMAPS, [{ name: "settings", data: { zeta: "1", alpha: "2" } }]);
-    expect(await (await call("/api/v1/namespaces/default/configmaps/settings")).text()).toContain('"data":{"alpha":"2","zeta":"1"}');
+    expect(await (await call("/api/v1/namespaces/default/configmaps/settings")).text()).toContain(
+      '"data":{"alpha":"2","zeta":"1"}',
+    );
   });
 });
 
@@ -737,7 +984,9 @@ describe("fault injection", () => {
     server.failNext("/api/v1/namespaces/default/pods", 503, 2);
     const first = await call("/api/v1/namespaces/default/pods");
     expect(first.status).toBe(503);
-    expect(await jsonText(first)).toBe(statusJson(503, "the server is currently unable to handle the request", "ServiceUnavailable", {}));
+    expect(await jsonText(first)).toBe(
+      statusJson(503, "the server is currently unable to handle the request", "ServiceUnavailable", {}),
+    );
     expect((await call("/api/v1/nodes")).status).toBe(200);
     expect((await call("/api/v1/namespaces/default/pods/web-0")).status).toBe(503);
     expect((await call("/api/v1/namespaces/default/pods")).status).toBe(200);
@@ -745,9 +994,14 @@ describe("fault injection", () => {
 
   test("a 500 is an InternalError with its cause", async () => {
     server.failNext("/apis/authentication.k8s.io/v1/tokenreviews", 500);
-    const response = await call("/apis/authentication.k8s.io/v1/tokenreviews", { method: "POST", body: { spec: { token: "alice-token" } } });
+    const response = await call("/apis/authentication.k8s.io/v1/tokenreviews", {
+      method: "POST",
+      body: { spec: { token: "alice-token" } },
+    });
     expect(await jsonText(response)).toBe(
-      statusJson(500, "Internal error occurred: injected fault", "InternalError", { causes: [{ message: "injected fault" }] }),
+      statusJson(500, "Internal error occurred: injected fault", "InternalError", {
+        causes: [{ message: "injected fault" }],
+      }),
     );
   });
 });

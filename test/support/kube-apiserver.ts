@@ -22,9 +22,20 @@ import { createHandler, type StandInState } from "./kube-apiserver/handler.ts";
 import { writeKubeconfig, type KubeconfigIdentity } from "./kube-apiserver/kubeconfig.ts";
 import { createObjectStore, InvalidFixtureError } from "./kube-apiserver/object-store.ts";
 import { clusterPki, issueClientCertificate } from "./kube-apiserver/pki.ts";
-import type { GroupResource, ObjectInput, PolicyRule, RecordedRequest, ResourceDefinition, TokenIdentity } from "./kube-apiserver/types.ts";
+import type {
+  GroupResource,
+  ObjectInput,
+  PolicyRule,
+  RecordedRequest,
+  ResourceDefinition,
+  TokenIdentity,
+} from "./kube-apiserver/types.ts";
 
-export { customResourceDefinition, DEFAULT_RESOURCES, type CustomResourceNames } from "./kube-apiserver/default-resources.ts";
+export {
+  customResourceDefinition,
+  DEFAULT_RESOURCES,
+  type CustomResourceNames,
+} from "./kube-apiserver/default-resources.ts";
 export { BOOTSTRAP_RULES, delegatedAuthenticationRules } from "./kube-apiserver/policy.ts";
 export { humanDuration } from "./kube-apiserver/table.ts";
 export { findKubectl, runKubectl, type KubectlOptions, type KubectlResult } from "./kube-apiserver/kubectl.ts";
@@ -41,7 +52,10 @@ export interface KubeApiServerOptions {
 }
 
 /** The namespace and name of the authentication ConfigMap extension API servers read. */
-export const AUTHENTICATION_CONFIGMAP = { namespace: "kube-system", name: "extension-apiserver-authentication" } as const;
+export const AUTHENTICATION_CONFIGMAP = {
+  namespace: "kube-system",
+  name: "extension-apiserver-authentication",
+} as const;
 
 /** A running stand-in. */
 export interface KubeApiServer {
@@ -121,20 +135,31 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   };
 
   function definitionOf({ group, resource }: GroupResource): ResourceDefinition {
-    const definition = state.definitions.find((candidate) => candidate.group === group && candidate.resource === resource);
-    if (!definition) throw new InvalidFixtureError(`the stand-in does not serve ${resource}${group === "" ? "" : `.${group}`}`);
+    const definition = state.definitions.find(
+      (candidate) => candidate.group === group && candidate.resource === resource,
+    );
+    if (!definition)
+      throw new InvalidFixtureError(`the stand-in does not serve ${resource}${group === "" ? "" : `.${group}`}`);
     return definition;
   }
 
   function setAuthenticationConfigMap(data: Record<string, string> | null): void {
-    if (!state.definitions.some((definition) => definition.group === "" && definition.resource === "configmaps")) return;
+    if (!state.definitions.some((definition) => definition.group === "" && definition.resource === "configmaps"))
+      return;
     const { namespace, name } = AUTHENTICATION_CONFIGMAP;
     if (data === null) state.store.remove(CORE_CONFIGMAPS, namespace, name);
     else state.store.upsert(definitionOf(CORE_CONFIGMAPS), { name, namespace, data });
   }
 
-  if (state.definitions.some((definition) => definition.group === NAMESPACES.group && definition.resource === NAMESPACES.resource)) {
-    state.store.replace(definitionOf(NAMESPACES), DEFAULT_NAMESPACES.map((name) => ({ name })));
+  if (
+    state.definitions.some(
+      (definition) => definition.group === NAMESPACES.group && definition.resource === NAMESPACES.resource,
+    )
+  ) {
+    state.store.replace(
+      definitionOf(NAMESPACES),
+      DEFAULT_NAMESPACES.map((name) => ({ name })),
+    );
   }
   setAuthenticationConfigMap({
     "client-ca-file": pki.clusterCa.certPem,
@@ -183,11 +208,17 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     addResource(definition) {
       const index = state.definitions.findIndex(
-        (candidate) => candidate.group === definition.group && candidate.version === definition.version && candidate.resource === definition.resource,
+        (candidate) =>
+          candidate.group === definition.group &&
+          candidate.version === definition.version &&
+          candidate.resource === definition.resource,
       );
       if (index >= 0) state.definitions[index] = definition;
       else state.definitions.push(definition);
-      if (definition.custom && state.definitions.some((candidate) => candidate.group === CRDS.group && candidate.resource === CRDS.resource)) {
+      if (
+        definition.custom &&
+        state.definitions.some((candidate) => candidate.group === CRDS.group && candidate.resource === CRDS.resource)
+      ) {
         state.store.upsert(definitionOf(CRDS), customResourceDefinitionObject(definition));
       }
     },

@@ -30,7 +30,10 @@ export function prometheusClient(baseUrl: string): PrometheusClient {
 /** One discovery run: the registry built from the series Prometheus has now (max age 1 h). */
 export async function discoverRegistry(client: PrometheusClient, rules: CompiledRules): Promise<MetricRegistry> {
   const listing = await listSeriesShapes(client, rules.seriesQueries, Date.now() / 1000 - 3600);
-  const seriesOf = (rule: CompiledRules["external"][number]) => ({ rule, series: listing.shapesByQuery.get(rule.namer.seriesQuery) ?? [] });
+  const seriesOf = (rule: CompiledRules["external"][number]) => ({
+    rule,
+    series: listing.shapesByQuery.get(rule.namer.seriesQuery) ?? [],
+  });
   return buildMetricRegistry(rules.custom.map(seriesOf), rules.external.map(seriesOf)).registry;
 }
 
@@ -39,7 +42,11 @@ export interface MetricsAppOptions {
   /** Serves external.metrics.k8s.io with this registry and client. */
   readonly external?: { readonly registry: MetricRegistry; readonly client: PrometheusClient };
   /** Serves metrics.k8s.io; objects default to the standalone (Prometheus label) source. */
-  readonly resource?: { readonly rules: ResourceRules; readonly client: PrometheusClient; readonly objects?: ResourceObjectSource };
+  readonly resource?: {
+    readonly rules: ResourceRules;
+    readonly client: PrometheusClient;
+    readonly objects?: ResourceObjectSource;
+  };
   /** Extra routes, e.g. a core `/api/v1/nodes` for kubectl top node. */
   readonly extra?: AnyElysia;
 }

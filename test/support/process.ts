@@ -19,8 +19,17 @@ export interface AdapterProcess {
 
 /** Runs main.ts to completion (for --help, --version, bad flags, bad rules). */
 export async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, "run", MAIN, ...args], { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const child = Bun.spawn([process.execPath, "run", MAIN, ...args], {
+    cwd: REPO_ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -29,7 +38,12 @@ export async function runMain(args: string[]): Promise<{ code: number; stdout: s
  * binds port 0 itself and reports the port it got, so the server on that port is the child, with no race.
  */
 export async function spawnAdapter(args: string[]): Promise<AdapterProcess> {
-  const child = Bun.spawn([process.execPath, "run", MAIN, ...args], { cwd: REPO_ROOT, stdout: "ignore", stderr: "pipe", stdin: "ignore" });
+  const child = Bun.spawn([process.execPath, "run", MAIN, ...args], {
+    cwd: REPO_ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   let stderr = "";
   const waiters: { text: string; resolve: () => void }[] = [];
   const append = (chunk: string) => {
@@ -68,7 +82,8 @@ export async function spawnAdapter(args: string[]): Promise<AdapterProcess> {
     port,
     pid: child.pid,
     signal: (name) => child.kill(name),
-    waitForLog: (text) => (stderr.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
+    waitForLog: (text) =>
+      stderr.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })),
     stderr: () => stderr,
     async stop() {
       child.kill("SIGTERM");

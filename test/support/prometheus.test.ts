@@ -30,8 +30,24 @@ async function instantQuery(prometheus: RunningPrometheus, query: string): Promi
 describe("openMetricsText", () => {
   test("writes one TYPE line per family, escapes label values, sorts samples and ends with # EOF", () => {
     const text = openMetricsText([
-      { name: "http_requests_total", type: "counter", labels: { pod: "a" }, samples: [[20, 5], [10, 1]] },
-      { name: "memory", labels: { note: 'q"x\\y\nz' }, samples: [[10, NaN], [11, Infinity], [12, -Infinity]] },
+      {
+        name: "http_requests_total",
+        type: "counter",
+        labels: { pod: "a" },
+        samples: [
+          [20, 5],
+          [10, 1],
+        ],
+      },
+      {
+        name: "memory",
+        labels: { note: 'q"x\\y\nz' },
+        samples: [
+          [10, NaN],
+          [11, Infinity],
+          [12, -Infinity],
+        ],
+      },
       { name: "http_requests_total", type: "counter", labels: { pod: "b" }, samples: [[10, "7"]] },
       { name: "bare", labels: {}, samples: [[1.5, 0.25]] },
     ]);
@@ -54,9 +70,17 @@ describe("openMetricsText", () => {
   });
 
   test.each<{ name: string; series: OpenMetricsSeries; error: string }>([
-    { name: "a counter without _total", series: { name: "requests", type: "counter", labels: {}, samples: [] }, error: "must end with _total" },
+    {
+      name: "a counter without _total",
+      series: { name: "requests", type: "counter", labels: {}, samples: [] },
+      error: "must end with _total",
+    },
     { name: "an invalid metric name", series: { name: "1bad", labels: {}, samples: [] }, error: "invalid metric name" },
-    { name: "an invalid label name", series: { name: "ok", labels: { "a-b": "x" }, samples: [] }, error: "invalid label name" },
+    {
+      name: "an invalid label name",
+      series: { name: "ok", labels: { "a-b": "x" }, samples: [] },
+      error: "invalid label name",
+    },
   ])("rejects $name", ({ series, error }) => {
     expect(() => openMetricsText([series])).toThrow(error);
   });
@@ -72,12 +96,22 @@ describe.skipIf(skipReason !== null)("startPrometheus", () => {
     const now = Math.floor(Date.now() / 1000);
     const prometheus = await startPrometheus({
       openMetrics: openMetricsText([
-        { name: "http_requests_total", type: "counter", labels: { namespace: "default", pod: "web-1" }, samples: [[now - 60, 10], [now - 5, 42]] },
+        {
+          name: "http_requests_total",
+          type: "counter",
+          labels: { namespace: "default", pod: "web-1" },
+          samples: [
+            [now - 60, 10],
+            [now - 5, 42],
+          ],
+        },
         { name: "queue_depth", labels: { queue: 'odd "name"\\' }, samples: [[now - 3, 7.5]] },
       ]),
     });
     running.push(prometheus);
-    console.info(`prometheus: backfill ${prometheus.timings.backfillMs.toFixed(0)} ms, start to ready ${prometheus.timings.startMs.toFixed(0)} ms`);
+    console.info(
+      `prometheus: backfill ${prometheus.timings.backfillMs.toFixed(0)} ms, start to ready ${prometheus.timings.startMs.toFixed(0)} ms`,
+    );
 
     const counter = await instantQuery(prometheus, "http_requests_total");
     expect(counter.data.result.map(({ metric, value }) => ({ metric, value: value[1] }))).toEqual([
@@ -93,10 +127,21 @@ describe.skipIf(skipReason !== null)("startPrometheus", () => {
     const now = Math.floor(Date.now() / 1000);
     const old = now - 20 * 86_400;
     const prometheus = await startPrometheus({
-      openMetrics: openMetricsText([{ name: "history", labels: {}, samples: [[old, 1], [now - 5, 2]] }]),
+      openMetrics: openMetricsText([
+        {
+          name: "history",
+          labels: {},
+          samples: [
+            [old, 1],
+            [now - 5, 2],
+          ],
+        },
+      ]),
     });
     running.push(prometheus);
-    const response = await fetch(`${prometheus.url}/api/v1/query?${new URLSearchParams({ query: "history", time: String(old + 10) })}`);
+    const response = await fetch(
+      `${prometheus.url}/api/v1/query?${new URLSearchParams({ query: "history", time: String(old + 10) })}`,
+    );
     const answer = (await response.json()) as VectorAnswer;
     expect(answer.data.result.map(({ value }) => value[1])).toEqual(["1"]);
   });
@@ -152,7 +197,9 @@ describe.skipIf(skipReason !== null)("startPrometheus", () => {
     const child = Bun.spawn(["sleep", "30"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
     try {
       const url = `http://127.0.0.1:${stranger.port}`;
-      expect(await answeringProcessProblem(child, url, crypto.randomUUID())).toContain("is not the Prometheus just started");
+      expect(await answeringProcessProblem(child, url, crypto.randomUUID())).toContain(
+        "is not the Prometheus just started",
+      );
       child.kill("SIGKILL");
       await child.exited;
       expect(await answeringProcessProblem(child, url, crypto.randomUUID())).toContain("exited");
@@ -174,7 +221,9 @@ describe.skipIf(skipReason !== null)("startPrometheus", () => {
     const prometheus = await startPrometheus();
     running.push(prometheus);
     prometheus.pause();
-    const paused = await fetch(`${prometheus.url}/-/ready`, { signal: AbortSignal.timeout(300) }).catch((error: Error) => error.name);
+    const paused = await fetch(`${prometheus.url}/-/ready`, { signal: AbortSignal.timeout(300) }).catch(
+      (error: Error) => error.name,
+    );
     expect(paused).toBe("TimeoutError");
     prometheus.resume();
     expect((await fetch(`${prometheus.url}/-/ready`)).status).toBe(200);
@@ -185,6 +234,8 @@ describe.skipIf(skipReason !== null)("startPrometheus", () => {
   });
 
   test("a promtool failure is reported with promtool's message", async () => {
-    await expect(startPrometheus({ openMetrics: "metric_without_timestamp 1\n# EOF\n" })).rejects.toThrow("expected timestamp");
+    await expect(startPrometheus({ openMetrics: "metric_without_timestamp 1\n# EOF\n" })).rejects.toThrow(
+      "expected timestamp",
+    );
   });
 });

@@ -64,7 +64,10 @@ export function findPrometheus(): PrometheusBinaries | null {
 /** Why Prometheus tests cannot run here, or null when they can. Use with `test.skipIf(prometheusSkipReason() !== null)`. */
 export function prometheusSkipReason(): string | null {
   return findPrometheus() === null
-    ? missingTool("prometheus", "prometheus/promtool not found on PATH (set PROMETHEUS_BIN or apt-get install prometheus)")
+    ? missingTool(
+        "prometheus",
+        "prometheus/promtool not found on PATH (set PROMETHEUS_BIN or apt-get install prometheus)",
+      )
     : null;
 }
 
@@ -148,9 +151,21 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const startStarted = performance.now();
-      const started = await spawnPrometheus(binaries.prometheus, { ...options, port, dir, dataDir, configFile, runToken });
-      if (started.ok) return handle(started, port, dir, options.routePrefix, { backfillMs, startMs: performance.now() - startStarted });
-      if (!started.portTaken || attempt === START_ATTEMPTS) throw new Error(`prometheus did not start: ${started.reason}\n${tail(started.log)}`);
+      const started = await spawnPrometheus(binaries.prometheus, {
+        ...options,
+        port,
+        dir,
+        dataDir,
+        configFile,
+        runToken,
+      });
+      if (started.ok)
+        return handle(started, port, dir, options.routePrefix, {
+          backfillMs,
+          startMs: performance.now() - startStarted,
+        });
+      if (!started.portTaken || attempt === START_ATTEMPTS)
+        throw new Error(`prometheus did not start: ${started.reason}\n${tail(started.log)}`);
     }
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
@@ -161,9 +176,14 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
 function backfill(promtool: string, text: string, dir: string, dataDir: string): void {
   const input = join(dir, "backfill.om");
   writeFileSync(input, normaliseOpenMetrics(text));
-  const result = spawnSync([promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dataDir], { stdout: "pipe", stderr: "pipe" });
+  const result = spawnSync([promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dataDir], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (result.exitCode !== 0) {
-    throw new Error(`promtool backfill failed (exit ${result.exitCode}): ${result.stderr.toString()}${result.stdout.toString()}`);
+    throw new Error(
+      `promtool backfill failed (exit ${result.exitCode}): ${result.stderr.toString()}${result.stdout.toString()}`,
+    );
   }
 }
 
@@ -180,10 +200,7 @@ export const RUN_TOKEN_LABEL = "prom_adapter_harness_run";
 function prometheusConfig(options: StartPrometheusOptions, runToken: string): string {
   const { scrapeTargets: targets = [], scrapeInterval: interval = "1s", scrapeJob: job = "harness" } = options;
   const { scrapeConfigs = [], ruleFiles = [] } = options;
-  const jobs = [
-    ...(targets.length === 0 ? [] : [{ job_name: job, static_configs: [{ targets }] }]),
-    ...scrapeConfigs,
-  ];
+  const jobs = [...(targets.length === 0 ? [] : [{ job_name: job, static_configs: [{ targets }] }]), ...scrapeConfigs];
   const entries = jobs.map((entry) => `  - ${JSON.stringify(entry)}\n`).join("");
   const scrape = jobs.length === 0 ? "scrape_configs: []\n" : `scrape_configs:\n${entries}`;
   const rules = ruleFiles.length === 0 ? "" : `rule_files: ${JSON.stringify(ruleFiles)}\n`;
@@ -198,7 +215,13 @@ type Started =
 
 async function spawnPrometheus(
   binary: string,
-  options: StartPrometheusOptions & { port: number; dir: string; dataDir: string; configFile: string; runToken: string },
+  options: StartPrometheusOptions & {
+    port: number;
+    dir: string;
+    dataDir: string;
+    configFile: string;
+    runToken: string;
+  },
 ): Promise<Started> {
   const { port, dataDir, configFile, routePrefix, lookbackDelta, extraArgs = [], readyTimeoutMs = 30_000 } = options;
   const args = [
@@ -248,15 +271,25 @@ async function spawnPrometheus(
     await child.exited;
     return { ok: false, reason: `not ready within ${readyTimeoutMs} ms`, portTaken: false, log };
   }
-  return { ok: false, reason: `exited with code ${child.exitCode}`, portTaken: log.includes("address already in use"), log };
+  return {
+    ok: false,
+    reason: `exited with code ${child.exitCode}`,
+    portTaken: log.includes("address already in use"),
+    log,
+  };
 }
 
 /**
  * Why the server on `base` is not proven to be `child`, or null when it is: the child must still run, `/-/ready`
  * must answer 200, and `/api/v1/status/config` must carry this run's token (written only into the child's config).
  */
-export async function answeringProcessProblem(child: Subprocess, base: string, runToken: string): Promise<string | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return `exited (${child.exitCode ?? child.signalCode}) after logging ready`;
+export async function answeringProcessProblem(
+  child: Subprocess,
+  base: string,
+  runToken: string,
+): Promise<string | null> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return `exited (${child.exitCode ?? child.signalCode}) after logging ready`;
   const ready = await fetch(`${base}/-/ready`).catch((error: Error) => error);
   if (!(ready instanceof Response)) return `/-/ready failed: ${ready.message}`;
   if (!ready.ok) return `/-/ready answered ${ready.status}`;
@@ -264,8 +297,10 @@ export async function answeringProcessProblem(child: Subprocess, base: string, r
   if (!(status instanceof Response)) return `/api/v1/status/config failed: ${status.message}`;
   const body = (await status.json().catch(() => null)) as { data?: { yaml?: unknown } } | null;
   const yaml = typeof body?.data?.yaml === "string" ? body.data.yaml : "";
-  if (!yaml.includes(runToken)) return `the server on ${base} is not the Prometheus just started (run token missing from its config)`;
-  if (child.exitCode !== null || child.signalCode !== null) return `exited (${child.exitCode ?? child.signalCode}) while answering`;
+  if (!yaml.includes(runToken))
+    return `the server on ${base} is not the Prometheus just started (run token missing from its config)`;
+  if (child.exitCode !== null || child.signalCode !== null)
+    return `exited (${child.exitCode ?? child.signalCode}) while answering`;
   return null;
 }
 
@@ -319,7 +354,10 @@ function handle(
       if (paused && signal === "SIGTERM") child.kill("SIGCONT");
       child.kill(signal);
       let timer: Timer | undefined;
-      const exited = await Promise.race([child.exited.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 10_000)))]);
+      const exited = await Promise.race([
+        child.exited.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 10_000))),
+      ]);
       clearTimeout(timer);
       if (!exited) {
         child.kill("SIGKILL");
@@ -359,11 +397,14 @@ function handle(
  * module-level `afterAll` only attaches to the first test file that imports the module.
  */
 function startWatchdog(child: Subprocess, dir: string): Subprocess {
-  const watchdog = spawn(["sh", "-c", 'read _ignored; kill -9 "$1" 2>/dev/null; rm -rf "$2"', "prometheus-watchdog", String(child.pid), dir], {
-    stdin: "pipe",
-    stdout: "ignore",
-    stderr: "ignore",
-  });
+  const watchdog = spawn(
+    ["sh", "-c", 'read _ignored; kill -9 "$1" 2>/dev/null; rm -rf "$2"', "prometheus-watchdog", String(child.pid), dir],
+    {
+      stdin: "pipe",
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  );
   watchdog.unref();
   void child.exited.then(() => watchdog.kill("SIGKILL"));
   return watchdog;
@@ -418,14 +459,16 @@ export function openMetricsText(series: readonly OpenMetricsSeries[]): string {
   const families = new Map<string, { type: "gauge" | "counter"; lines: string[] }>();
   for (const { name, labels, samples, type = "gauge" } of series) {
     if (!METRIC_NAME.test(name)) throw new Error(`invalid metric name ${JSON.stringify(name)}`);
-    if (type === "counter" && !name.endsWith("_total")) throw new Error(`counter ${JSON.stringify(name)} must end with _total`);
+    if (type === "counter" && !name.endsWith("_total"))
+      throw new Error(`counter ${JSON.stringify(name)} must end with _total`);
     const familyName = type === "counter" ? name.slice(0, -"_total".length) : name;
     const family = families.get(familyName) ?? { type, lines: [] };
     if (family.type !== type) throw new Error(`metric family ${JSON.stringify(familyName)} is both gauge and counter`);
     families.set(familyName, family);
     const labelText = Object.entries(labels)
       .map(([label, value]) => {
-        if (!LABEL_NAME.test(label) || label === "__name__") throw new Error(`invalid label name ${JSON.stringify(label)}`);
+        if (!LABEL_NAME.test(label) || label === "__name__")
+          throw new Error(`invalid label name ${JSON.stringify(label)}`);
         return `${label}="${escapeLabelValue(value)}"`;
       })
       .join(",");
@@ -487,7 +530,8 @@ export function startExporter(text: () => string): Exporter {
   return {
     target: `127.0.0.1:${server.port}`,
     scrapes: () => count,
-    scraped: (wanted) => (count >= wanted ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count: wanted, resolve }))),
+    scraped: (wanted) =>
+      count >= wanted ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count: wanted, resolve })),
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -12,12 +12,22 @@ export function recentSampleTimes(nowSeconds = Math.floor(Date.now() / 1000)): n
 }
 
 /** A counter rising by `perSecond` from 100 over `times` (default `http_requests_total`). */
-export function risingCounter(labels: Record<string, string>, perSecond: number, times: readonly number[], name = "http_requests_total"): OpenMetricsSeries {
+export function risingCounter(
+  labels: Record<string, string>,
+  perSecond: number,
+  times: readonly number[],
+  name = "http_requests_total",
+): OpenMetricsSeries {
   const first = times[0] ?? 0;
   return { name, type: "counter", labels, samples: times.map((t) => [t, 100 + perSecond * (t - first)] as const) };
 }
 
 /** A gauge holding `value` over `times`. */
-export function steadyGauge(name: string, labels: Record<string, string>, value: number, times: readonly number[]): OpenMetricsSeries {
+export function steadyGauge(
+  name: string,
+  labels: Record<string, string>,
+  value: number,
+  times: readonly number[],
+): OpenMetricsSeries {
   return { name, labels, samples: times.map((t) => [t, value] as const) };
 }

@@ -115,12 +115,14 @@ const namespace = (name: string, value: string): Item => ({
   metric: "http_requests",
   value,
 });
-const list = (...items: Item[]) => (shape: VersionShape) => ({
-  kind: "MetricValueList",
-  apiVersion: `custom.metrics.k8s.io/${shape.version}`,
-  metadata: {},
-  items: items.map((item) => shape.item(item, TIMESTAMP)),
-});
+const list =
+  (...items: Item[]) =>
+  (shape: VersionShape) => ({
+    kind: "MetricValueList",
+    apiVersion: `custom.metrics.k8s.io/${shape.version}`,
+    metadata: {},
+    items: items.map((item) => shape.item(item, TIMESTAMP)),
+  });
 /** A Status body, keys in Kubernetes' order. */
 function status(code: number, reason: string, message: string, details?: unknown) {
   const optional = details === undefined ? {} : { details };
@@ -144,12 +146,14 @@ const resource = (name: string, namespaced: boolean) => ({
   kind: "MetricValueList",
   verbs: ["get"],
 });
-const resourceList = (...resources: unknown[]) => (shape: VersionShape) => ({
-  kind: "APIResourceList",
-  apiVersion: "v1",
-  groupVersion: `custom.metrics.k8s.io/${shape.version}`,
-  resources,
-});
+const resourceList =
+  (...resources: unknown[]) =>
+  (shape: VersionShape) => ({
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: `custom.metrics.k8s.io/${shape.version}`,
+    resources,
+  });
 
 const CASES: ContractCase[] = [
   {

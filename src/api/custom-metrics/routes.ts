@@ -21,7 +21,9 @@ const PREFIX = `/apis/${CUSTOM_METRICS_GROUP.name}`;
 
 export function customMetricsApi({ provider, registry }: CustomMetricsApiDeps) {
   return new Elysia({ name: "custom.metrics.k8s.io" })
-    .get(PREFIX, ({ request }) => jsonResponse(apiGroup(CUSTOM_METRICS_GROUP), { pretty: wantsPretty(new URL(request.url)) }))
+    .get(PREFIX, ({ request }) =>
+      jsonResponse(apiGroup(CUSTOM_METRICS_GROUP), { pretty: wantsPretty(new URL(request.url)) }),
+    )
     .get(`${PREFIX}/*`, async ({ request }) => {
       const url = new URL(request.url);
       const pretty = wantsPretty(url);

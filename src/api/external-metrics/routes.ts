@@ -25,7 +25,9 @@ const VERSION = "v1beta1";
 /** The plugin; errors are thrown as ApiErrors for the app's onError to turn into Status bodies. */
 export function externalMetricsApi({ provider, registry }: ExternalMetricsApiDeps) {
   return new Elysia({ name: EXTERNAL_METRICS_GROUP.name })
-    .get(PREFIX, ({ request }) => jsonResponse(apiGroup(EXTERNAL_METRICS_GROUP), { pretty: wantsPretty(new URL(request.url)) }))
+    .get(PREFIX, ({ request }) =>
+      jsonResponse(apiGroup(EXTERNAL_METRICS_GROUP), { pretty: wantsPretty(new URL(request.url)) }),
+    )
     .get(`${PREFIX}/*`, async ({ request }) => {
       const path = pathAfter(request, PREFIX);
       if (path === null) throw pathNotFound();
@@ -34,8 +36,13 @@ export function externalMetricsApi({ provider, registry }: ExternalMetricsApiDep
       if (segments[0] !== VERSION) throw pathNotFound();
       if (segments.length === 1) return jsonResponse(externalMetricsResourceList(registry()), { pretty });
       const [, scope, namespace, metric] = segments;
-      if (segments.length !== 4 || scope !== "namespaces" || namespace === undefined || metric === undefined) throw pathNotFound();
-      const values = await provider.getValues({ namespace, metric, labelSelector: path.url.searchParams.get("labelSelector") ?? "" });
+      if (segments.length !== 4 || scope !== "namespaces" || namespace === undefined || metric === undefined)
+        throw pathNotFound();
+      const values = await provider.getValues({
+        namespace,
+        metric,
+        labelSelector: path.url.searchParams.get("labelSelector") ?? "",
+      });
       return jsonResponse(externalMetricValueList(values), { pretty });
     });
 }

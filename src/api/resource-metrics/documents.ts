@@ -7,7 +7,14 @@
  */
 import type { NodeMetricsValue, PodMetricsValue } from "../../providers/resource-metrics-provider.ts";
 import { formatKubernetesTime } from "../../util/clock.ts";
-import type { NodeMetrics, NodeMetricsItem, NodeMetricsList, PodMetrics, PodMetricsItem, PodMetricsList } from "../schemas.ts";
+import type {
+  NodeMetrics,
+  NodeMetricsItem,
+  NodeMetricsList,
+  PodMetrics,
+  PodMetricsItem,
+  PodMetricsList,
+} from "../schemas.ts";
 
 const API_VERSION = "metrics.k8s.io/v1beta1";
 
@@ -26,7 +33,10 @@ export function podMetricsItem(value: PodMetricsValue): typeof PodMetricsItem.st
     },
     timestamp: formatKubernetesTime(value.timestampMs),
     window: value.window,
-    containers: value.containers.map((container) => ({ name: container.name, usage: { cpu: container.usage.cpu, memory: container.usage.memory } })),
+    containers: value.containers.map((container) => ({
+      name: container.name,
+      usage: { cpu: container.usage.cpu, memory: container.usage.memory },
+    })),
   };
 }
 
@@ -43,7 +53,11 @@ export function podMetricsList(values: readonly PodMetricsValue[]): typeof PodMe
 /** A NodeMetrics as a list item (no kind/apiVersion). */
 export function nodeMetricsItem(value: NodeMetricsValue): typeof NodeMetricsItem.static {
   return {
-    metadata: { name: value.name, creationTimestamp: formatKubernetesTime(value.creationTimestampMs), ...labelsField(value.labels) },
+    metadata: {
+      name: value.name,
+      creationTimestamp: formatKubernetesTime(value.creationTimestampMs),
+      ...labelsField(value.labels),
+    },
     timestamp: formatKubernetesTime(value.timestampMs),
     window: value.window,
     usage: { cpu: value.usage.cpu, memory: value.usage.memory },

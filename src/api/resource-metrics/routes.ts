@@ -24,7 +24,9 @@ const VERSION = "v1beta1";
 /** The plugin; errors are thrown as ApiErrors for the app's onError to turn into Status bodies. */
 export function resourceMetricsApi({ provider }: ResourceMetricsApiDeps) {
   return new Elysia({ name: RESOURCE_METRICS_GROUP.name })
-    .get(PREFIX, ({ request }) => jsonResponse(apiGroup(RESOURCE_METRICS_GROUP), { pretty: wantsPretty(new URL(request.url)) }))
+    .get(PREFIX, ({ request }) =>
+      jsonResponse(apiGroup(RESOURCE_METRICS_GROUP), { pretty: wantsPretty(new URL(request.url)) }),
+    )
     .get(`${PREFIX}/*`, async ({ request }) => {
       const path = pathAfter(request, PREFIX);
       if (path === null) throw pathNotFound();
@@ -41,10 +43,12 @@ export function resourceMetricsApi({ provider }: ResourceMetricsApiDeps) {
           return jsonResponse(resourceMetricsResourceList(), { pretty });
         case 1:
           if (first === "nodes") return jsonResponse(nodeMetricsList(await provider.listNodes(selectors)), { pretty });
-          if (first === "pods") return jsonResponse(podMetricsList(await provider.listPods(undefined, selectors)), { pretty });
+          if (first === "pods")
+            return jsonResponse(podMetricsList(await provider.listPods(undefined, selectors)), { pretty });
           break;
         case 2:
-          if (first === "nodes" && second !== undefined) return jsonResponse(nodeMetrics(await provider.getNode(second)), { pretty });
+          if (first === "nodes" && second !== undefined)
+            return jsonResponse(nodeMetrics(await provider.getNode(second)), { pretty });
           break;
         case 3:
           if (first === "namespaces" && second !== undefined && third === "pods") {

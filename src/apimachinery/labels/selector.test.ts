@@ -64,36 +64,56 @@ describe("parseLabelSelector", () => {
   test.each([
     ["empty text", "", []],
     ["blank text", " \t\r\n ", []],
-    ["in and notin are values inside a set", "x in (in,notin)", [
-      { key: "x", operator: "in", values: ["in", "notin"] },
-    ]],
+    [
+      "in and notin are values inside a set",
+      "x in (in,notin)",
+      [{ key: "x", operator: "in", values: ["in", "notin"] }],
+    ],
     ["in is a key when alone", "in", [{ key: "in", operator: "exists", values: [] }]],
     ["empty values between commas", "x in (,a,,b,)", [{ key: "x", operator: "in", values: ["", "a", "b"] }]],
     ["leading comma in a set", "x notin (,a)", [{ key: "x", operator: "notin", values: ["", "a"] }]],
-    ["equals with nothing before a comma", "x=,y", [
-      { key: "x", operator: "=", values: [""] },
-      { key: "y", operator: "exists", values: [] },
-    ]],
+    [
+      "equals with nothing before a comma",
+      "x=,y",
+      [
+        { key: "x", operator: "=", values: [""] },
+        { key: "y", operator: "exists", values: [] },
+      ],
+    ],
     ["spaces around !", " ! x ", [{ key: "x", operator: "!", values: [] }]],
-    ["sorted by key, stable for equal keys", "b,a=2,a=1", [
-      { key: "a", operator: "=", values: ["2"] },
-      { key: "a", operator: "=", values: ["1"] },
-      { key: "b", operator: "exists", values: [] },
-    ]],
+    [
+      "sorted by key, stable for equal keys",
+      "b,a=2,a=1",
+      [
+        { key: "a", operator: "=", values: ["2"] },
+        { key: "a", operator: "=", values: ["1"] },
+        { key: "b", operator: "exists", values: [] },
+      ],
+    ],
     ["63-character value", `a=${"v".repeat(63)}`, [{ key: "a", operator: "=", values: ["v".repeat(63)] }]],
-    ["prefix of 253 characters", `${"a".repeat(253)}/n`, [
-      { key: `${"a".repeat(253)}/n`, operator: "exists", values: [] },
-    ]],
-    ["gt with a large integer", "x>9223372036854775807", [
-      { key: "x", operator: "gt", values: ["9223372036854775807"] },
-    ]],
-    ["a NUL where a token starts ends the selector, like apimachinery", "a=b \0garbage(", [
-      { key: "a", operator: "=", values: ["b"] },
-    ]],
-    ["a NUL right after a token only separates it, like apimachinery", "a\0,b", [
-      { key: "a", operator: "exists", values: [] },
-      { key: "b", operator: "exists", values: [] },
-    ]],
+    [
+      "prefix of 253 characters",
+      `${"a".repeat(253)}/n`,
+      [{ key: `${"a".repeat(253)}/n`, operator: "exists", values: [] }],
+    ],
+    [
+      "gt with a large integer",
+      "x>9223372036854775807",
+      [{ key: "x", operator: "gt", values: ["9223372036854775807"] }],
+    ],
+    [
+      "a NUL where a token starts ends the selector, like apimachinery",
+      "a=b \0garbage(",
+      [{ key: "a", operator: "=", values: ["b"] }],
+    ],
+    [
+      "a NUL right after a token only separates it, like apimachinery",
+      "a\0,b",
+      [
+        { key: "a", operator: "exists", values: [] },
+        { key: "b", operator: "exists", values: [] },
+      ],
+    ],
   ] as const)("accepts %s", (_name, text, expected) => {
     expect(parseLabelSelector(text)).toEqual(expected as unknown as Requirement[]);
   });
@@ -104,15 +124,22 @@ describe("parseLabelSelector", () => {
     ["leading comma", ",a", "found ',', expected: !, identifier, or 'end of string'", 0],
     ["double operator", "x==a==b", "found '==', expected: ',' or 'end of string'", 4],
     ["!key with a value", "!x=a", "found '=', expected: ',' or 'end of string'", 2],
-    ["unknown operator word", "x foo (a)",
-      "unable to parse requirement: found 'foo', expected: in, notin, =, ==, !=, gt, lt", 2],
+    [
+      "unknown operator word",
+      "x foo (a)",
+      "unable to parse requirement: found 'foo', expected: in, notin, =, ==, !=, gt, lt",
+      2,
+    ],
     ["! without key", "!", "unable to parse requirement: found '', expected: identifier", 1],
     ["set without parenthesis", "x in a", "unable to parse requirement: found 'a' expected: '('", 5],
     ["unterminated set", "x in (a", "unable to parse requirement: found '', expected: ',' or ')'", 7],
     ["operator inside a set", "x in (a=b)", "unable to parse requirement: found '=', expected: ',' or ')'", 7],
-    ["empty set", "x in ()",
+    [
+      "empty set",
+      "x in ()",
       "unable to parse requirement: values: Invalid value: \"()\": for 'in', 'notin' operators, values set can't be empty",
-      5],
+      5,
+    ],
   ] as const)("rejects %s", (_name, text, message, offset) => {
     const error = syntaxErrorOf(text);
     expect(error.message).toBe(message);
@@ -160,8 +187,38 @@ describe("parseLabelSelector", () => {
 
   test("random text never throws anything but SelectorSyntaxError", () => {
     const pieces = [
-      "a", "b", "x1", "app.kubernetes.io/name", "in", "notin", "=", "==", "!=", "!", "(", ")", ",", ">", "<",
-      " ", "\t", "\n", "-", "_", ".", "/", "9", "\0", "é", "\u{1f600}", "\ud800", "\"", "|", "*", "()", "(,)",
+      "a",
+      "b",
+      "x1",
+      "app.kubernetes.io/name",
+      "in",
+      "notin",
+      "=",
+      "==",
+      "!=",
+      "!",
+      "(",
+      ")",
+      ",",
+      ">",
+      "<",
+      " ",
+      "\t",
+      "\n",
+      "-",
+      "_",
+      ".",
+      "/",
+      "9",
+      "\0",
+      "é",
+      "\u{1f600}",
+      "\ud800",
+      '"',
+      "|",
+      "*",
+      "()",
+      "(,)",
     ];
     let state = 42;
     const random = (limit: number) => {

@@ -6,7 +6,6 @@
 import { aggregate, invalidValue, labelValueErrors, parseInt64, qualifiedNameErrors } from "./validation.ts";
 import { compareStrings } from "../../util/compare.ts";
 
-
 /** Selector operators as apimachinery's `selection.Operator` spells them (`exists` is a bare key, `!` is `!key`). */
 export type SelectorOperator = "=" | "==" | "!=" | "in" | "notin" | "exists" | "!" | "gt" | "lt";
 

@@ -20,7 +20,8 @@ function rulesFile(name: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
-const checkFile = (path: string) => runCheck({ options: parseOptions(["--config", path]), withPrometheus: false, cluster: false, logger: silentLogger });
+const checkFile = (path: string) =>
+  runCheck({ options: parseOptions(["--config", path]), withPrometheus: false, cluster: false, logger: silentLogger });
 
 const GOOD = `rules:
 - seriesQuery: '{__name__=~"^container_.*",container!="POD",namespace!="",pod!=""}'
@@ -49,7 +50,9 @@ describe("check without Prometheus", () => {
       discovery: null,
       exitCode: 0,
     });
-    expect(formatCheckText(report)).toBe(`${path}: valid (1 rules, 1 externalRules); REST mapper: built-in table (pass --kubeconfig for the cluster's)\n`);
+    expect(formatCheckText(report)).toBe(
+      `${path}: valid (1 rules, 1 externalRules); REST mapper: built-in table (pass --kubeconfig for the cluster's)\n`,
+    );
   });
 
   test.each<[string, string, number, Expected[]]>([
@@ -57,7 +60,16 @@ describe("check without Prometheus", () => {
       "an unknown field, with the field it probably is",
       "rules:\n- seriesQuery: x\n  name: {matchs: foo}\n  metricsQuery: x\n",
       1,
-      [{ severity: "error", line: 3, column: 10, path: "rules[0].name", message: 'unknown field "matchs"', hint: 'did you mean "matches"?' }],
+      [
+        {
+          severity: "error",
+          line: 3,
+          column: 10,
+          path: "rules[0].name",
+          message: 'unknown field "matchs"',
+          hint: 'did you mean "matches"?',
+        },
+      ],
     ],
     [
       "a YAML syntax error",
@@ -79,15 +91,35 @@ describe("check without Prometheus", () => {
       "rules:\n- name: {as: foo}\n",
       1,
       [
-        { severity: "error", line: 2, column: 3, path: "rules[0].seriesQuery", message: "required field is missing or empty" },
-        { severity: "error", line: 2, column: 3, path: "rules[0].metricsQuery", message: "required field is missing or empty" },
+        {
+          severity: "error",
+          line: 2,
+          column: 3,
+          path: "rules[0].seriesQuery",
+          message: "required field is missing or empty",
+        },
+        {
+          severity: "error",
+          line: 2,
+          column: 3,
+          path: "rules[0].metricsQuery",
+          message: "required field is missing or empty",
+        },
       ],
     ],
     [
       "an invalid regex",
       "rules:\n- seriesQuery: 'x'\n  name: {matches: '(foo'}\n  metricsQuery: x\n",
       1,
-      [{ severity: "error", line: 3, column: 19, path: "rules[0].name.matches", message: 'invalid RE2 "(foo": missing closing )' }],
+      [
+        {
+          severity: "error",
+          line: 3,
+          column: 19,
+          path: "rules[0].name.matches",
+          message: 'invalid RE2 "(foo": missing closing )',
+        },
+      ],
     ],
     [
       "an unknown template field",
@@ -114,7 +146,8 @@ describe("check without Prometheus", () => {
           line: 3,
           column: 25,
           path: "rules[0].resources.template",
-          message: 'unable to generate label format from template "kube_<<.Group>>": must include at least `{{.Resource}}` in the label template',
+          message:
+            'unable to generate label format from template "kube_<<.Group>>": must include at least `{{.Resource}}` in the label template',
           hint: "the template turns each resource into its label, so it needs <<.Resource>>: e.g. `template: <<.Resource>>` (pods -> label pod) or `template: kube_<<.Group>>_<<.Resource>>`",
         },
       ],
@@ -163,7 +196,8 @@ describe("check without Prometheus", () => {
           column: 37,
           path: "rules[0].name.as",
           code: "name-as-group-name",
-          message: 'name.as "$1_per_second": "$1_per_second" names the group "1_per_second", which expands to nothing; write "${1}_per_second"',
+          message:
+            'name.as "$1_per_second": "$1_per_second" names the group "1_per_second", which expands to nothing; write "${1}_per_second"',
           hint: 'Go\'s Regexp.Expand reads "$1_per_second" as one group name, so every metric name of this rule is empty and its series are skipped: write "${1}_per_second"',
         },
       ],
@@ -172,7 +206,15 @@ describe("check without Prometheus", () => {
       "an empty file",
       "",
       1,
-      [{ severity: "error", line: 0, column: 0, path: "", message: "the file defines no rules, externalRules or resourceRules: nothing would be served" }],
+      [
+        {
+          severity: "error",
+          line: 0,
+          column: 0,
+          path: "",
+          message: "the file defines no rules, externalRules or resourceRules: nothing would be served",
+        },
+      ],
     ],
   ])("reports %s with its exact message and exit code", async (_name, text, exitCode, expected) => {
     const path = rulesFile("case.yaml", text);
@@ -187,7 +229,14 @@ describe("check without Prometheus", () => {
     const report = await checkFile(path);
     expect(report.exitCode).toBe(1);
     expect(report.findings).toEqual([
-      { severity: "error", file: path, line: 0, column: 0, path: "", message: `cannot read rules file: ENOENT: no such file or directory, open '${path}'` },
+      {
+        severity: "error",
+        file: path,
+        line: 0,
+        column: 0,
+        path: "",
+        message: `cannot read rules file: ENOENT: no such file or directory, open '${path}'`,
+      },
     ]);
   });
 

@@ -7,7 +7,13 @@
 import type { Logger } from "../../observability/logger.ts";
 import type { Options } from "../../options.ts";
 import { formatPrometheusDuration as formatDuration } from "../../util/duration.ts";
-import { discoverOnce, isUnreachable, type Collision, type DiscoveryReport, type RuleDiscovery } from "./discovery-report.ts";
+import {
+  discoverOnce,
+  isUnreachable,
+  type Collision,
+  type DiscoveryReport,
+  type RuleDiscovery,
+} from "./discovery-report.ts";
 import {
   builtinAccess,
   connectKubernetes,
@@ -72,17 +78,27 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       ? await connectKubernetes(options.kubernetes.kubeconfig, logger)
       : builtinAccess();
   const rules = await loadRulesReport(options.configFile, access.mapper, access.mapperKind);
-  const base = { file: rules.file, mapper: access.mapperKind, kubernetes: access.server ?? null, findings: rules.findings };
+  const base = {
+    file: rules.file,
+    mapper: access.mapperKind,
+    kubernetes: access.server ?? null,
+    findings: rules.findings,
+  };
   const compiled = rules.compiled;
   if (compiled === null) return { ...base, valid: false, rules: null, discovery: null, exitCode: EXIT_PROBLEMS };
-  const counts = { custom: compiled.custom.length, external: compiled.external.length, resourceRules: compiled.resource !== null };
+  const counts = {
+    custom: compiled.custom.length,
+    external: compiled.external.length,
+    resourceRules: compiled.resource !== null,
+  };
   if (!withPrometheus) return { ...base, valid: true, rules: counts, discovery: null, exitCode: EXIT_OK };
 
   let report;
   try {
     report = await discoverOnce(connectPrometheus(options), compiled, options.maxAge, now(), options.discoveryMode);
   } catch (error) {
-    if (isUnreachable(error)) throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
+    if (isUnreachable(error))
+      throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
     throw error;
   }
   const discovery: CheckDiscovery = {
@@ -94,7 +110,12 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     registered: { custom: report.registry.customMetrics().length, external: report.registry.externalMetrics().length },
     rules: report.rules,
     collisions: report.collisions,
-    notes: discoveryNotes(report.rules, report.collisions, new Date(report.sinceMs).toISOString(), formatDuration(options.maxAge)),
+    notes: discoveryNotes(
+      report.rules,
+      report.collisions,
+      new Date(report.sinceMs).toISOString(),
+      formatDuration(options.maxAge),
+    ),
   };
   const refused = report.rules.some((rule) => rule.error !== null);
   return { ...base, valid: true, rules: counts, discovery, exitCode: refused ? EXIT_PROBLEMS : EXIT_OK };
@@ -107,29 +128,49 @@ const SKIP_REASONS = {
 } as const;
 
 /** Human-readable findings of a discovery run, in rule order, collisions last. */
-export function discoveryNotes(rules: readonly RuleDiscovery[], collisions: readonly Collision[], since: string, maxAge: string): string[] {
+export function discoveryNotes(
+  rules: readonly RuleDiscovery[],
+  collisions: readonly Collision[],
+  since: string,
+  maxAge: string,
+): string[] {
   const notes: string[] = [];
   for (const rule of rules) {
     if (rule.error !== null) {
-      notes.push(`${rule.id}: Prometheus refused seriesQuery ${rule.seriesQuery}: ${rule.error} (the server's discovery fails while this is so)`);
+      notes.push(
+        `${rule.id}: Prometheus refused seriesQuery ${rule.seriesQuery}: ${rule.error} (the server's discovery fails while this is so)`,
+      );
       continue;
     }
     if (rule.seriesMatched === 0) {
-      notes.push(`${rule.id}: no series matched seriesQuery ${rule.seriesQuery} since ${since}: is --metrics-max-age (${maxAge}) ≥ the scrape interval, and are the targets scraped?`);
+      notes.push(
+        `${rule.id}: no series matched seriesQuery ${rule.seriesQuery} since ${since}: is --metrics-max-age (${maxAge}) ≥ the scrape interval, and are the targets scraped?`,
+      );
       continue;
     }
     for (const reason of ["no-resource", "empty-name", "filtered"] as const) {
       const skipped = rule.skipped.filter((entry) => entry.reason === reason);
       if (skipped.length === 0) continue;
-      const shown = skipped.slice(0, 5).map((entry) => (reason === "no-resource" ? `${entry.series} (labels: ${entry.labelNames.join(", ") || "none"})` : entry.series));
+      const shown = skipped
+        .slice(0, 5)
+        .map((entry) =>
+          reason === "no-resource"
+            ? `${entry.series} (labels: ${entry.labelNames.join(", ") || "none"})`
+            : entry.series,
+        );
       const more = skipped.length > shown.length ? `, and ${skipped.length - shown.length} more` : "";
-      notes.push(`${rule.id}: ${skipped.length} series shape(s) skipped, ${SKIP_REASONS[reason]}: ${shown.join("; ")}${more}`);
+      notes.push(
+        `${rule.id}: ${skipped.length} series shape(s) skipped, ${SKIP_REASONS[reason]}: ${shown.join("; ")}${more}`,
+      );
     }
     if (rule.metrics.length === 0 && rule.skipped.length === rule.shapes) notes.push(`${rule.id}: produces no metric`);
   }
   for (const collision of collisions) {
-    const key = collision.resource === null ? `external metric ${collision.metric}` : `${collision.resource}/${collision.metric}`;
-    notes.push(`collision: ${key} is produced by ${collision.rules.join(", ")}; later rules win, so ${collision.winner} is served`);
+    const key =
+      collision.resource === null ? `external metric ${collision.metric}` : `${collision.resource}/${collision.metric}`;
+    notes.push(
+      `collision: ${key} is produced by ${collision.rules.join(", ")}; later rules win, so ${collision.winner} is served`,
+    );
   }
   return notes;
 }

@@ -62,20 +62,59 @@ describe("discoverOnce", () => {
     expect(source.starts).toEqual([999_940, 999_940, 999_940]);
     expect(report.sinceMs).toBe(999_940_000);
     expect(report.seriesSeen).toBe(7);
-    expect(report.rules.map(({ id, seriesMatched, shapes, metrics }) => ({ id, seriesMatched, shapes, metrics }))).toEqual([
+    expect(
+      report.rules.map(({ id, seriesMatched, shapes, metrics }) => ({ id, seriesMatched, shapes, metrics })),
+    ).toEqual([
       {
         id: "rules[0]",
         seriesMatched: 4,
         shapes: 3,
         metrics: [
-          { metric: "http_requests", resource: "namespaces", namespaced: false, series: "http_requests_total", overriddenBy: null },
-          { metric: "http_requests", resource: "pods", namespaced: true, series: "http_requests_total", overriddenBy: "rules[2]" },
+          {
+            metric: "http_requests",
+            resource: "namespaces",
+            namespaced: false,
+            series: "http_requests_total",
+            overriddenBy: null,
+          },
+          {
+            metric: "http_requests",
+            resource: "pods",
+            namespaced: true,
+            series: "http_requests_total",
+            overriddenBy: "rules[2]",
+          },
         ],
       },
       { id: "rules[1]", seriesMatched: 4, shapes: 3, metrics: [] },
-      { id: "rules[2]", seriesMatched: 2, shapes: 2, metrics: [{ metric: "http_requests", resource: "pods", namespaced: true, series: "temp", overriddenBy: null }] },
-      { id: "externalRules[0]", seriesMatched: 1, shapes: 1, metrics: [{ metric: "queue_depth", resource: null, namespaced: false, series: "queue_depth", overriddenBy: "externalRules[1]" }] },
-      { id: "externalRules[1]", seriesMatched: 1, shapes: 1, metrics: [{ metric: "queue_depth", resource: null, namespaced: false, series: "queue_depth", overriddenBy: null }] },
+      {
+        id: "rules[2]",
+        seriesMatched: 2,
+        shapes: 2,
+        metrics: [{ metric: "http_requests", resource: "pods", namespaced: true, series: "temp", overriddenBy: null }],
+      },
+      {
+        id: "externalRules[0]",
+        seriesMatched: 1,
+        shapes: 1,
+        metrics: [
+          {
+            metric: "queue_depth",
+            resource: null,
+            namespaced: false,
+            series: "queue_depth",
+            overriddenBy: "externalRules[1]",
+          },
+        ],
+      },
+      {
+        id: "externalRules[1]",
+        seriesMatched: 1,
+        shapes: 1,
+        metrics: [
+          { metric: "queue_depth", resource: null, namespaced: false, series: "queue_depth", overriddenBy: null },
+        ],
+      },
     ]);
     expect(report.rules[0]?.skipped).toEqual([
       { series: "http_requests_count", reason: "filtered", labelNames: ["pod"] },
@@ -88,15 +127,37 @@ describe("discoverOnce", () => {
     ]);
     expect(report.rules[2]?.skipped).toEqual([{ series: "other", reason: "filtered", labelNames: [] }]);
     expect(report.collisions).toEqual([
-      { metric: "http_requests", resource: "pods", namespaced: true, rules: ["rules[0]", "rules[2]"], winner: "rules[2]" },
-      { metric: "queue_depth", resource: null, namespaced: false, rules: ["externalRules[0]", "externalRules[1]"], winner: "externalRules[1]" },
+      {
+        metric: "http_requests",
+        resource: "pods",
+        namespaced: true,
+        rules: ["rules[0]", "rules[2]"],
+        winner: "rules[2]",
+      },
+      {
+        metric: "queue_depth",
+        resource: null,
+        namespaced: false,
+        rules: ["externalRules[0]", "externalRules[1]"],
+        winner: "externalRules[1]",
+      },
     ]);
-    expect(report.registry.customMetric({ group: "", resource: "pods" }, true, "http_requests")?.rule.id).toBe("rules[2]");
+    expect(report.registry.customMetric({ group: "", resource: "pods" }, true, "http_requests")?.rule.id).toBe(
+      "rules[2]",
+    );
   });
 
   test("a seriesQuery Prometheus refuses is recorded on every rule using it; the others are still listed", async () => {
-    const refused = new PrometheusError("api", 'bad_data: 1:1: parse error: unexpected "("', { endpoint: "series", url: "http://p/api/v1/series" });
-    const report = await discoverOnce(fakeSource({ requests: refused, temperature: [{ __name__: "temp", pod: "a" }] }), compile(RULES), 60_000, 1_000_000_000);
+    const refused = new PrometheusError("api", 'bad_data: 1:1: parse error: unexpected "("', {
+      endpoint: "series",
+      url: "http://p/api/v1/series",
+    });
+    const report = await discoverOnce(
+      fakeSource({ requests: refused, temperature: [{ __name__: "temp", pod: "a" }] }),
+      compile(RULES),
+      60_000,
+      1_000_000_000,
+    );
     expect(report.rules.map((rule) => [rule.id, rule.error])).toEqual([
       ["rules[0]", 'bad_data: 1:1: parse error: unexpected "("'],
       ["rules[1]", 'bad_data: 1:1: parse error: unexpected "("'],

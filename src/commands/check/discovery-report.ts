@@ -93,7 +93,11 @@ interface QueryListing {
 }
 
 /** The mode `requested` resolves to against `source` (probing for `auto`). */
-async function resolveMode(source: SeriesSource & Partial<LabelIndexSource>, requested: DiscoveryMode, startSeconds: number): Promise<DiscoveryReport["mode"]> {
+async function resolveMode(
+  source: SeriesSource & Partial<LabelIndexSource>,
+  requested: DiscoveryMode,
+  startSeconds: number,
+): Promise<DiscoveryReport["mode"]> {
   if (requested !== "auto") return { requested, used: requested, reason: "--discovery-mode" };
   if (source.labelNames === undefined || source.labelValues === undefined) {
     return { requested, used: "series", reason: "the Prometheus source has no label-index calls" };
@@ -107,7 +111,10 @@ async function resolveMode(source: SeriesSource & Partial<LabelIndexSource>, req
  * the Prometheus API), as opposed to Prometheus refusing a query.
  */
 export function isUnreachable(error: unknown): boolean {
-  return error instanceof PrometheusError && (error.kind === "network" || error.kind === "timeout" || error.kind === "bad_response");
+  return (
+    error instanceof PrometheusError &&
+    (error.kind === "network" || error.kind === "timeout" || error.kind === "bad_response")
+  );
 }
 
 /**
@@ -137,22 +144,33 @@ export async function discoverOnce(
     }),
   );
   const byQuery = new Map(listings);
-  const seriesFor = (rule: CompiledDiscoveryRule): readonly SeriesShape[] => byQuery.get(rule.namer.seriesQuery)?.shapes ?? [];
+  const seriesFor = (rule: CompiledDiscoveryRule): readonly SeriesShape[] =>
+    byQuery.get(rule.namer.seriesQuery)?.shapes ?? [];
   const custom: RuleSeries[] = compiled.custom.map((rule) => ({ rule, series: seriesFor(rule) }));
   const external: RuleSeries[] = compiled.external.map((rule) => ({ rule, series: seriesFor(rule) }));
   const { registry } = buildMetricRegistry(custom, external);
 
   const rules: RuleDiscovery[] = [];
-  for (const [kind, list] of [["custom", custom], ["external", external]] as const) {
+  for (const [kind, list] of [
+    ["custom", custom],
+    ["external", external],
+  ] as const) {
     for (const { rule, series } of list) {
       const shapes = series as readonly SeriesShape[];
       // The rule alone, through the same builder: what it produces before later rules overwrite anything, and what
       // it skips.
       const skipped: SkippedSeries[] = [];
       const onSkip = ({ shape, reason, metric }: SkippedShape) =>
-        skipped.push({ series: shape.name, labelNames: shape.labelNames, reason, ...(metric === undefined ? {} : { metric }) });
+        skipped.push({
+          series: shape.name,
+          labelNames: shape.labelNames,
+          reason,
+          ...(metric === undefined ? {} : { metric }),
+        });
       const ownSeries = [{ rule, series: shapes }];
-      const own = (kind === "custom" ? buildMetricRegistry(ownSeries, [], onSkip) : buildMetricRegistry([], ownSeries, onSkip)).registry;
+      const own = (
+        kind === "custom" ? buildMetricRegistry(ownSeries, [], onSkip) : buildMetricRegistry([], ownSeries, onSkip)
+      ).registry;
       const metrics: ProducedMetric[] =
         kind === "custom"
           ? own.customMetrics().map((entry) => {
@@ -187,7 +205,15 @@ export async function discoverOnce(
       });
     }
   }
-  return { sinceMs, maxAgeMs, mode, registry, seriesSeen: listings.reduce((sum, [, listing]) => sum + listing.count, 0), rules, collisions: findCollisions(rules) };
+  return {
+    sinceMs,
+    maxAgeMs,
+    mode,
+    registry,
+    seriesSeen: listings.reduce((sum, [, listing]) => sum + listing.count, 0),
+    rules,
+    collisions: findCollisions(rules),
+  };
 }
 
 function findCollisions(rules: readonly RuleDiscovery[]): Collision[] {
@@ -204,5 +230,11 @@ function findCollisions(rules: readonly RuleDiscovery[]): Collision[] {
   }
   return [...byKey.values()]
     .filter((entry) => entry.rules.length > 1)
-    .map(({ metric, rules: ids, winner }) => ({ metric: metric.metric, resource: metric.resource, namespaced: metric.namespaced, rules: ids, winner }));
+    .map(({ metric, rules: ids, winner }) => ({
+      metric: metric.metric,
+      resource: metric.resource,
+      namespaced: metric.namespaced,
+      rules: ids,
+      winner,
+    }));
 }

@@ -5,11 +5,18 @@ import { formatTable } from "../table.ts";
 
 export function formatCheckText(report: CheckReport): string {
   const out: string[] = [];
-  const mapper = report.mapper === "cluster" ? `REST mapper: API discovery of ${report.kubernetes}` : "REST mapper: built-in table (pass --kubeconfig for the cluster's)";
+  const mapper =
+    report.mapper === "cluster"
+      ? `REST mapper: API discovery of ${report.kubernetes}`
+      : "REST mapper: built-in table (pass --kubeconfig for the cluster's)";
   const errors = report.findings.filter((finding) => finding.severity === "error").length;
   const warnings = report.findings.length - errors;
   if (report.valid && report.rules) {
-    const parts = [`${report.rules.custom} rules`, `${report.rules.external} externalRules`, ...(report.rules.resourceRules ? ["resourceRules"] : [])];
+    const parts = [
+      `${report.rules.custom} rules`,
+      `${report.rules.external} externalRules`,
+      ...(report.rules.resourceRules ? ["resourceRules"] : []),
+    ];
     out.push(`${report.file}: valid (${parts.join(", ")}${warnings > 0 ? `; ${warnings} warning(s)` : ""}); ${mapper}`);
   } else {
     out.push(`${report.file}: INVALID: ${errors} error(s)${warnings > 0 ? `, ${warnings} warning(s)` : ""}; ${mapper}`);
@@ -42,13 +49,20 @@ export function formatCheckText(report: CheckReport): string {
       rule.metrics.map((metric) => [
         metric.metric,
         metric.resource ?? "(external)",
-        metric.resource === null ? (metric.namespaced ? "per namespace" : "any namespace") : metric.namespaced ? "namespaced" : "cluster",
+        metric.resource === null
+          ? metric.namespaced
+            ? "per namespace"
+            : "any namespace"
+          : metric.namespaced
+            ? "namespaced"
+            : "cluster",
         metric.series,
         rule.id,
         metric.overriddenBy === null ? "" : `overridden by ${metric.overriddenBy}`,
       ]),
     );
-    if (metricRows.length > 0) out.push("", formatTable(["METRIC", "RESOURCE", "SCOPE", "SERIES", "RULE", "NOTE"], metricRows).trimEnd());
+    if (metricRows.length > 0)
+      out.push("", formatTable(["METRIC", "RESOURCE", "SCOPE", "SERIES", "RULE", "NOTE"], metricRows).trimEnd());
     if (discovery.notes.length > 0) out.push("", "Notes:", ...discovery.notes.map((note) => `  - ${note}`));
   }
   return `${out.join("\n")}\n`;

@@ -39,7 +39,11 @@ export interface RulesReport {
 export type MapperKind = "builtin" | "cluster";
 
 /** Reads, parses and compiles the rules named by `--config` (the embedded default when undefined). Never throws ConfigError. */
-export async function loadRulesReport(configFile: string | undefined, mapper: () => RestMapper, mapperKind: MapperKind): Promise<RulesReport> {
+export async function loadRulesReport(
+  configFile: string | undefined,
+  mapper: () => RestMapper,
+  mapperKind: MapperKind,
+): Promise<RulesReport> {
   let file = configFile ?? "";
   try {
     const source = await readRulesSource(configFile);

@@ -13,7 +13,13 @@ import { parseSeriesSelector } from "../../providers/series-selector.ts";
 import { createQueryCache } from "../../prometheus/query-cache.ts";
 import { formatPrometheusDuration } from "../../util/duration.ts";
 import { discoverOnce, isUnreachable, type DiscoveryReport } from "../check/discovery-report.ts";
-import { connectKubernetes, connectPrometheus, standaloneAccess, UnreachableError, type KubernetesAccess } from "../environment.ts";
+import {
+  connectKubernetes,
+  connectPrometheus,
+  standaloneAccess,
+  UnreachableError,
+  type KubernetesAccess,
+} from "../environment.ts";
 import { answerThroughApp, responseStep, rulesStep, type Analysis } from "./steps/shared.ts";
 import { analyseCustomRequest } from "./steps/custom.ts";
 import { analyseExternalRequest } from "./steps/external.ts";
@@ -58,7 +64,15 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   });
 
   if (target.resource !== undefined) {
-    const analysis = await explainResourceRequest({ request: target.resource, pathAndQuery: target.pathAndQuery, configFile: options.configFile, access, prometheus, serverLog, now });
+    const analysis = await explainResourceRequest({
+      request: target.resource,
+      pathAndQuery: target.pathAndQuery,
+      configFile: options.configFile,
+      access,
+      prometheus,
+      serverLog,
+      now,
+    });
     steps.push(...analysis.steps);
     return finish(lostAt(steps), analysis.unreachable);
   }
@@ -66,25 +80,42 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   const rules = await loadRulesReport(options.configFile, access.mapper, access.mapperKind);
   const compiled = rules.compiled;
   const request = target.request;
-  const served = compiled !== null && request !== null && (request.api === "custom.metrics.k8s.io" ? compiled.custom.length > 0 : compiled.external.length > 0);
+  const served =
+    compiled !== null &&
+    request !== null &&
+    (request.api === "custom.metrics.k8s.io" ? compiled.custom.length > 0 : compiled.external.length > 0);
   const groupRules = request?.api === "external.metrics.k8s.io" ? "`externalRules`" : "`rules`";
-  const notServed = request !== null && !served && compiled !== null
-    ? { reason: "group-not-served" as const, summary: `${rules.file} has no ${groupRules}: ${request.api} is not served`, hints: [] }
-    : null;
-  steps.push(rulesStep(rules, notServed, () => `${rules.file}: ${compiled?.custom.length} rules, ${compiled?.external.length} externalRules`));
+  const notServed =
+    request !== null && !served && compiled !== null
+      ? {
+          reason: "group-not-served" as const,
+          summary: `${rules.file} has no ${groupRules}: ${request.api} is not served`,
+          hints: [],
+        }
+      : null;
+  steps.push(
+    rulesStep(
+      rules,
+      notServed,
+      () => `${rules.file}: ${compiled?.custom.length} rules, ${compiled?.external.length} externalRules`,
+    ),
+  );
   if (compiled === null) return finish(lostAt(steps));
 
   let discovery: DiscoveryReport;
   try {
     discovery = await discoverOnce(prometheus, compiled, options.maxAge, now(), options.discoveryMode);
   } catch (error) {
-    if (isUnreachable(error)) throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
+    if (isUnreachable(error))
+      throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
     throw error;
   }
   const maxAge = formatPrometheusDuration(options.maxAge);
   const kind = request?.api === "external.metrics.k8s.io" ? "external" : "custom";
   const refused = discovery.rules.filter((rule) => rule.error !== null);
-  const relevantSeries = discovery.rules.filter((rule) => rule.kind === kind).reduce((sum, rule) => sum + rule.seriesMatched, 0);
+  const relevantSeries = discovery.rules
+    .filter((rule) => rule.kind === kind)
+    .reduce((sum, rule) => sum + rule.seriesMatched, 0);
   steps.push({
     step: "discovery",
     status: refused.length > 0 ? "failed" : relevantSeries === 0 ? "warning" : "ok",
@@ -101,10 +132,19 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
       maxAge,
       seriesSeen: discovery.seriesSeen,
       mode: discovery.mode,
-      registered: { custom: discovery.registry.customMetrics().length, external: discovery.registry.externalMetrics().length },
+      registered: {
+        custom: discovery.registry.customMetrics().length,
+        external: discovery.registry.externalMetrics().length,
+      },
       rules: discovery.rules
         .filter((rule) => rule.kind === kind)
-        .map((rule) => ({ id: rule.id, seriesQuery: rule.seriesQuery, seriesMatched: rule.seriesMatched, metrics: rule.metrics.length, error: rule.error })),
+        .map((rule) => ({
+          id: rule.id,
+          seriesQuery: rule.seriesQuery,
+          seriesMatched: rule.seriesMatched,
+          metrics: rule.metrics.length,
+          error: rule.error,
+        })),
     },
   });
   if (refused.length > 0) return finish(lostAt(steps));
@@ -131,8 +171,20 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
 
   let analysis: Analysis = { steps: [], unreachable: null };
   if (request !== null && served && selectorProblem(request) === null) {
-    const ctx = { request, compiled, discovery, access, prometheus, queries: queries.calls, lists: lists?.calls ?? [], response, nowMs, maxAge };
-    analysis = request.api === "custom.metrics.k8s.io" ? await analyseCustomRequest(ctx) : await analyseExternalRequest(ctx);
+    const ctx = {
+      request,
+      compiled,
+      discovery,
+      access,
+      prometheus,
+      queries: queries.calls,
+      lists: lists?.calls ?? [],
+      response,
+      nowMs,
+      maxAge,
+    };
+    analysis =
+      request.api === "custom.metrics.k8s.io" ? await analyseCustomRequest(ctx) : await analyseExternalRequest(ctx);
   }
   steps.push(...analysis.steps);
   steps.push(responseStep(response, "an HPA reports that no metrics were returned"));
@@ -156,7 +208,15 @@ function requestStep(target: ExplainTarget): ExplainStep {
   }
   const request = target.request as ParsedRequest;
   const problem = selectorProblem(request);
-  if (problem !== null) return { step: "request", status: "failed", reason: "bad-request", summary: `the server answers 400: ${problem}`, hints: [], data: request };
+  if (problem !== null)
+    return {
+      step: "request",
+      status: "failed",
+      reason: "bad-request",
+      summary: `the server answers 400: ${problem}`,
+      hints: [],
+      data: request,
+    };
   return { step: "request", status: "ok", summary: describeRequest(request), hints: [], data: request };
 }
 
@@ -166,7 +226,8 @@ function describeRequest(request: ParsedRequest): string {
     request.metricLabelSelector === "" ? "" : `metricLabelSelector ${request.metricLabelSelector}`,
   ].filter((part) => part !== "");
   const tail = selectors.length === 0 ? "" : `, ${selectors.join(", ")}`;
-  if (request.api === "external.metrics.k8s.io") return `external metric ${request.metric} in namespace ${request.namespace}${tail}`;
+  if (request.api === "external.metrics.k8s.io")
+    return `external metric ${request.metric} in namespace ${request.namespace}${tail}`;
   const where = request.namespace === undefined ? "" : ` in namespace ${request.namespace}`;
   return `custom metric ${request.metric} of ${request.resource} ${JSON.stringify(request.name)}${where} (${request.version})${tail}`;
 }
@@ -174,7 +235,8 @@ function describeRequest(request: ParsedRequest): string {
 /** The message of the 400 the provider answers for an unparsable selector, or null. */
 function selectorProblem(request: ParsedRequest): string | null {
   try {
-    if (request.api === "custom.metrics.k8s.io") parseSeriesSelector(request.metricLabelSelector, "metricLabelSelector");
+    if (request.api === "custom.metrics.k8s.io")
+      parseSeriesSelector(request.metricLabelSelector, "metricLabelSelector");
     else parseSeriesSelector(request.labelSelector, "labelSelector");
     return null;
   } catch (error) {
@@ -186,9 +248,16 @@ function selectorProblem(request: ParsedRequest): string | null {
 /** The verdict: the first failed step, else a warning-free 200 with values. */
 function lostAt(steps: readonly ExplainStep[]): ExplainVerdict {
   const failed = steps.find((step) => step.status === "failed");
-  if (failed) return { ok: false, step: failed.step, reason: failed.reason ?? "error-response", message: failed.summary };
+  if (failed)
+    return { ok: false, step: failed.step, reason: failed.reason ?? "error-response", message: failed.summary };
   const response = steps.find((step) => step.step === "response");
-  if (response?.status === "warning") return { ok: false, step: "response", reason: "query-empty", message: response.summary };
+  if (response?.status === "warning")
+    return { ok: false, step: "response", reason: "query-empty", message: response.summary };
   const partial = steps.find((step) => step.status === "warning");
-  return { ok: true, step: null, reason: null, message: partial ? `values served, with a warning: ${partial.summary}` : (response?.summary ?? "ok") };
+  return {
+    ok: true,
+    step: null,
+    reason: null,
+    message: partial ? `values served, with a warning: ${partial.summary}` : (response?.summary ?? "ok"),
+  };
 }

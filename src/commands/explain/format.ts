@@ -12,14 +12,20 @@ export function formatExplainText(report: ExplainReport): string {
     "",
   );
   report.steps.forEach((step, index) => {
-    out.push(`${String(index + 1).padStart(2)}. ${step.step.padEnd(9)}  ${STATUS_TEXT[step.status].padEnd(7)}  ${step.summary}`);
+    out.push(
+      `${String(index + 1).padStart(2)}. ${step.step.padEnd(9)}  ${STATUS_TEXT[step.status].padEnd(7)}  ${step.summary}`,
+    );
     const details = stepDetails(step);
     if (details !== "") out.push(details.trimEnd());
     for (const hint of step.hints) out.push(`      hint: ${hint}`);
   });
   out.push("");
   const verdict = report.verdict;
-  out.push(verdict.ok ? `verdict: ok — ${verdict.message}` : `verdict: lost at step "${verdict.step}" (${verdict.reason}): ${verdict.message}`);
+  out.push(
+    verdict.ok
+      ? `verdict: ok — ${verdict.message}`
+      : `verdict: lost at step "${verdict.step}" (${verdict.reason}): ${verdict.message}`,
+  );
   if (report.serverLog.length > 0) out.push("", "server log (--v=10):", ...report.serverLog.map((line) => `  ${line}`));
   return `${out.join("\n")}\n`;
 }
@@ -31,27 +37,47 @@ function stepDetails(step: ExplainStep): string {
     case "rules":
       return step.data.findings
         .filter((finding) => finding.severity === "error")
-        .map((finding) => `${" ".repeat(INDENT)}${finding.line > 0 ? `${finding.file}:${finding.line}:${finding.column}: ` : ""}${finding.path}: ${finding.message}\n`)
+        .map(
+          (finding) =>
+            `${" ".repeat(INDENT)}${finding.line > 0 ? `${finding.file}:${finding.line}:${finding.column}: ` : ""}${finding.path}: ${finding.message}\n`,
+        )
         .join("");
     case "discovery":
       if (step.data === null || step.data.rules.length === 0) return "";
       return formatTable(
         ["RULE", "SERIES", "METRICS", "SERIES QUERY"],
-        step.data.rules.map((rule) => [rule.id, rule.error === null ? String(rule.seriesMatched) : "error", String(rule.metrics), rule.seriesQuery]),
+        step.data.rules.map((rule) => [
+          rule.id,
+          rule.error === null ? String(rule.seriesMatched) : "error",
+          String(rule.metrics),
+          rule.seriesQuery,
+        ]),
         INDENT,
       );
     case "query":
-      return step.data.promql === null ? "" : `${" ".repeat(INDENT)}metricsQuery: ${step.data.template}\n${step.data.time === null ? "" : `${" ".repeat(INDENT)}evaluated at ${step.data.time}\n`}`;
+      return step.data.promql === null
+        ? ""
+        : `${" ".repeat(INDENT)}metricsQuery: ${step.data.template}\n${step.data.time === null ? "" : `${" ".repeat(INDENT)}evaluated at ${step.data.time}\n`}`;
     case "result": {
       const parts: string[] = [];
       if (step.data.samples.length > 0) {
-        parts.push(formatTable(["LABELS", "VALUE", "TIMESTAMP"], step.data.samples.map((sample) => [formatLabels(sample.labels), sample.value, sample.timestamp]), INDENT));
+        parts.push(
+          formatTable(
+            ["LABELS", "VALUE", "TIMESTAMP"],
+            step.data.samples.map((sample) => [formatLabels(sample.labels), sample.value, sample.timestamp]),
+            INDENT,
+          ),
+        );
       }
       if (step.data.probes.length > 0) {
         parts.push(
           formatTable(
             ["PROBE", "SAMPLES", "PROMQL"],
-            step.data.probes.map((probe) => [probe.question, probe.samples === null ? `error: ${probe.error ?? ""}` : String(probe.samples), probe.promql]),
+            step.data.probes.map((probe) => [
+              probe.question,
+              probe.samples === null ? `error: ${probe.error ?? ""}` : String(probe.samples),
+              probe.promql,
+            ]),
             INDENT,
           ),
         );
@@ -61,11 +87,23 @@ function stepDetails(step: ExplainStep): string {
     case "matching": {
       const parts: string[] = [];
       if (step.data.objects.length > 0) {
-        parts.push(formatTable(["OBJECT", "VALUE", "NOTE"], step.data.objects.map((object) => [object.name, object.value ?? "-", object.note]), INDENT));
+        parts.push(
+          formatTable(
+            ["OBJECT", "VALUE", "NOTE"],
+            step.data.objects.map((object) => [object.name, object.value ?? "-", object.note]),
+            INDENT,
+          ),
+        );
       }
       if (step.data.unmatchedSamples.length > 0) {
         parts.push(`${" ".repeat(INDENT)}samples matching no requested object:\n`);
-        parts.push(formatTable(["LABELS", "VALUE"], step.data.unmatchedSamples.map((sample) => [formatLabels(sample.labels), sample.value]), INDENT + 2));
+        parts.push(
+          formatTable(
+            ["LABELS", "VALUE"],
+            step.data.unmatchedSamples.map((sample) => [formatLabels(sample.labels), sample.value]),
+            INDENT + 2,
+          ),
+        );
       }
       return parts.join("");
     }

@@ -79,7 +79,11 @@ export function recordResourceObjects(
   source: ResourceObjectSource,
   calls: RecordedObjectLookup[] = [],
 ): ResourceObjectSource & { readonly calls: RecordedObjectLookup[] } {
-  async function record<T>(base: Omit<RecordedObjectLookup, "found" | "error">, run: () => Promise<T>, names: (value: T) => string[]): Promise<T> {
+  async function record<T>(
+    base: Omit<RecordedObjectLookup, "found" | "error">,
+    run: () => Promise<T>,
+    names: (value: T) => string[],
+  ): Promise<T> {
     try {
       const value = await run();
       calls.push({ ...base, found: names(value), error: undefined });
@@ -92,9 +96,29 @@ export function recordResourceObjects(
   const pod = (ref: { namespace: string; name: string }) => `${ref.namespace}/${ref.name}`;
   return {
     calls,
-    listPods: (namespace, labelSelector) => record({ call: "listPods", namespace, name: undefined, labelSelector }, () => source.listPods(namespace, labelSelector), (pods) => pods.map(pod)),
-    getPod: (namespace, name) => record({ call: "getPod", namespace, name, labelSelector: "" }, () => source.getPod(namespace, name), (found) => (found === null ? [] : [pod(found)])),
-    listNodes: (labelSelector) => record({ call: "listNodes", namespace: undefined, name: undefined, labelSelector }, () => source.listNodes(labelSelector), (nodes) => nodes.map((node) => node.name)),
-    getNode: (name) => record({ call: "getNode", namespace: undefined, name, labelSelector: "" }, () => source.getNode(name), (found) => (found === null ? [] : [found.name])),
+    listPods: (namespace, labelSelector) =>
+      record(
+        { call: "listPods", namespace, name: undefined, labelSelector },
+        () => source.listPods(namespace, labelSelector),
+        (pods) => pods.map(pod),
+      ),
+    getPod: (namespace, name) =>
+      record(
+        { call: "getPod", namespace, name, labelSelector: "" },
+        () => source.getPod(namespace, name),
+        (found) => (found === null ? [] : [pod(found)]),
+      ),
+    listNodes: (labelSelector) =>
+      record(
+        { call: "listNodes", namespace: undefined, name: undefined, labelSelector },
+        () => source.listNodes(labelSelector),
+        (nodes) => nodes.map((node) => node.name),
+      ),
+    getNode: (name) =>
+      record(
+        { call: "getNode", namespace: undefined, name, labelSelector: "" },
+        () => source.getNode(name),
+        (found) => (found === null ? [] : [found.name]),
+      ),
   };
 }

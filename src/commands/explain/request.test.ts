@@ -4,8 +4,13 @@ import { parseExplainPath } from "./request.ts";
 
 describe("parseExplainPath", () => {
   test("reads a custom metrics path the HPA sends, with an unencoded * and labelSelector", () => {
-    expect(parseExplainPath("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app=podinfo")).toEqual({
-      pathAndQuery: "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app=podinfo",
+    expect(
+      parseExplainPath(
+        "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app=podinfo",
+      ),
+    ).toEqual({
+      pathAndQuery:
+        "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/http_requests?labelSelector=app=podinfo",
       refusal: null,
       request: {
         api: "custom.metrics.k8s.io",
@@ -21,16 +26,36 @@ describe("parseExplainPath", () => {
   });
 
   test.each([
-    ["a cluster-scoped object", "/apis/custom.metrics.k8s.io/v1beta1/nodes/node-1/load?metricLabelSelector=a%3Db", { namespace: undefined, resource: "nodes", name: "node-1", metric: "load", metricLabelSelector: "a=b" }],
-    ["a namespace's own metric", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/team-a/metrics/queue", { namespace: undefined, resource: "namespaces", name: "team-a", metric: "queue" }],
-    ["a percent-encoded wildcard", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/x", { namespace: "default", name: "*" }],
-    ["a full URL", "https://127.0.0.1:6443/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/p/x", { namespace: "default", name: "p", metric: "x" }],
+    [
+      "a cluster-scoped object",
+      "/apis/custom.metrics.k8s.io/v1beta1/nodes/node-1/load?metricLabelSelector=a%3Db",
+      { namespace: undefined, resource: "nodes", name: "node-1", metric: "load", metricLabelSelector: "a=b" },
+    ],
+    [
+      "a namespace's own metric",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/team-a/metrics/queue",
+      { namespace: undefined, resource: "namespaces", name: "team-a", metric: "queue" },
+    ],
+    [
+      "a percent-encoded wildcard",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/%2A/x",
+      { namespace: "default", name: "*" },
+    ],
+    [
+      "a full URL",
+      "https://127.0.0.1:6443/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/p/x",
+      { namespace: "default", name: "p", metric: "x" },
+    ],
   ])("reads %s", (_name, path, expected) => {
     expect(parseExplainPath(path).request).toMatchObject(expected);
   });
 
   test("reads an external metrics path with its series labelSelector", () => {
-    expect(parseExplainPath("/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_depth?labelSelector=queue%3Dorders").request).toEqual({
+    expect(
+      parseExplainPath(
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_depth?labelSelector=queue%3Dorders",
+      ).request,
+    ).toEqual({
       api: "external.metrics.k8s.io",
       version: "v1beta1",
       namespace: "default",
@@ -46,7 +71,11 @@ describe("parseExplainPath", () => {
     ["an unknown custom metrics version", "/apis/custom.metrics.k8s.io/v2/namespaces/default/pods/*/x", 404],
     ["too many segments", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/x/y", 404],
     ["a namespaced path without a metric", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/x", 400],
-    ["the cluster-scoped external form, which does not exist", "/apis/external.metrics.k8s.io/v1beta1/queue_depth", 404],
+    [
+      "the cluster-scoped external form, which does not exist",
+      "/apis/external.metrics.k8s.io/v1beta1/queue_depth",
+      404,
+    ],
   ])("records the server's refusal of %s", (_name, path, code) => {
     const target = parseExplainPath(path);
     expect(target.request).toBeNull();
@@ -54,11 +83,37 @@ describe("parseExplainPath", () => {
   });
 
   test.each([
-    ["nodes (kubectl top nodes)", "/apis/metrics.k8s.io/v1beta1/nodes", { resource: "nodes", namespace: undefined, name: undefined }],
-    ["one node", "/apis/metrics.k8s.io/v1beta1/nodes/node-1", { resource: "nodes", namespace: undefined, name: "node-1" }],
-    ["pods of every namespace", "/apis/metrics.k8s.io/v1beta1/pods", { resource: "pods", namespace: undefined, name: undefined }],
-    ["pods of a namespace with selectors", "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods?labelSelector=app%3Dweb&fieldSelector=metadata.name%3Dweb-0", { resource: "pods", namespace: "shop", name: undefined, labelSelector: "app=web", fieldSelector: "metadata.name=web-0" }],
-    ["one pod", "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods/web-0", { resource: "pods", namespace: "shop", name: "web-0", labelSelector: "", fieldSelector: "" }],
+    [
+      "nodes (kubectl top nodes)",
+      "/apis/metrics.k8s.io/v1beta1/nodes",
+      { resource: "nodes", namespace: undefined, name: undefined },
+    ],
+    [
+      "one node",
+      "/apis/metrics.k8s.io/v1beta1/nodes/node-1",
+      { resource: "nodes", namespace: undefined, name: "node-1" },
+    ],
+    [
+      "pods of every namespace",
+      "/apis/metrics.k8s.io/v1beta1/pods",
+      { resource: "pods", namespace: undefined, name: undefined },
+    ],
+    [
+      "pods of a namespace with selectors",
+      "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods?labelSelector=app%3Dweb&fieldSelector=metadata.name%3Dweb-0",
+      {
+        resource: "pods",
+        namespace: "shop",
+        name: undefined,
+        labelSelector: "app=web",
+        fieldSelector: "metadata.name=web-0",
+      },
+    ],
+    [
+      "one pod",
+      "/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods/web-0",
+      { resource: "pods", namespace: "shop", name: "web-0", labelSelector: "", fieldSelector: "" },
+    ],
   ])("reads the metrics.k8s.io path of %s", (_name, path, expected) => {
     const target = parseExplainPath(path);
     expect(target.request).toBeNull();

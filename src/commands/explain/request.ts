@@ -50,7 +50,12 @@ export function parseExplainPath(text: string): ExplainTarget {
     const version = slash < 0 ? afterGroup : afterGroup.slice(0, slash);
     const rest = slash < 0 ? "" : afterGroup.slice(slash + 1);
     if (rest === "") throw usage(text);
-    if (!isCustomMetricsVersion(version)) return refused(pathAndQuery, `custom.metrics.k8s.io has no version ${JSON.stringify(version)} (v1beta1, v1beta2)`, 404);
+    if (!isCustomMetricsVersion(version))
+      return refused(
+        pathAndQuery,
+        `custom.metrics.k8s.io has no version ${JSON.stringify(version)} (v1beta1, v1beta2)`,
+        404,
+      );
     try {
       const path = parseCustomMetricPath(rest);
       return {
@@ -82,8 +87,18 @@ export function parseExplainPath(text: string): ExplainTarget {
     }
     const [version, scope, namespace, metric] = segments;
     if (segments.length <= 1) throw usage(text);
-    if (version !== "v1beta1" || segments.length !== 4 || scope !== "namespaces" || namespace === undefined || metric === undefined) {
-      return refused(pathAndQuery, "external metrics are served at /apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{metric}", 404);
+    if (
+      version !== "v1beta1" ||
+      segments.length !== 4 ||
+      scope !== "namespaces" ||
+      namespace === undefined ||
+      metric === undefined
+    ) {
+      return refused(
+        pathAndQuery,
+        "external metrics are served at /apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{metric}",
+        404,
+      );
     }
     return {
       pathAndQuery,
@@ -115,24 +130,47 @@ function parseResourcePath(text: string, url: URL, pathAndQuery: string): Explai
   }
   if (segments.length <= 1) throw usage(text);
   const [version, first, second, third, fourth] = segments;
-  const base = { api: "metrics.k8s.io" as const, version: "v1beta1" as const, labelSelector: url.searchParams.get("labelSelector") ?? "", fieldSelector: url.searchParams.get("fieldSelector") ?? "" };
-  const found = (resource: ResourceRequest): ExplainTarget => ({ pathAndQuery, request: null, refusal: null, resource });
+  const base = {
+    api: "metrics.k8s.io" as const,
+    version: "v1beta1" as const,
+    labelSelector: url.searchParams.get("labelSelector") ?? "",
+    fieldSelector: url.searchParams.get("fieldSelector") ?? "",
+  };
+  const found = (resource: ResourceRequest): ExplainTarget => ({
+    pathAndQuery,
+    request: null,
+    refusal: null,
+    resource,
+  });
   if (version === "v1beta1") {
-    if (segments.length === 2 && first === "nodes") return found({ ...base, resource: "nodes", namespace: undefined, name: undefined });
-    if (segments.length === 3 && first === "nodes") return found({ ...base, resource: "nodes", namespace: undefined, name: second });
-    if (segments.length === 2 && first === "pods") return found({ ...base, resource: "pods", namespace: undefined, name: undefined });
+    if (segments.length === 2 && first === "nodes")
+      return found({ ...base, resource: "nodes", namespace: undefined, name: undefined });
+    if (segments.length === 3 && first === "nodes")
+      return found({ ...base, resource: "nodes", namespace: undefined, name: second });
+    if (segments.length === 2 && first === "pods")
+      return found({ ...base, resource: "pods", namespace: undefined, name: undefined });
     if (first === "namespaces" && second !== undefined && third === "pods") {
       if (segments.length === 4) return found({ ...base, resource: "pods", namespace: second, name: undefined });
       if (segments.length === 5) return found({ ...base, resource: "pods", namespace: second, name: fourth });
     }
   }
-  return refused(pathAndQuery, `metrics.k8s.io serves /apis/metrics.k8s.io/v1beta1/{nodes,nodes/NAME,pods,namespaces/NS/pods,namespaces/NS/pods/NAME}`, 404);
+  return refused(
+    pathAndQuery,
+    `metrics.k8s.io serves /apis/metrics.k8s.io/v1beta1/{nodes,nodes/NAME,pods,namespaces/NS/pods,namespaces/NS/pods/NAME}`,
+    404,
+  );
 }
 
 function usage(text: string): UsageError {
-  return new UsageError(`explain needs the path of a custom or external metric, or of metrics.k8s.io nodes or pods, e.g.\n  ${PATH_EXAMPLES.join("\n  ")}\ngot: ${text}`);
+  return new UsageError(
+    `explain needs the path of a custom or external metric, or of metrics.k8s.io nodes or pods, e.g.\n  ${PATH_EXAMPLES.join("\n  ")}\ngot: ${text}`,
+  );
 }
 
 function refused(pathAndQuery: string, message: string, code: 400 | 404): ExplainTarget {
-  return { pathAndQuery, request: null, refusal: new ApiError(code, code === 404 ? "NotFound" : "BadRequest", message) };
+  return {
+    pathAndQuery,
+    request: null,
+    refusal: new ApiError(code, code === 404 ? "NotFound" : "BadRequest", message),
+  };
 }

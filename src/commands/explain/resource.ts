@@ -34,16 +34,21 @@ export interface ResourceExplainInput {
 /** Every step of one metrics.k8s.io request, from the request to the response. */
 export async function explainResourceRequest(input: ResourceExplainInput): Promise<Analysis> {
   const { request, access, prometheus, serverLog, now } = input;
-  const steps: ExplainStep[] = [{ step: "request", status: "ok", summary: describeResourceRequest(request), hints: [], data: request }];
+  const steps: ExplainStep[] = [
+    { step: "request", status: "ok", summary: describeResourceRequest(request), hints: [], data: request },
+  ];
   const report = await loadRulesReport(input.configFile, access.mapper, access.mapperKind);
   const resourceRules = report.compiled?.resource ?? null;
-  const notServed = resourceRules === null
-    ? {
-        reason: "resource-rules-missing" as const,
-        summary: `${report.file} has no \`resourceRules\`: metrics.k8s.io is not served (kubectl top says "Metrics API not available")`,
-        hints: ["add resourceRules (cpu and memory, each with containerQuery, nodeQuery, resources and containerLabel; see rules/default.yaml)"],
-      }
-    : null;
+  const notServed =
+    resourceRules === null
+      ? {
+          reason: "resource-rules-missing" as const,
+          summary: `${report.file} has no \`resourceRules\`: metrics.k8s.io is not served (kubectl top says "Metrics API not available")`,
+          hints: [
+            "add resourceRules (cpu and memory, each with containerQuery, nodeQuery, resources and containerLabel; see rules/default.yaml)",
+          ],
+        }
+      : null;
   steps.push(rulesStep(report, notServed, () => describeResourceRules(report.file, resourceRules as ResourceRules)));
   if (report.compiled === null) return { steps, unreachable: null };
 
@@ -96,16 +101,20 @@ export function describeResourceRequest(request: ResourceRequest): string {
   ].filter((part) => part !== "");
   const tail = selectors.length === 0 ? "" : `, ${selectors.join(", ")}`;
   if (request.resource === "nodes") {
-    return request.name === undefined ? `NodeMetrics of every node (kubectl top nodes)${tail}` : `NodeMetrics of node ${request.name} (kubectl top node ${request.name})${tail}`;
+    return request.name === undefined
+      ? `NodeMetrics of every node (kubectl top nodes)${tail}`
+      : `NodeMetrics of node ${request.name} (kubectl top node ${request.name})${tail}`;
   }
-  if (request.name !== undefined) return `PodMetrics of pod ${request.name} in namespace ${request.namespace} (kubectl top pod ${request.name} -n ${request.namespace})${tail}`;
+  if (request.name !== undefined)
+    return `PodMetrics of pod ${request.name} in namespace ${request.namespace} (kubectl top pod ${request.name} -n ${request.namespace})${tail}`;
   if (request.namespace === undefined) return `PodMetrics of the pods in every namespace (kubectl top pods -A)${tail}`;
   return `PodMetrics of the pods in namespace ${request.namespace} (kubectl top pods -n ${request.namespace})${tail}`;
 }
 
 /** The label mapping, containerLabel and window of the resource rules, in one line. */
 export function describeResourceRules(file: string, rules: ResourceRules): string {
-  const mapping = (rule: ResourceRules["cpu"]) => `pods ← ${rule.podLabel}, nodes ← ${rule.nodeLabel}, namespaces ← ${rule.namespaceLabel}, containerLabel ${rule.containerLabel}`;
+  const mapping = (rule: ResourceRules["cpu"]) =>
+    `pods ← ${rule.podLabel}, nodes ← ${rule.nodeLabel}, namespaces ← ${rule.namespaceLabel}, containerLabel ${rule.containerLabel}`;
   const cpu = mapping(rules.cpu);
   const memory = mapping(rules.memory);
   const labels = cpu === memory ? cpu : `cpu: ${cpu}; memory: ${memory}`;

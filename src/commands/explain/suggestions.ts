@@ -16,7 +16,10 @@ export interface MetricSuggestions {
 }
 
 /** Suggestions for a custom metric not registered for `resource` in this scope. */
-export function metricSuggestions(ctx: AnalysisContext, { resource, namespaced }: { resource: GroupResource; namespaced: boolean }): MetricSuggestions {
+export function metricSuggestions(
+  ctx: AnalysisContext,
+  { resource, namespaced }: { resource: GroupResource; namespaced: boolean },
+): MetricSuggestions {
   const { request, discovery } = ctx;
   const metric = request.metric;
   const suggestions: string[] = [];
@@ -25,12 +28,19 @@ export function metricSuggestions(ctx: AnalysisContext, { resource, namespaced }
 
   // The same name for other resources, those in the request's scope first.
   const sameName = all.filter((candidate) => candidate.metric === metric);
-  for (const entry of [...sameName.filter((e) => e.namespaced === namespaced), ...sameName.filter((e) => e.namespaced !== namespaced)]) {
+  for (const entry of [
+    ...sameName.filter((e) => e.namespaced === namespaced),
+    ...sameName.filter((e) => e.namespaced !== namespaced),
+  ]) {
     const key = `${formatGroupResource(entry.resource)}/${metric}`;
     suggestions.push(key);
-    hints.push(`${key} is registered (${entry.namespaced ? "namespaced" : "cluster-scoped"}): ${customPath(ctx, entry)}`);
+    hints.push(
+      `${key} is registered (${entry.namespaced ? "namespaced" : "cluster-scoped"}): ${customPath(ctx, entry)}`,
+    );
   }
-  const sameResource = all.filter((entry) => formatGroupResource(entry.resource) === formatGroupResource(resource) && entry.namespaced === namespaced);
+  const sameResource = all.filter(
+    (entry) => formatGroupResource(entry.resource) === formatGroupResource(resource) && entry.namespaced === namespaced,
+  );
   const names = sameResource.map((entry) => entry.metric);
   for (const similar of [...suffixVariants(metric, names), ...closestNames(metric, names)]) {
     const key = `${formatGroupResource(resource)}/${similar}`;
@@ -42,7 +52,9 @@ export function metricSuggestions(ctx: AnalysisContext, { resource, namespaced }
   const external = discovery.registry.externalMetric(metric);
   if (external) {
     suggestions.push(metric);
-    hints.push(`${metric} is an external metric: /apis/external.metrics.k8s.io/v1beta1/namespaces/${request.namespace ?? "<namespace>"}/${metric}`);
+    hints.push(
+      `${metric} is an external metric: /apis/external.metrics.k8s.io/v1beta1/namespaces/${request.namespace ?? "<namespace>"}/${metric}`,
+    );
   }
   hints.push(...discoveryHints(ctx, "custom"));
   return { suggestions, hints };
@@ -57,7 +69,9 @@ export function externalMetricSuggestions(ctx: AnalysisContext): MetricSuggestio
   const names = discovery.registry.externalMetrics().map((entry) => entry.metric);
   for (const similar of [...new Set([...suffixVariants(metric, names), ...closestNames(metric, names)])]) {
     suggestions.push(similar);
-    hints.push(`external metric ${similar} is registered: /apis/external.metrics.k8s.io/v1beta1/namespaces/${request.namespace}/${similar}`);
+    hints.push(
+      `external metric ${similar} is registered: /apis/external.metrics.k8s.io/v1beta1/namespaces/${request.namespace}/${similar}`,
+    );
   }
   for (const entry of discovery.registry.customMetrics().filter((candidate) => candidate.metric === metric)) {
     const key = `${formatGroupResource(entry.resource)}/${metric}`;
@@ -78,7 +92,9 @@ function discoveryHints(ctx: AnalysisContext, kind: "custom" | "external"): stri
       continue;
     }
     if (rule.seriesMatched === 0) {
-      hints.push(`${rule.id}: no series matched seriesQuery ${rule.seriesQuery} since ${since}: is --metrics-max-age (${ctx.maxAge}) ≥ the scrape interval, and are the targets scraped?`);
+      hints.push(
+        `${rule.id}: no series matched seriesQuery ${rule.seriesQuery} since ${since}: is --metrics-max-age (${ctx.maxAge}) ≥ the scrape interval, and are the targets scraped?`,
+      );
       continue;
     }
     for (const skipped of rule.skipped) {
@@ -90,7 +106,9 @@ function discoveryHints(ctx: AnalysisContext, kind: "custom" | "external"): stri
     }
     const empty = rule.skipped.filter((skipped) => skipped.reason === "empty-name");
     if (empty.length > 0) {
-      hints.push(`${rule.id}: ${empty.length} series shape(s) got an empty metric name, e.g. ${empty[0]?.series}: name.as has the $1_per_second trap (write \${1}_per_second)`);
+      hints.push(
+        `${rule.id}: ${empty.length} series shape(s) got an empty metric name, e.g. ${empty[0]?.series}: name.as has the $1_per_second trap (write \${1}_per_second)`,
+      );
     }
   }
   return hints;
@@ -101,7 +119,8 @@ function customPath(ctx: AnalysisContext, entry: CustomMetricEntry): string {
   const prefix = `/apis/custom.metrics.k8s.io/${ctx.request.version === "v1beta1" ? "v1beta1" : "v1beta2"}`;
   const namespace = ctx.request.namespace ?? "<namespace>";
   if (entry.resource.group === "" && entry.resource.resource === "namespaces") {
-    const named = ctx.request.namespace ?? (ctx.request.resource === "namespaces" ? ctx.request.name : undefined) ?? "<namespace>";
+    const named =
+      ctx.request.namespace ?? (ctx.request.resource === "namespaces" ? ctx.request.name : undefined) ?? "<namespace>";
     return `${prefix}/namespaces/${named}/metrics/${entry.metric}`;
   }
   const scope = entry.namespaced ? `/namespaces/${namespace}` : "";

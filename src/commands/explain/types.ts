@@ -2,7 +2,17 @@
 import type { RuleFinding } from "../check/rules-report.ts";
 
 /** The steps a request goes through, in order. */
-export type StepName = "request" | "rules" | "discovery" | "resource" | "metric" | "objects" | "query" | "result" | "matching" | "response";
+export type StepName =
+  | "request"
+  | "rules"
+  | "discovery"
+  | "resource"
+  | "metric"
+  | "objects"
+  | "query"
+  | "result"
+  | "matching"
+  | "response";
 
 /** `failed`: the data was lost here; `warning`: some of it was. Steps after a failed one are not listed. */
 export type StepStatus = "ok" | "failed" | "warning";
@@ -94,7 +104,10 @@ interface StepBase {
 
 export type ExplainStep =
   | (StepBase & { readonly step: "request"; readonly data: ParsedRequest | ResourceRequest | null })
-  | (StepBase & { readonly step: "rules"; readonly data: { readonly file: string; readonly findings: readonly RuleFinding[] } })
+  | (StepBase & {
+      readonly step: "rules";
+      readonly data: { readonly file: string; readonly findings: readonly RuleFinding[] };
+    })
   | (StepBase & {
       readonly step: "discovery";
       readonly data: {
@@ -104,20 +117,37 @@ export type ExplainStep =
         /** `--discovery-mode` and what it resolves to against this Prometheus (DiscoveryReport.mode). */
         readonly mode: { readonly requested: string; readonly used: string; readonly reason: string };
         readonly registered: { readonly custom: number; readonly external: number };
-        readonly rules: readonly { readonly id: string; readonly seriesQuery: string; readonly seriesMatched: number; readonly metrics: number; readonly error: string | null }[];
+        readonly rules: readonly {
+          readonly id: string;
+          readonly seriesQuery: string;
+          readonly seriesMatched: number;
+          readonly metrics: number;
+          readonly error: string | null;
+        }[];
       } | null;
     })
   | (StepBase & {
       readonly step: "resource";
       readonly data: {
         readonly written: string;
-        readonly resolved: { readonly group: string; readonly version: string; readonly kind: string; readonly resource: string; readonly namespaced: boolean } | null;
+        readonly resolved: {
+          readonly group: string;
+          readonly version: string;
+          readonly kind: string;
+          readonly resource: string;
+          readonly namespaced: boolean;
+        } | null;
         readonly suggestions: readonly string[];
       };
     })
   | (StepBase & {
       readonly step: "metric";
-      readonly data: { readonly rule: string | null; readonly series: string | null; readonly namespaced: boolean | null; readonly suggestions: readonly string[] };
+      readonly data: {
+        readonly rule: string | null;
+        readonly series: string | null;
+        readonly namespaced: boolean | null;
+        readonly suggestions: readonly string[];
+      };
     })
   | (StepBase & {
       readonly step: "objects";
@@ -143,13 +173,24 @@ export type ExplainStep =
     })
   | (StepBase & {
       readonly step: "result";
-      readonly data: { readonly resultType: string | null; readonly samples: readonly SampleView[]; readonly probes: readonly Probe[] };
+      readonly data: {
+        readonly resultType: string | null;
+        readonly samples: readonly SampleView[];
+        readonly probes: readonly Probe[];
+      };
     })
   | (StepBase & {
       readonly step: "matching";
-      readonly data: { readonly label: string; readonly objects: readonly ObjectMatch[]; readonly unmatchedSamples: readonly SampleView[] };
+      readonly data: {
+        readonly label: string;
+        readonly objects: readonly ObjectMatch[];
+        readonly unmatchedSamples: readonly SampleView[];
+      };
     })
-  | (StepBase & { readonly step: "response"; readonly data: { readonly status: number; readonly body: unknown } | null });
+  | (StepBase & {
+      readonly step: "response";
+      readonly data: { readonly status: number; readonly body: unknown } | null;
+    });
 
 export interface ExplainVerdict {
   /** True when the server answers 200 with at least one value. */

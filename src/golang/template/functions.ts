@@ -5,7 +5,20 @@
  */
 import { TemplateExecutionError } from "./errors.ts";
 import { compileFormat, goSprint, goSprintf, goSprintln, type CompiledFormat } from "./format.ts";
-import { BOOL, fail, INT, LIST, located, MAP, NIL, SAMPLE_VALUES, STRING, typeName, type Compiled, type Evaluate } from "./types.ts";
+import {
+  BOOL,
+  fail,
+  INT,
+  LIST,
+  located,
+  MAP,
+  NIL,
+  SAMPLE_VALUES,
+  STRING,
+  typeName,
+  type Compiled,
+  type Evaluate,
+} from "./types.ts";
 import { htmlEscape, joinArguments, jsEscape, urlQueryEscape } from "./escape.ts";
 import { goCompare, goEq, goIndex, goLen, goSlice, goTypeName, isTrue, type TemplateValue } from "./values.ts";
 
@@ -46,7 +59,11 @@ function checkArity(name: string, count: number, offset: number): void {
 }
 
 /** Runs a comparison on sample values when every operand has one known kind, and fails if that fails. */
-function checkComparison(name: "eq" | "ne" | "lt" | "le" | "gt" | "ge", args: readonly Compiled[], offset: number): void {
+function checkComparison(
+  name: "eq" | "ne" | "lt" | "le" | "gt" | "ge",
+  args: readonly Compiled[],
+  offset: number,
+): void {
   const samples = args.map((arg) => SAMPLE_VALUES.get(arg.type));
   if (samples.some((sample) => sample === undefined)) return;
   const [first = null, ...others] = samples as TemplateValue[];
@@ -64,9 +81,15 @@ function indexType(args: readonly Compiled[], offset: number): number {
   for (const key of args.slice(1)) {
     const next = (type & STRING ? INT : 0) | (type & (LIST | MAP) ? STRING : 0);
     if (next === 0) {
-      fail(type === NIL ? "error calling index: index of untyped nil" : `error calling index: can't index item of type ${typeName(type)}`, offset);
+      fail(
+        type === NIL
+          ? "error calling index: index of untyped nil"
+          : `error calling index: can't index item of type ${typeName(type)}`,
+        offset,
+      );
     }
-    if (type === MAP && !(key.type & STRING)) fail(`error calling index: value has type ${typeName(key.type)}; should be string`, offset);
+    if (type === MAP && !(key.type & STRING))
+      fail(`error calling index: value has type ${typeName(key.type)}; should be string`, offset);
     if ((type === LIST || type === STRING) && !(key.type & INT)) {
       fail(`error calling index: cannot index slice/array with type ${typeName(key.type)}`, offset);
     }
@@ -117,7 +140,8 @@ function functionBody(name: string, args: readonly Compiled[], offset: number): 
       return [(values) => goSlice(values[0] ?? null, values.slice(1)), sliceType(args, offset)];
     case "printf": {
       const format = args[0];
-      if (format && !(format.type & STRING)) fail(`printf format must be a string, not ${typeName(format.type)}`, offset);
+      if (format && !(format.type & STRING))
+        fail(`printf format must be a string, not ${typeName(format.type)}`, offset);
       if (typeof format?.constant === "string") {
         const compiled = compileFormat(format.constant);
         if ("error" in compiled) fail(compiled.error, offset);
@@ -128,7 +152,10 @@ function functionBody(name: string, args: readonly Compiled[], offset: number): 
     case "len": {
       const type = args[0]?.type ?? NIL;
       if (!(type & (STRING | LIST | MAP))) {
-        fail(type === NIL ? "error calling len: len of untyped nil" : `error calling len: len of type ${typeName(type)}`, offset);
+        fail(
+          type === NIL ? "error calling len: len of untyped nil" : `error calling len: len of type ${typeName(type)}`,
+          offset,
+        );
       }
       return [(values) => goLen(values[0] ?? null), INT];
     }

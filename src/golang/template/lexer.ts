@@ -229,7 +229,8 @@ export function lexTemplate(source: string): Token[] {
     if (!scanNumber()) fail(`bad number syntax: ${goQuote(source.slice(start, pos))}`, start);
     const sign = source[pos];
     if (sign === "+" || sign === "-") {
-      if (!scanNumber() || source[pos - 1] !== "i") fail(`bad number syntax: ${goQuote(source.slice(start, pos))}`, start);
+      if (!scanNumber() || source[pos - 1] !== "i")
+        fail(`bad number syntax: ${goQuote(source.slice(start, pos))}`, start);
       emit("complex", start);
       return;
     }

@@ -53,7 +53,8 @@ function unquoteChar(body: string, index: number, quote: string): Unquoted | nul
   if (escape === undefined) return null;
   const simple = SIMPLE_ESCAPES[escape];
   if (simple !== undefined) return { value: simple, isByte: false, next: index + 2 };
-  if (escape === "'" || escape === '"') return escape === quote ? { value: escape.charCodeAt(0), isByte: false, next: index + 2 } : null;
+  if (escape === "'" || escape === '"')
+    return escape === quote ? { value: escape.charCodeAt(0), isByte: false, next: index + 2 } : null;
   const hexLength = escape === "x" ? 2 : escape === "u" ? 4 : escape === "U" ? 8 : 0;
   if (hexLength > 0) {
     const digits = body.slice(index + 2, index + 2 + hexLength);

@@ -13,7 +13,12 @@ export type OperandNode =
   /** `.A.B`: fields read from dot. */
   | { readonly kind: "field"; readonly names: readonly string[]; readonly offset: number }
   /** `(pipeline).A.B` or `function.A`: fields read from another operand. */
-  | { readonly kind: "chain"; readonly receiver: OperandNode; readonly names: readonly string[]; readonly offset: number }
+  | {
+      readonly kind: "chain";
+      readonly receiver: OperandNode;
+      readonly names: readonly string[];
+      readonly offset: number;
+    }
   | { readonly kind: "identifier"; readonly name: string; readonly offset: number }
   | { readonly kind: "string"; readonly value: string; readonly text: string; readonly offset: number }
   | { readonly kind: "int"; readonly value: number; readonly text: string; readonly offset: number }
@@ -139,7 +144,8 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): P
     index--;
     return token;
   };
-  const unexpected = (token: Token, context: string): never => fail(`unexpected ${describe(token)} in ${context}`, token.offset);
+  const unexpected = (token: Token, context: string): never =>
+    fail(`unexpected ${describe(token)} in ${context}`, token.offset);
   const enter = (offset: number): void => {
     if (++depth > MAX_DEPTH) fail("template nesting too deep", offset);
   };
@@ -149,7 +155,8 @@ export function parseTemplate(source: string, functions: ReadonlySet<string>): P
     const offset = token.offset;
     switch (token.kind) {
       case "identifier":
-        if (UNSUPPORTED_GO_FUNCTIONS.has(token.value)) fail(`function ${goQuote(token.value)} is not supported`, offset);
+        if (UNSUPPORTED_GO_FUNCTIONS.has(token.value))
+          fail(`function ${goQuote(token.value)} is not supported`, offset);
         if (!functions.has(token.value)) fail(`function ${goQuote(token.value)} not defined`, offset);
         return { kind: "identifier", name: token.value, offset };
       case "dot":

@@ -86,23 +86,51 @@ describe("rendering", () => {
     ["a single < or > in text is text", "a < b > c", "a < b > c"],
     ["text right after an action may start with >", "x <<.Series>>> y", "x http_requests_total> y"],
     ["spaces inside the delimiters are allowed", "a < b << .Series >>", "a < b http_requests_total"],
-    ["fields print their values", "<<.Series>>|<<.GroupBy>>|<<.LabelMatchers>>", 'http_requests_total|pod,container|namespace="ns",pod=~"a|b"'],
+    [
+      "fields print their values",
+      "<<.Series>>|<<.GroupBy>>|<<.LabelMatchers>>",
+      'http_requests_total|pod,container|namespace="ns",pod=~"a|b"',
+    ],
     ["a present map key read as a field prints its value", "<<.LabelValuesByName.pod>>", "a|b"],
     ["a missing map key read as a field prints <no value>", "<<.LabelValuesByName.node>>", "<no value>"],
     ["a field of a missing map key is still <no value>", "<<.LabelValuesByName.node.x>>", "<no value>"],
     ["string slices print space-separated in brackets", "<<.GroupBySlice>>", "[pod container]"],
     ["maps print with sorted keys", "<<.LabelValuesByName>>", "map[namespace:ns pod:a|b]"],
-    ["dot at the top prints the data as a Go struct", "<<.>>", '{http_requests_total namespace="ns",pod=~"a|b" map[namespace:ns pod:a|b] pod,container [pod container]}'],
-    ["actions inside text keep the text around them", "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)", 'sum(http_requests_total{namespace="ns",pod=~"a|b"}) by (pod,container)'],
-    ["newlines may separate the words of an action", "<<.Series\n| printf\t\"%s\"\r\n>>", "http_requests_total"],
-    ["string literals understand Go escapes", '<<"\\101\\x42\\u0043">> <<"\\xc3\\xa9">> <<"tab\\there">>', "ABC é tab\there"],
+    [
+      "dot at the top prints the data as a Go struct",
+      "<<.>>",
+      '{http_requests_total namespace="ns",pod=~"a|b" map[namespace:ns pod:a|b] pod,container [pod container]}',
+    ],
+    [
+      "actions inside text keep the text around them",
+      "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+      'sum(http_requests_total{namespace="ns",pod=~"a|b"}) by (pod,container)',
+    ],
+    ["newlines may separate the words of an action", '<<.Series\n| printf\t"%s"\r\n>>', "http_requests_total"],
+    [
+      "string literals understand Go escapes",
+      '<<"\\101\\x42\\u0043">> <<"\\xc3\\xa9">> <<"tab\\there">>',
+      "ABC é tab\there",
+    ],
     ["raw string literals keep backslashes", "<<`a\\nb`>>", "a\\nb"],
     ["character constants are integers", "<<'\\''>> <<'\\x41'>> <<'é'>>", "39 65 233"],
-    ["integer literals in every Go base", "<<0x1F>> <<0o17>> <<017>> <<0b101>> <<1_000>> <<-0x10>> <<+5>> <<-0>>", "31 15 15 5 1000 -16 5 0"],
+    [
+      "integer literals in every Go base",
+      "<<0x1F>> <<0o17>> <<017>> <<0b101>> <<1_000>> <<-0x10>> <<+5>> <<-0>>",
+      "31 15 15 5 1000 -16 5 0",
+    ],
     ["<<-3>> is the number -3, not a trim marker", "a <<-3>> b", "a -3 b"],
     ["booleans print as true and false", "<<true>> <<false>>", "true false"],
-    ["parenthesised sub-expressions", '<<(index .GroupBySlice 0)>> <<(.LabelValuesByName).pod>> <<(print "a") | printf "%s!">>', "pod a|b a!"],
-    ["a pipeline passes its value as the last argument", "<<.Series | printf \"%s_rate\">> <<.Series | len>>", "http_requests_total_rate 19"],
+    [
+      "parenthesised sub-expressions",
+      '<<(index .GroupBySlice 0)>> <<(.LabelValuesByName).pod>> <<(print "a") | printf "%s!">>',
+      "pod a|b a!",
+    ],
+    [
+      "a pipeline passes its value as the last argument",
+      '<<.Series | printf "%s_rate">> <<.Series | len>>',
+      "http_requests_total_rate 19",
+    ],
   ];
   test.each(cases)("%s", (_name, template, expected) => {
     expect(render(template)).toBe(expected);
@@ -113,7 +141,9 @@ describe("rendering", () => {
   });
 
   test("empty slices and maps print as [] and map[]", () => {
-    expect(render("<<.GroupBySlice>> <<.LabelValuesByName>>", { ...DATA, GroupBySlice: [], LabelValuesByName: {} })).toBe("[] map[]");
+    expect(
+      render("<<.GroupBySlice>> <<.LabelValuesByName>>", { ...DATA, GroupBySlice: [], LabelValuesByName: {} }),
+    ).toBe("[] map[]");
   });
 
   test("map keys print in byte order", () => {
@@ -122,7 +152,7 @@ describe("rendering", () => {
   });
 
   test("a map key named like an Object property is not found unless present", () => {
-    expect(render("<<.LabelValuesByName.constructor>>|<<index .LabelValuesByName \"toString\">>|")).toBe("<no value>||");
+    expect(render('<<.LabelValuesByName.constructor>>|<<index .LabelValuesByName "toString">>|')).toBe("<no value>||");
   });
 });
 
@@ -167,11 +197,23 @@ describe("control structures", () => {
 
   const cases: RenderCase[] = [
     ["if without else on a false condition prints nothing", "[<<if .LabelValuesByName.node>>x<<end>>]", "[]"],
-    ["empty string, zero, false, nil and empty slices are false", '<<if "">>1<<end>><<if 0>>2<<end>><<if false>>3<<end>><<if and nil>>4<<end>><<if .LabelValuesByName.x>>5<<end>>|', "|"],
-    ["non-empty values and the data itself are true", '<<if "x">>1<<end>><<if 7>>2<<end>><<if .GroupBySlice>>3<<end>><<if .>>4<<end>>', "1234"],
+    [
+      "empty string, zero, false, nil and empty slices are false",
+      '<<if "">>1<<end>><<if 0>>2<<end>><<if false>>3<<end>><<if and nil>>4<<end>><<if .LabelValuesByName.x>>5<<end>>|',
+      "|",
+    ],
+    [
+      "non-empty values and the data itself are true",
+      '<<if "x">>1<<end>><<if 7>>2<<end>><<if .GroupBySlice>>3<<end>><<if .>>4<<end>>',
+      "1234",
+    ],
     ["range sets dot to each element", "<<range .GroupBySlice>>[<<.>>]<<else>>none<<end>>", "[pod][container]"],
     ["range over a map visits values in key order", "<<range .LabelValuesByName>><<.>>;<<end>>", "ns;a|b;"],
-    ["range over a missing key runs else with the outer dot", "<<range .LabelValuesByName.node>>x<<else>><<.Series>><<end>>", "http_requests_total"],
+    [
+      "range over a missing key runs else with the outer dot",
+      "<<range .LabelValuesByName.node>>x<<else>><<.Series>><<end>>",
+      "http_requests_total",
+    ],
     ["range nests with if", '<<range .GroupBySlice>><<if eq . "pod">>P<<else>><<.>><<end>>,<<end>>', "P,container,"],
     ["with sets dot to its value", "<<with .LabelValuesByName>><<.pod>><<end>>", "a|b"],
     ["with on a false value runs else", "<<with .LabelValuesByName.node>>node=<<.>><<else>>none<<end>>", "none"],
@@ -194,33 +236,75 @@ describe("control structures", () => {
   });
 
   test("else with chains like else if", () => {
-    expect(render("<<with .LabelValuesByName.node>>node=<<.>><<else with .LabelValuesByName.pod>>pod=<<.>><<end>>")).toBe("pod=a|b");
+    expect(
+      render("<<with .LabelValuesByName.node>>node=<<.>><<else with .LabelValuesByName.pod>>pod=<<.>><<end>>"),
+    ).toBe("pod=a|b");
   });
 });
 
 describe("functions", () => {
   const cases: RenderCase[] = [
-    ["printf with %s %v %d %q %%", '<<printf "%s|%v|%d|%q|%%" .Series .GroupBySlice 42 .Series>>', 'http_requests_total|[pod container]|42|"http_requests_total"|%'],
-    ["printf %q on a slice and a map", '<<printf "%q %q" .GroupBySlice .LabelValuesByName>>', '["pod" "container"] map["namespace":"ns" "pod":"a|b"]'],
-    ["printf %q escapes as Go's strconv.Quote", '<<printf "%q" "a\\"b\\\\c\\n\\t\\u0001é\\u00ad\\x7f">>', '"a\\"b\\\\c\\n\\t\\x01é\\u00ad\\x7f"'],
+    [
+      "printf with %s %v %d %q %%",
+      '<<printf "%s|%v|%d|%q|%%" .Series .GroupBySlice 42 .Series>>',
+      'http_requests_total|[pod container]|42|"http_requests_total"|%',
+    ],
+    [
+      "printf %q on a slice and a map",
+      '<<printf "%q %q" .GroupBySlice .LabelValuesByName>>',
+      '["pod" "container"] map["namespace":"ns" "pod":"a|b"]',
+    ],
+    [
+      "printf %q escapes as Go's strconv.Quote",
+      '<<printf "%q" "a\\"b\\\\c\\n\\t\\u0001é\\u00ad\\x7f">>',
+      '"a\\"b\\\\c\\n\\t\\x01é\\u00ad\\x7f"',
+    ],
     ["printf %q on an integer quotes a character", "<<printf \"%q %q\" 'x' 10>>", "'x' '\\n'"],
-    ["printf reports a verb that does not fit the value", '<<printf "%d %s %s" .Series 1 true>>', "%!d(string=http_requests_total) %!s(int=1) %!s(bool=true)"],
-    ["printf reports missing and extra operands", '<<printf "%s %s" "a">> <<printf "%s" "a" 1 nil>>', "a %!s(MISSING) a%!(EXTRA int=1, <nil>)"],
+    [
+      "printf reports a verb that does not fit the value",
+      '<<printf "%d %s %s" .Series 1 true>>',
+      "%!d(string=http_requests_total) %!s(int=1) %!s(bool=true)",
+    ],
+    [
+      "printf reports missing and extra operands",
+      '<<printf "%s %s" "a">> <<printf "%s" "a" 1 nil>>',
+      "a %!s(MISSING) a%!(EXTRA int=1, <nil>)",
+    ],
     ["printf prints nil as <nil>", '<<printf "%v %s" nil nil>>', "<nil> %!s(<nil>)"],
     ["print separates operands that are not strings", '<<print 1 2 "a" 3 nil>>', "1 2a3 <nil>"],
-    ["print formats slices and maps", "<<print .GroupBySlice .LabelValuesByName>>", "[pod container] map[namespace:ns pod:a|b]"],
+    [
+      "print formats slices and maps",
+      "<<print .GroupBySlice .LabelValuesByName>>",
+      "[pod container] map[namespace:ns pod:a|b]",
+    ],
     ["len counts elements and UTF-8 bytes", '<<len .GroupBySlice>> <<len .LabelValuesByName>> <<len "é">>', "2 2 2"],
-    ["index on a map, a missing key and a slice", '<<index .LabelValuesByName "pod">>|<<index .LabelValuesByName "node">>|<<index .GroupBySlice 1>>', "a|b||container"],
+    [
+      "index on a map, a missing key and a slice",
+      '<<index .LabelValuesByName "pod">>|<<index .LabelValuesByName "node">>|<<index .GroupBySlice 1>>',
+      "a|b||container",
+    ],
     ["index without keys is the item itself", "<<index .GroupBySlice>>", "[pod container]"],
     ["index on a string gives a byte", '<<index "abc" 1>>', "98"],
     ["eq compares with each further argument", '<<eq 1 2 3 1>> <<eq "a" "b">> <<ne 1 2>>', "true false true"],
-    ["ordered comparisons of strings and integers", '<<lt "a" "b">> <<le 2 2>> <<gt "b" "a">> <<ge 1 2>>', "true true true false"],
+    [
+      "ordered comparisons of strings and integers",
+      '<<lt "a" "b">> <<le 2 2>> <<gt "b" "a">> <<ge 1 2>>',
+      "true true true false",
+    ],
     ["strings compare by UTF-8 bytes", '<<lt "é" "z">> <<lt "\\uffff" "\\U0001F600">>', "false true"],
-    ["eq treats a missing key as nil", '<<eq .LabelValuesByName.node nil>> <<eq .LabelValuesByName.node "">>', "true false"],
+    [
+      "eq treats a missing key as nil",
+      '<<eq .LabelValuesByName.node nil>> <<eq .LabelValuesByName.node "">>',
+      "true false",
+    ],
     ["and returns the first false operand or the last", "<<and 1 2>> <<and 0 2>> <<0 | and 1>>", "2 0 0"],
     ["or returns the first true operand or the last", '<<or 0 "">>|<<or 0 "x" 3>>|<<1 | or 0>>', "|x|1"],
     ["not negates truth", "<<not 0>> <<not .GroupBySlice>>", "true false"],
-    ["and and or stop evaluating once decided", "<<and 0 (index .GroupBySlice 5)>> <<or 1 (index .GroupBySlice 5)>>", "0 1"],
+    [
+      "and and or stop evaluating once decided",
+      "<<and 0 (index .GroupBySlice 5)>> <<or 1 (index .GroupBySlice 5)>>",
+      "0 1",
+    ],
   ];
   test.each(cases)("%s", (_name, template, expected) => {
     expect(render(template)).toBe(expected);
@@ -231,7 +315,11 @@ type ErrorCase = readonly [name: string, template: string, message: string];
 
 describe("compile errors", () => {
   const cases: ErrorCase[] = [
-    ["unknown field", "<<.Serie>>", "unknown field .Serie (fields: Series LabelMatchers LabelValuesByName GroupBy GroupBySlice)"],
+    [
+      "unknown field",
+      "<<.Serie>>",
+      "unknown field .Serie (fields: Series LabelMatchers LabelValuesByName GroupBy GroupBySlice)",
+    ],
     ["field of a string field", "<<.Series.x>>", "can't evaluate field x in type string"],
     ["field of a range element", "<<range .GroupBySlice>><<.x>><<end>>", "can't evaluate field x in type string"],
     ["field of a with value", "<<with .Series>><<.x>><<end>>", "can't evaluate field x in type string"],
@@ -307,7 +395,9 @@ describe("compile errors", () => {
     const error = compileError("abc <<.Serie>>");
     expect(error.offset).toBe(6);
     expect(error.name).toBe("TemplateCompileError");
-    expect(error.message).toBe("template: offset 6: unknown field .Serie (fields: Series LabelMatchers LabelValuesByName GroupBy GroupBySlice)");
+    expect(error.message).toBe(
+      "template: offset 6: unknown field .Serie (fields: Series LabelMatchers LabelValuesByName GroupBy GroupBySlice)",
+    );
   });
 
   test("expressions that can only fail are errors even in a branch that may never run", () => {
@@ -320,7 +410,9 @@ describe("compile errors", () => {
   });
 
   test("the field list in the message follows the schema", () => {
-    expect(compileError("<<.Resources>>", RESOURCE_SCHEMA).detail).toBe("unknown field .Resources (fields: Group Resource)");
+    expect(compileError("<<.Resources>>", RESOURCE_SCHEMA).detail).toBe(
+      "unknown field .Resources (fields: Group Resource)",
+    );
   });
 });
 
@@ -330,9 +422,17 @@ describe("execution errors", () => {
     ["field of a map value", "<<.LabelValuesByName.pod.x>>", "can't evaluate field x in type string"],
     ["index of a missing key", '<<index .LabelValuesByName.node "k">>', "error calling index: index of untyped nil"],
     ["len of a missing key", "<<len .LabelValuesByName.node>>", "error calling len: len of untyped nil"],
-    ["comparison of a map value with an integer", "<<eq .LabelValuesByName.pod 1>>", "error calling eq: incompatible types for comparison: string and int"],
+    [
+      "comparison of a map value with an integer",
+      "<<eq .LabelValuesByName.pod 1>>",
+      "error calling eq: incompatible types for comparison: string and int",
+    ],
     ["range over a map value", "<<range .LabelValuesByName.pod>>x<<end>>", "range can't iterate over a|b"],
-    ["range over a huge integer", "<<range 100000>>x<<end>>", "range over 100000: counts above 10000 are not supported"],
+    [
+      "range over a huge integer",
+      "<<range 100000>>x<<end>>",
+      "range over 100000: counts above 10000 are not supported",
+    ],
   ];
   test.each(cases)("%s", (_name, template, message) => {
     expect(executionError(template).detail).toBe(message);
@@ -341,7 +441,9 @@ describe("execution errors", () => {
   test("a printf format read from the data is checked when it runs", () => {
     const data = { ...DATA, LabelValuesByName: { format: "%[1]d" } };
     expect(executionError("<<printf .LabelValuesByName.format 1>>", data).detail).toContain("printf argument indexes");
-    expect(render("<<printf .LabelValuesByName.format 10>>", { ...DATA, LabelValuesByName: { format: "%x" } })).toBe("a");
+    expect(render("<<printf .LabelValuesByName.format 10>>", { ...DATA, LabelValuesByName: { format: "%x" } })).toBe(
+      "a",
+    );
   });
 
   test("a field missing from the data is an execution error", () => {
@@ -377,7 +479,9 @@ describe("compiled templates", () => {
   test("one compiled template renders many data values", () => {
     const template = compileTemplate("kube_<<.Group>>_<<.Resource>>", RESOURCE_SCHEMA);
     expect(template.execute({ Group: "apps", Resource: "deployment" })).toBe("kube_apps_deployment");
-    expect(template.execute({ Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" })).toBe("kube_(?P<group>.+?)_(?P<resource>.+?)");
+    expect(template.execute({ Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" })).toBe(
+      "kube_(?P<group>.+?)_(?P<resource>.+?)",
+    );
   });
 });
 
@@ -396,8 +500,54 @@ function mulberry32(seed: number): () => number {
 /** Random templates: well-formed ones built from the grammar, mutated ones, and soups of fragments. */
 function templateGenerator(random: () => number): () => string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const operands = [".Series", ".GroupBySlice", ".LabelValuesByName", ".LabelValuesByName.pod", ".LabelValuesByName.node", ".GroupBy", ".", '"a"', '""', '"%s-%d"', '"%q|%v"', "`r\\aw`", "0", "1", "-2", "'x'", "true", "false", "nil", ".Serie", ".Series.x", "0x10", "$", "$.GroupBySlice", "$.LabelValuesByName.pod", "$v"];
-  const functions = ["printf", "print", "len", "index", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "slice", "html", "js", "urlquery", "println"];
+  const operands = [
+    ".Series",
+    ".GroupBySlice",
+    ".LabelValuesByName",
+    ".LabelValuesByName.pod",
+    ".LabelValuesByName.node",
+    ".GroupBy",
+    ".",
+    '"a"',
+    '""',
+    '"%s-%d"',
+    '"%q|%v"',
+    "`r\\aw`",
+    "0",
+    "1",
+    "-2",
+    "'x'",
+    "true",
+    "false",
+    "nil",
+    ".Serie",
+    ".Series.x",
+    "0x10",
+    "$",
+    "$.GroupBySlice",
+    "$.LabelValuesByName.pod",
+    "$v",
+  ];
+  const functions = [
+    "printf",
+    "print",
+    "len",
+    "index",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "and",
+    "or",
+    "not",
+    "slice",
+    "html",
+    "js",
+    "urlquery",
+    "println",
+  ];
   const operand = (depth: number): string => {
     const r = random();
     if (depth < 2 && r < 0.15) return `(${pipeline(depth + 1)})`;
@@ -425,21 +575,61 @@ function templateGenerator(random: () => number): () => string {
       if (depth < 3 && r < 0.25) {
         const keyword = pick(["if", "with", "range"]);
         const declaration = keyword === "range" ? pick(["", "$v := ", "$k, $v := "]) : pick(["", "", "$v := "]);
-        const loopControl = keyword === "range" && random() < 0.2 ? `${open()}${pick(["break", "continue"])}${close()}` : "";
+        const loopControl =
+          keyword === "range" && random() < 0.2 ? `${open()}${pick(["break", "continue"])}${close()}` : "";
         out += `${open()}${keyword} ${declaration}${pipeline(0)}${close()}${loopControl}${list(depth + 1)}`;
         if (random() < 0.3) out += `${open()}else${close()}${list(depth + 1)}`;
-        else if (keyword !== "range" && random() < 0.2) out += `${open()}else ${keyword} ${pipeline(0)}${close()}${list(depth + 1)}`;
+        else if (keyword !== "range" && random() < 0.2)
+          out += `${open()}else ${keyword} ${pipeline(0)}${close()}${list(depth + 1)}`;
         out += `${open()}end${close()}`;
       } else if (r < 0.3) out += `${open()}/* c */${close()}`;
       else out += `${open()}${pipeline(0)}${close()}`;
     }
     return out + text();
   };
-  const fragments = ["<<", ">>", "<", ">", "-", " ", ".", "Series", "|", '"', "'", "`", "(", ")", "$", ":=", "=", "/*", "*/", "if", "end", "else", "range", "with", "printf", "1", "x", "\\", "\n", "é", "define", "nil", ",", "\u0000", "😀"];
+  const fragments = [
+    "<<",
+    ">>",
+    "<",
+    ">",
+    "-",
+    " ",
+    ".",
+    "Series",
+    "|",
+    '"',
+    "'",
+    "`",
+    "(",
+    ")",
+    "$",
+    ":=",
+    "=",
+    "/*",
+    "*/",
+    "if",
+    "end",
+    "else",
+    "range",
+    "with",
+    "printf",
+    "1",
+    "x",
+    "\\",
+    "\n",
+    "é",
+    "define",
+    "nil",
+    ",",
+    "\u0000",
+    "😀",
+  ];
   const soup = () => Array.from({ length: 1 + Math.floor(random() * 12) }, () => pick(fragments)).join("");
   const mutate = (source: string) => {
     const at = Math.floor(random() * (source.length + 1));
-    return random() < 0.5 ? source.slice(0, at) + source.slice(at + 1) : source.slice(0, at) + pick(fragments) + source.slice(at);
+    return random() < 0.5
+      ? source.slice(0, at) + source.slice(at + 1)
+      : source.slice(0, at) + pick(fragments) + source.slice(at);
   };
   return () => {
     const r = random();
@@ -458,7 +648,8 @@ describe("fuzz", () => {
       try {
         template = compileTemplate(source, QUERY_SCHEMA);
       } catch (error) {
-        if (!(error instanceof TemplateCompileError)) throw new Error(`compiling ${JSON.stringify(source)} threw ${String(error)}`);
+        if (!(error instanceof TemplateCompileError))
+          throw new Error(`compiling ${JSON.stringify(source)} threw ${String(error)}`);
         expect(error.offset).toBeGreaterThanOrEqual(0);
         expect(error.offset).toBeLessThanOrEqual(source.length);
         outcomes.compileError++;
@@ -470,7 +661,8 @@ describe("fuzz", () => {
         expect(template.execute(DATA)).toBe(output);
         outcomes.rendered++;
       } catch (error) {
-        if (!(error instanceof TemplateExecutionError)) throw new Error(`executing ${JSON.stringify(source)} threw ${String(error)}`);
+        if (!(error instanceof TemplateExecutionError))
+          throw new Error(`executing ${JSON.stringify(source)} threw ${String(error)}`);
         outcomes.executionError++;
       }
     }

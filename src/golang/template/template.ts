@@ -8,8 +8,30 @@ import { TemplateExecutionError } from "./errors.ts";
 import { printValue } from "./format.ts";
 import { compileCall, FUNCTION_NAMES } from "./functions.ts";
 import { parseTemplate, type CommandNode, type OperandNode, type PipeNode, type TemplateNode } from "./parser.ts";
-import { BOOL, constant, fail, INT, LIST, located, MAP, NIL, ROOT, STRING, typeName, type Compiled, type Evaluate } from "./types.ts";
-import { fieldOf, isStringMap, isTrue, sortedKeys, TemplateRoot, type TemplateData, type TemplateValue } from "./values.ts";
+import {
+  BOOL,
+  constant,
+  fail,
+  INT,
+  LIST,
+  located,
+  MAP,
+  NIL,
+  ROOT,
+  STRING,
+  typeName,
+  type Compiled,
+  type Evaluate,
+} from "./types.ts";
+import {
+  fieldOf,
+  isStringMap,
+  isTrue,
+  sortedKeys,
+  TemplateRoot,
+  type TemplateData,
+  type TemplateValue,
+} from "./values.ts";
 
 export { TemplateCompileError, TemplateExecutionError } from "./errors.ts";
 export type { StringMap, TemplateData } from "./values.ts";
@@ -167,7 +189,12 @@ export function compileTemplate(source: string, schema: TemplateSchema): Compile
     const [first, ...rest] = command.args;
     if (first === undefined) return fail("empty command", command.offset);
     if (first.kind === "identifier") {
-      return compileCall(first.name, rest.map((arg) => compileOperand(arg, dotType)), final, first.offset);
+      return compileCall(
+        first.name,
+        rest.map((arg) => compileOperand(arg, dotType)),
+        final,
+        first.offset,
+      );
     }
     if (first.kind === "nil") fail("nil is not a command", first.offset);
     if (rest.length > 0 || final !== null) fail(`can't give argument to ${describeOperand(first)}`, first.offset);
@@ -232,7 +259,8 @@ export function compileTemplate(source: string, schema: TemplateSchema): Compile
         for (let i = 0; i < list.length; i++) if (!iteration(i, list[i] ?? "", out)) break;
         if (list.length > 0) return;
       } else if (typeof value === "number") {
-        if (value > MAX_RANGE_COUNT) throw new TemplateExecutionError(`range over ${value}: counts above ${MAX_RANGE_COUNT} are not supported`);
+        if (value > MAX_RANGE_COUNT)
+          throw new TemplateExecutionError(`range over ${value}: counts above ${MAX_RANGE_COUNT} are not supported`);
         if (second !== undefined) {
           throw new TemplateExecutionError(`can't use ${value} to iterate over more than one variable`);
         }

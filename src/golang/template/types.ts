@@ -67,7 +67,8 @@ export function located<R>(offset: number, run: (dot: TemplateValue) => R): (dot
     try {
       return run(dot);
     } catch (error) {
-      if (error instanceof TemplateExecutionError && error.offset < 0) throw new TemplateExecutionError(error.detail, offset);
+      if (error instanceof TemplateExecutionError && error.offset < 0)
+        throw new TemplateExecutionError(error.detail, offset);
       throw error;
     }
   };

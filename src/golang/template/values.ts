@@ -117,7 +117,10 @@ export function goLen(value: TemplateValue): number {
 
 function indexPosition(index: TemplateValue, length: number): number {
   if (typeof index !== "number") {
-    return failCall("index", index === null ? "cannot index slice/array with nil" : `cannot index slice/array with type ${goTypeName(index)}`);
+    return failCall(
+      "index",
+      index === null ? "cannot index slice/array with nil" : `cannot index slice/array with type ${goTypeName(index)}`,
+    );
   }
   if (index < 0 || index >= length) failCall("index", `index out of range: ${index}`);
   return index;
@@ -136,7 +139,12 @@ export function goIndex(item: TemplateValue, indexes: readonly TemplateValue[]):
       current = list[indexPosition(index, list.length)] ?? "";
     } else if (isStringMap(current)) {
       if (typeof index !== "string") {
-        failCall("index", index === null ? "value is nil; should be of type string" : `value has type ${goTypeName(index)}; should be string`);
+        failCall(
+          "index",
+          index === null
+            ? "value is nil; should be of type string"
+            : `value has type ${goTypeName(index)}; should be string`,
+        );
       }
       current = Object.hasOwn(current, index) ? (current[index] ?? "") : "";
     } else {
@@ -176,7 +184,12 @@ export function goEq(first: TemplateValue, others: readonly TemplateValue[], fun
     } else {
       const firstType = goTypeName(first);
       const otherType = goTypeName(other);
-      failCall(functionName, firstType === otherType ? `non-comparable type ${otherType}` : `non-comparable types ${firstType} and ${otherType}`);
+      failCall(
+        functionName,
+        firstType === otherType
+          ? `non-comparable type ${otherType}`
+          : `non-comparable types ${firstType} and ${otherType}`,
+      );
     }
   }
   return false;
@@ -186,7 +199,8 @@ function goLess(functionName: string, a: TemplateValue, b: TemplateValue): boole
   const kindA = basicKind(a);
   const kindB = basicKind(b);
   if (kindA === "invalid" || kindB === "invalid") failCall(functionName, "invalid type for comparison");
-  if (kindA !== kindB) failCall(functionName, `incompatible types for comparison: ${goTypeName(a)} and ${goTypeName(b)}`);
+  if (kindA !== kindB)
+    failCall(functionName, `incompatible types for comparison: ${goTypeName(a)} and ${goTypeName(b)}`);
   if (typeof a === "number" && typeof b === "number") return a < b;
   if (typeof a === "string" && typeof b === "string") return compareGoStrings(a, b) < 0;
   return failCall(functionName, "invalid type for comparison");

@@ -34,10 +34,17 @@ export function userOfToken(token: string, adminToken: string, tokens: TokenTabl
 }
 
 /** The caller of `request`, or undefined when it must be answered 401. */
-export function authenticateCaller(request: Request, options: { caPem: string; adminToken: string; tokens: TokenTable; now: Date }): CallerIdentity | undefined {
+export function authenticateCaller(
+  request: Request,
+  options: { caPem: string; adminToken: string; tokens: TokenTable; now: Date },
+): CallerIdentity | undefined {
   const peer = peerCertificateOf(request);
   if (peer && isPeerTrustedBy(peer, options.caPem, options.now)) {
-    return { username: peer.subjectCommonName, groups: withAuthenticatedGroup(peer.organizations, peer.subjectCommonName), via: "certificate" };
+    return {
+      username: peer.subjectCommonName,
+      groups: withAuthenticatedGroup(peer.organizations, peer.subjectCommonName),
+      via: "certificate",
+    };
   }
   const token = bearerTokenOf(request);
   if (token === undefined) return undefined;

@@ -13,23 +13,39 @@ const CREATE_ONLY = ["create"];
 const CUSTOM_RESOURCE_VERBS = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"];
 
 const status: SubresourceDefinition = { name: "status", verbs: STATUS_VERBS };
-const scale: SubresourceDefinition = { name: "scale", kind: "Scale", group: "autoscaling", version: "v1", verbs: STATUS_VERBS };
+const scale: SubresourceDefinition = {
+  name: "scale",
+  kind: "Scale",
+  group: "autoscaling",
+  version: "v1",
+  verbs: STATUS_VERBS,
+};
 
-type Shape = Omit<ResourceDefinition, "group" | "version" | "resource" | "singular" | "kind" | "namespaced" | "verbs"> & {
+type Shape = Omit<
+  ResourceDefinition,
+  "group" | "version" | "resource" | "singular" | "kind" | "namespaced" | "verbs"
+> & {
   verbs?: string[];
 };
 
-function resourcesOf(group: string, version: string, namespaced: boolean, table: Record<string, [kind: string, shape?: Shape]>) {
-  return Object.entries(table).map(([resource, [kind, shape = {}]]): ResourceDefinition => ({
-    group,
-    version,
-    resource,
-    singular: kind.toLowerCase(),
-    kind,
-    namespaced,
-    ...shape,
-    verbs: shape.verbs ?? STORED_VERBS,
-  }));
+function resourcesOf(
+  group: string,
+  version: string,
+  namespaced: boolean,
+  table: Record<string, [kind: string, shape?: Shape]>,
+) {
+  return Object.entries(table).map(
+    ([resource, [kind, shape = {}]]): ResourceDefinition => ({
+      group,
+      version,
+      resource,
+      singular: kind.toLowerCase(),
+      kind,
+      namespaced,
+      ...shape,
+      verbs: shape.verbs ?? STORED_VERBS,
+    }),
+  );
 }
 
 const POD_FIELD_LABELS = {
@@ -70,19 +86,30 @@ const CORE_NAMESPACED = resourcesOf("", "v1", true, {
     },
   ],
   podtemplates: ["PodTemplate"],
-  replicationcontrollers: ["ReplicationController", { shortNames: ["rc"], categories: ["all"], subresources: [scale, status] }],
+  replicationcontrollers: [
+    "ReplicationController",
+    { shortNames: ["rc"], categories: ["all"], subresources: [scale, status] },
+  ],
   resourcequotas: ["ResourceQuota", { shortNames: ["quota"], subresources: [status] }],
   secrets: ["Secret"],
   serviceaccounts: [
     "ServiceAccount",
-    { shortNames: ["sa"], subresources: [{ name: "token", kind: "TokenRequest", group: "authentication.k8s.io", version: "v1", verbs: CREATE_ONLY }] },
+    {
+      shortNames: ["sa"],
+      subresources: [
+        { name: "token", kind: "TokenRequest", group: "authentication.k8s.io", version: "v1", verbs: CREATE_ONLY },
+      ],
+    },
   ],
   services: [
     "Service",
     {
       shortNames: ["svc"],
       categories: ["all"],
-      subresources: [{ name: "proxy", kind: "ServiceProxyOptions", verbs: ["create", "delete", "get", "patch", "update"] }, status],
+      subresources: [
+        { name: "proxy", kind: "ServiceProxyOptions", verbs: ["create", "delete", "get", "patch", "update"] },
+        status,
+      ],
     },
   ],
 });
@@ -103,14 +130,20 @@ const CORE_CLUSTER = resourcesOf("", "v1", false, {
     {
       shortNames: ["no"],
       fieldLabels: { "spec.unschedulable": "spec.unschedulable" },
-      subresources: [{ name: "proxy", kind: "NodeProxyOptions", verbs: ["create", "delete", "get", "patch", "update"] }, status],
+      subresources: [
+        { name: "proxy", kind: "NodeProxyOptions", verbs: ["create", "delete", "get", "patch", "update"] },
+        status,
+      ],
     },
   ],
   persistentvolumes: ["PersistentVolume", { shortNames: ["pv"], subresources: [status] }],
 });
 
 const HPA: Record<string, [string, Shape]> = {
-  horizontalpodautoscalers: ["HorizontalPodAutoscaler", { shortNames: ["hpa"], categories: ["all"], subresources: [status] }],
+  horizontalpodautoscalers: [
+    "HorizontalPodAutoscaler",
+    { shortNames: ["hpa"], categories: ["all"], subresources: [status] },
+  ],
 };
 
 /** The default resource set of {@link startKubeApiServer}, in discovery order. */
@@ -164,7 +197,10 @@ export const DEFAULT_RESOURCES: readonly ResourceDefinition[] = [
     roles: ["Role"],
   }),
   ...resourcesOf("apiextensions.k8s.io", "v1", false, {
-    customresourcedefinitions: ["CustomResourceDefinition", { shortNames: ["crd", "crds"], categories: ["api-extensions"], subresources: [status] }],
+    customresourcedefinitions: [
+      "CustomResourceDefinition",
+      { shortNames: ["crd", "crds"], categories: ["api-extensions"], subresources: [status] },
+    ],
   }),
   ...resourcesOf("discovery.k8s.io", "v1", true, {
     endpointslices: ["EndpointSlice"],

@@ -20,7 +20,11 @@ export const VERSION_INFO = {
 
 /** GET /api. */
 export function apiVersions(serverAddress: string): Record<string, unknown> {
-  return { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }] };
+  return {
+    kind: "APIVersions",
+    versions: ["v1"],
+    serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
+  };
 }
 
 /** The versions of each non-core group, in definition order. */
@@ -47,13 +51,20 @@ export function apiGroupList(definitions: readonly ResourceDefinition[]): Record
 }
 
 /** GET /apis/<group>; undefined when the group is not served. */
-export function apiGroup(definitions: readonly ResourceDefinition[], group: string): Record<string, unknown> | undefined {
+export function apiGroup(
+  definitions: readonly ResourceDefinition[],
+  group: string,
+): Record<string, unknown> | undefined {
   const versions = groupVersions(definitions).get(group);
   return versions ? { kind: "APIGroup", apiVersion: "v1", ...apiGroupBody(group, versions) } : undefined;
 }
 
 /** GET /api/v1 or /apis/<group>/<version>; undefined when that group-version is not served. */
-export function apiResourceList(definitions: readonly ResourceDefinition[], group: string, version: string): Record<string, unknown> | undefined {
+export function apiResourceList(
+  definitions: readonly ResourceDefinition[],
+  group: string,
+  version: string,
+): Record<string, unknown> | undefined {
   const served = definitions.filter((definition) => definition.group === group && definition.version === version);
   if (served.length === 0) return undefined;
   const entries: { name: string; body: Record<string, unknown> }[] = [];

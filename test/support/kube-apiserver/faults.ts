@@ -19,7 +19,8 @@ export function createFaultInjector(): FaultInjector {
   const faults: { pathPrefix: string; status: number; remaining: number }[] = [];
   return {
     failNext(pathPrefix, status, times = 1) {
-      if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`failNext needs an error status, got ${status}`);
+      if (!Number.isInteger(status) || status < 400 || status > 599)
+        throw new RangeError(`failNext needs an error status, got ${status}`);
       if (!Number.isInteger(times) || times < 1) throw new RangeError(`failNext needs times >= 1, got ${times}`);
       faults.push({ pathPrefix, status, remaining: times });
     },

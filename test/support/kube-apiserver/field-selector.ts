@@ -21,14 +21,20 @@ export function parseFieldSelector(text: string, definition: ResourceDefinition)
 }
 
 /** Whether `object` satisfies every term. */
-export function fieldsMatch(terms: readonly FieldTerm[], object: StoredObject, definition: ResourceDefinition): boolean {
+export function fieldsMatch(
+  terms: readonly FieldTerm[],
+  object: StoredObject,
+  definition: ResourceDefinition,
+): boolean {
   return terms.every((term) => (fieldValue(term.field, object, definition) === term.value) === term.equal);
 }
 
 function checkFieldLabel(field: string, definition: ResourceDefinition): void {
   if (DEFAULT_FIELDS.includes(field)) return;
   if (definition.fieldLabels === undefined) {
-    throw new FieldSelectorError(`"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+    throw new FieldSelectorError(
+      `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+    );
   }
   if (!(field in definition.fieldLabels)) throw new FieldSelectorError(`field label not supported: ${field}`);
 }

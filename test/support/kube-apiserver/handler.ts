@@ -11,7 +11,12 @@ import type { ObjectStore } from "./object-store.ts";
 import { decideAccess, forbiddenReason, type AccessAttributes } from "./policy.ts";
 import { requestAttributesOf, type RequestAttributes } from "./request-info.ts";
 import { serveResource } from "./resources.ts";
-import { answerSelfSubjectAccessReview, answerSelfSubjectReview, answerSubjectAccessReview, answerTokenReview } from "./reviews.ts";
+import {
+  answerSelfSubjectAccessReview,
+  answerSelfSubjectReview,
+  answerSubjectAccessReview,
+  answerTokenReview,
+} from "./reviews.ts";
 import { decodeKubernetesProtobuf, UndecodableProtobufError } from "./protobuf.ts";
 import { failureStatus, forbidden, jsonResponse, pathNotFound, statusResponse, unauthorized } from "./status.ts";
 import type { CallerIdentity, PolicyRule, RecordedRequest, ResourceDefinition } from "./types.ts";
@@ -47,7 +52,8 @@ const REVIEWS: Record<string, Reviewer> = {
     state.subjectAccessReviews.push(body);
     return answerSubjectAccessReview(body, state.rules);
   },
-  "authorization.k8s.io/v1/selfsubjectaccessreviews": (body, caller, state) => answerSelfSubjectAccessReview(body, caller, state.rules),
+  "authorization.k8s.io/v1/selfsubjectaccessreviews": (body, caller, state) =>
+    answerSelfSubjectAccessReview(body, caller, state.rules),
   "authentication.k8s.io/v1/selfsubjectreviews": (_body, caller) => answerSelfSubjectReview(caller),
 };
 
@@ -55,7 +61,10 @@ const REVIEWS: Record<string, Reviewer> = {
 export function createHandler(state: StandInState): (request: Request) => Promise<Response> {
   return async (request) => {
     const url = new URL(request.url);
-    const bytes = request.method === "GET" || request.method === "HEAD" ? new Uint8Array() : new Uint8Array(await request.arrayBuffer());
+    const bytes =
+      request.method === "GET" || request.method === "HEAD"
+        ? new Uint8Array()
+        : new Uint8Array(await request.arrayBuffer());
     const parsed = parseBody(bytes, request.headers.get("content-type") ?? "");
     const record: RecordedRequest = {
       method: request.method,
@@ -73,11 +82,22 @@ export function createHandler(state: StandInState): (request: Request) => Promis
   };
 }
 
-async function answer(request: Request, url: URL, record: RecordedRequest, decodable: boolean, state: StandInState): Promise<Response> {
+async function answer(
+  request: Request,
+  url: URL,
+  record: RecordedRequest,
+  decodable: boolean,
+  state: StandInState,
+): Promise<Response> {
   const injected = state.faults.take(url.pathname);
   if (injected) return injected;
 
-  const authenticated = authenticateCaller(request, { caPem: state.caPem, adminToken: state.adminToken, tokens: state.tokens, now: new Date() });
+  const authenticated = authenticateCaller(request, {
+    caPem: state.caPem,
+    adminToken: state.adminToken,
+    tokens: state.tokens,
+    now: new Date(),
+  });
   if (!authenticated) return statusResponse(unauthorized());
   const caller = applyImpersonation(request, authenticated, state.rules);
   if ("kind" in caller) return statusResponse(caller);
@@ -88,14 +108,17 @@ async function answer(request: Request, url: URL, record: RecordedRequest, decod
   const decision = decideAccess(state.rules, { user: caller.username, groups: caller.groups ?? [] }, access);
   if (!decision.allowed) {
     const why = forbiddenReason(caller.username, access, decision.reason ?? "");
-    const resource = attributes.isResourceRequest ? { group: attributes.group, resource: attributes.resource } : undefined;
+    const resource = attributes.isResourceRequest
+      ? { group: attributes.group, resource: attributes.resource }
+      : undefined;
     return statusResponse(forbidden(resource, attributes.isResourceRequest ? attributes.name : "", why));
   }
 
   if (!attributes.isResourceRequest) return serveNonResource(request.method, url.pathname, state);
   const review = REVIEWS[`${attributes.group}/${attributes.version}/${attributes.resource}`];
   if (review && attributes.namespace === "" && attributes.name === "" && attributes.subresource === "") {
-    if (attributes.verb === "create") return decodable ? review(record.body, caller, state) : statusResponse(unsupportedMediaType());
+    if (attributes.verb === "create")
+      return decodable ? review(record.body, caller, state) : statusResponse(unsupportedMediaType());
   }
   return serveResource(attributes, {
     definitions: state.definitions,
@@ -141,7 +164,8 @@ function parseBody(bytes: Uint8Array, contentType: string): { body: unknown; dec
     try {
       return { body: decodeKubernetesProtobuf(bytes), decodable: true };
     } catch (error) {
-      if (error instanceof UndecodableProtobufError) return { body: Buffer.from(bytes).toString("base64"), decodable: false };
+      if (error instanceof UndecodableProtobufError)
+        return { body: Buffer.from(bytes).toString("base64"), decodable: false };
       throw error;
     }
   }

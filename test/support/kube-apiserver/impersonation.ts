@@ -9,7 +9,11 @@ import { badRequest, forbidden, type StatusBody } from "./status.ts";
 import type { CallerIdentity, PolicyRule } from "./types.ts";
 
 /** The identity the request runs as, or the Status to answer with; `caller` unchanged when nothing is impersonated. */
-export function applyImpersonation(request: Request, caller: CallerIdentity, rules: readonly PolicyRule[]): CallerIdentity | StatusBody {
+export function applyImpersonation(
+  request: Request,
+  caller: CallerIdentity,
+  rules: readonly PolicyRule[],
+): CallerIdentity | StatusBody {
   const users = headerValuesOf(request, "impersonate-user");
   const groups = headerValuesOf(request, "impersonate-group");
   const uids = headerValuesOf(request, "impersonate-uid");
@@ -21,24 +25,68 @@ export function applyImpersonation(request: Request, caller: CallerIdentity, rul
   const serviceAccount = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username);
   checks.push(
     serviceAccount
-      ? { kind: "resource", verb: "impersonate", group: "", version: "", namespace: serviceAccount[1]!, resource: "serviceaccounts", subresource: "", name: serviceAccount[2]! }
-      : { kind: "resource", verb: "impersonate", group: "", version: "", namespace: "", resource: "users", subresource: "", name: username },
+      ? {
+          kind: "resource",
+          verb: "impersonate",
+          group: "",
+          version: "",
+          namespace: serviceAccount[1]!,
+          resource: "serviceaccounts",
+          subresource: "",
+          name: serviceAccount[2]!,
+        }
+      : {
+          kind: "resource",
+          verb: "impersonate",
+          group: "",
+          version: "",
+          namespace: "",
+          resource: "users",
+          subresource: "",
+          name: username,
+        },
   );
   for (const group of groups) {
-    checks.push({ kind: "resource", verb: "impersonate", group: "", version: "", namespace: "", resource: "groups", subresource: "", name: group });
+    checks.push({
+      kind: "resource",
+      verb: "impersonate",
+      group: "",
+      version: "",
+      namespace: "",
+      resource: "groups",
+      subresource: "",
+      name: group,
+    });
   }
   for (const uid of uids) {
-    checks.push({ kind: "resource", verb: "impersonate", group: "authentication.k8s.io", version: "", namespace: "", resource: "uids", subresource: "", name: uid });
+    checks.push({
+      kind: "resource",
+      verb: "impersonate",
+      group: "authentication.k8s.io",
+      version: "",
+      namespace: "",
+      resource: "uids",
+      subresource: "",
+      name: uid,
+    });
   }
   for (const check of checks) {
     const decision = decideAccess(rules, { user: caller.username, groups: caller.groups ?? [] }, check);
     if (!decision.allowed && check.kind === "resource") {
-      return forbidden({ group: check.group, resource: check.resource }, check.name, forbiddenReason(caller.username, check, decision.reason ?? ""));
+      return forbidden(
+        { group: check.group, resource: check.resource },
+        check.name,
+        forbiddenReason(caller.username, check, decision.reason ?? ""),
+      );
     }
   }
   const impersonatedGroups = [...groups];
-  if (serviceAccount && groups.length === 0) impersonatedGroups.push("system:serviceaccounts", `system:serviceaccounts:${serviceAccount[1]}`);
-  if (username !== "system:anonymous" && !impersonatedGroups.some((group) => group === "system:authenticated" || group === "system:unauthenticated")) {
+  if (serviceAccount && groups.length === 0)
+    impersonatedGroups.push("system:serviceaccounts", `system:serviceaccounts:${serviceAccount[1]}`);
+  if (
+    username !== "system:anonymous" &&
+    !impersonatedGroups.some((group) => group === "system:authenticated" || group === "system:unauthenticated")
+  ) {
     impersonatedGroups.push("system:authenticated");
   }
   return {

@@ -25,18 +25,33 @@ export interface KubeconfigOptions {
 }
 
 /** Writes the kubeconfig and returns its path. */
-export function writeKubeconfig({ directory, fileName, server, caPem, identity, namespace }: KubeconfigOptions): string {
+export function writeKubeconfig({
+  directory,
+  fileName,
+  server,
+  caPem,
+  identity,
+  namespace,
+}: KubeconfigOptions): string {
   const base64 = (text: string) => Buffer.from(text).toString("base64");
   const user =
     "token" in identity
       ? { token: identity.token }
-      : { "client-certificate-data": base64(identity.clientCert.certPem), "client-key-data": base64(identity.clientCert.keyPem) };
+      : {
+          "client-certificate-data": base64(identity.clientCert.certPem),
+          "client-key-data": base64(identity.clientCert.keyPem),
+        };
   const config = {
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: "stand-in", cluster: { server, "certificate-authority-data": base64(caPem) } }],
     users: [{ name: "stand-in-user", user }],
-    contexts: [{ name: "stand-in", context: { cluster: "stand-in", user: "stand-in-user", ...(namespace ? { namespace } : {}) } }],
+    contexts: [
+      {
+        name: "stand-in",
+        context: { cluster: "stand-in", user: "stand-in-user", ...(namespace ? { namespace } : {}) },
+      },
+    ],
     "current-context": "stand-in",
     preferences: {},
   };

@@ -35,7 +35,10 @@ export interface KubectlOptions {
 }
 
 /** Runs `kubectl --kubeconfig <k> --cache-dir <d> <args...>` with stdin closed. */
-export async function runKubectl(args: readonly string[], { binary, kubeconfig, cacheDir, timeoutMs = 15_000 }: KubectlOptions): Promise<KubectlResult> {
+export async function runKubectl(
+  args: readonly string[],
+  { binary, kubeconfig, cacheDir, timeoutMs = 15_000 }: KubectlOptions,
+): Promise<KubectlResult> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !/^(KUBECONFIG|KUBERNETES_|HTTPS?_PROXY|ALL_PROXY)/i.test(name)) env[name] = value;
@@ -48,6 +51,10 @@ export async function runKubectl(args: readonly string[], { binary, kubeconfig, 
     stderr: "pipe",
     timeout: timeoutMs,
   });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { exitCode, stdout, stderr };
 }

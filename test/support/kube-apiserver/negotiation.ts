@@ -16,7 +16,8 @@ export class NotAcceptableError extends Error {
 }
 
 const CONVERSIONS = new Set(["Table", "PartialObjectMetadata", "PartialObjectMetadataList"]);
-const ACCEPTED_MESSAGE = "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf";
+const ACCEPTED_MESSAGE =
+  "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf";
 
 interface Alternative {
   type: string;
@@ -37,7 +38,8 @@ export function negotiateOutput(accept: string | null): OutputTarget {
 }
 
 function servedTarget({ type, subtype, params }: Alternative): OutputTarget | undefined {
-  const jsonLike = (type === "application" && (subtype === "json" || subtype === "*")) || (type === "*" && subtype === "*");
+  const jsonLike =
+    (type === "application" && (subtype === "json" || subtype === "*")) || (type === "*" && subtype === "*");
   if (!jsonLike) return undefined;
   const as = params.as;
   if (as === undefined || as === "") return { kind: "object" };
@@ -64,7 +66,8 @@ function parseAccept(header: string): Alternative[] {
     }
     alternatives.push({ type, subtype, params, quality, index });
   });
-  const specificity = (alternative: Alternative) => (alternative.type === "*" ? 0 : alternative.subtype === "*" ? 1 : 2);
+  const specificity = (alternative: Alternative) =>
+    alternative.type === "*" ? 0 : alternative.subtype === "*" ? 1 : 2;
   return alternatives
     .filter((alternative) => alternative.quality > 0)
     .sort((a, b) => b.quality - a.quality || specificity(b) - specificity(a) || a.index - b.index);

@@ -57,8 +57,13 @@ export function createObjectStore(now: () => Date, firstResourceVersion = 1000):
     upsert(definition, input) {
       const object = buildObject(definition, input, String(++counter), now());
       const current = objects.get(keyOf(definition)) ?? [];
-      const index = current.findIndex((candidate) => candidate.namespace === object.namespace && candidate.name === object.name);
-      objects.set(keyOf(definition), index < 0 ? [...current, object] : current.map((candidate, at) => (at === index ? object : candidate)));
+      const index = current.findIndex(
+        (candidate) => candidate.namespace === object.namespace && candidate.name === object.name,
+      );
+      objects.set(
+        keyOf(definition),
+        index < 0 ? [...current, object] : current.map((candidate, at) => (at === index ? object : candidate)),
+      );
     },
     remove(resource, namespace, name) {
       const current = objects.get(keyOf(resource)) ?? [];
@@ -88,7 +93,12 @@ export function apiVersionOf({ group, version }: { group: string; version: strin
 
 const DEFAULT_PHASE: Record<string, string> = { "/pods": "Running", "/namespaces": "Active" };
 
-function buildObject(definition: ResourceDefinition, input: ObjectInput, resourceVersion: string, now: Date): StoredObject {
+function buildObject(
+  definition: ResourceDefinition,
+  input: ObjectInput,
+  resourceVersion: string,
+  now: Date,
+): StoredObject {
   if (!input.name) throw new InvalidFixtureError(`a ${definition.kind} needs a name`);
   if (!definition.namespaced && input.namespace !== undefined) {
     throw new InvalidFixtureError(`${definition.resource} are cluster-scoped; ${input.name} must not have a namespace`);
@@ -104,7 +114,9 @@ function buildObject(definition: ResourceDefinition, input: ObjectInput, resourc
     resourceVersion,
     creationTimestamp: input.creationTimestamp ?? wholeSeconds(now),
     ...(Object.keys(labels).length > 0 ? { labels: sortedMap(labels) } : {}),
-    ...(input.annotations && Object.keys(input.annotations).length > 0 ? { annotations: sortedMap(input.annotations) } : {}),
+    ...(input.annotations && Object.keys(input.annotations).length > 0
+      ? { annotations: sortedMap(input.annotations) }
+      : {}),
     ...(input.ownerReferences && input.ownerReferences.length > 0 ? { ownerReferences: input.ownerReferences } : {}),
   };
   const phase = input.phase ?? DEFAULT_PHASE[`${definition.group}/${definition.resource}`];

@@ -4,7 +4,11 @@
  * `front-proxy-client` certificate for the aggregation layer.
  * NB: made once per process and shared by every stand-in: each RSA key costs 40–90 ms and tests start many servers.
  */
-import { generateCertificateAuthority, generateSignedCertificate, type CertificateAndKey } from "../../../src/server/certificates.ts";
+import {
+  generateCertificateAuthority,
+  generateSignedCertificate,
+  type CertificateAndKey,
+} from "../../../src/server/certificates.ts";
 
 /** The certificates of a stand-in cluster. */
 export interface ClusterPki {
@@ -31,14 +35,26 @@ export function clusterPki(): ClusterPki {
       serving: generateSignedCertificate({
         ca: clusterCa,
         commonName: "kube-apiserver",
-        dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"],
+        dnsNames: [
+          "localhost",
+          "kubernetes",
+          "kubernetes.default",
+          "kubernetes.default.svc",
+          "kubernetes.default.svc.cluster.local",
+        ],
         ipAddresses: ["127.0.0.1"],
         usage: "server",
         validityDays: 30,
         now,
       }),
       frontProxyCa,
-      frontProxyClient: generateSignedCertificate({ ca: frontProxyCa, commonName: "front-proxy-client", usage: "client", validityDays: 30, now }),
+      frontProxyClient: generateSignedCertificate({
+        ca: frontProxyCa,
+        commonName: "front-proxy-client",
+        usage: "client",
+        validityDays: 30,
+        now,
+      }),
     };
   }
   return shared;
@@ -46,5 +62,12 @@ export function clusterPki(): ClusterPki {
 
 /** A client certificate from the cluster CA: x509 user `commonName` in groups `organizations`. About 0.1 s. */
 export function issueClientCertificate(commonName: string, organizations: string[] = []): CertificateAndKey {
-  return generateSignedCertificate({ ca: clusterPki().clusterCa, commonName, organizations, usage: "client", validityDays: 30, now: new Date() });
+  return generateSignedCertificate({
+    ca: clusterPki().clusterCa,
+    commonName,
+    organizations,
+    usage: "client",
+    validityDays: 30,
+    now: new Date(),
+  });
 }

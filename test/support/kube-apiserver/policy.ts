@@ -8,7 +8,16 @@ import type { PolicyRule } from "./types.ts";
 
 /** The attributes of one access check, as SubjectAccessReview's spec carries them. */
 export type AccessAttributes =
-  | { kind: "resource"; verb: string; group: string; version: string; namespace: string; resource: string; subresource: string; name: string }
+  | {
+      kind: "resource";
+      verb: string;
+      group: string;
+      version: string;
+      namespace: string;
+      resource: string;
+      subresource: string;
+      name: string;
+    }
   | { kind: "nonResource"; verb: string; path: string };
 
 /** The subject of an access check. */
@@ -24,7 +33,19 @@ export interface AccessDecision {
   reason?: string;
 }
 
-const DISCOVERY_PATHS = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"];
+const DISCOVERY_PATHS = [
+  "/api",
+  "/api/*",
+  "/apis",
+  "/apis/*",
+  "/healthz",
+  "/livez",
+  "/openapi",
+  "/openapi/*",
+  "/readyz",
+  "/version",
+  "/version/",
+];
 
 /** Kubernetes' bootstrap roles that matter to a client: discovery, health and version, and self reviews. */
 export const BOOTSTRAP_RULES: readonly PolicyRule[] = [
@@ -42,7 +63,13 @@ export const BOOTSTRAP_RULES: readonly PolicyRule[] = [
     apiGroups: ["authorization.k8s.io"],
     resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
   },
-  { name: "system:basic-user", groups: ["system:authenticated"], verbs: ["create"], apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"] },
+  {
+    name: "system:basic-user",
+    groups: ["system:authenticated"],
+    verbs: ["create"],
+    apiGroups: ["authentication.k8s.io"],
+    resources: ["selfsubjectreviews"],
+  },
 ];
 
 /**
@@ -50,10 +77,25 @@ export const BOOTSTRAP_RULES: readonly PolicyRule[] = [
  * `system:auth-delegator` (create TokenReviews and SubjectAccessReviews) and Role
  * `extension-apiserver-authentication-reader` in kube-system (read the authentication ConfigMap), for `subject`.
  */
-export function delegatedAuthenticationRules(subject: { users?: readonly string[]; groups?: readonly string[] }): PolicyRule[] {
+export function delegatedAuthenticationRules(subject: {
+  users?: readonly string[];
+  groups?: readonly string[];
+}): PolicyRule[] {
   return [
-    { ...subject, name: "system:auth-delegator", verbs: ["create"], apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"] },
-    { ...subject, name: "system:auth-delegator", verbs: ["create"], apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"] },
+    {
+      ...subject,
+      name: "system:auth-delegator",
+      verbs: ["create"],
+      apiGroups: ["authentication.k8s.io"],
+      resources: ["tokenreviews"],
+    },
+    {
+      ...subject,
+      name: "system:auth-delegator",
+      verbs: ["create"],
+      apiGroups: ["authorization.k8s.io"],
+      resources: ["subjectaccessreviews"],
+    },
     {
       ...subject,
       name: "extension-apiserver-authentication-reader",
@@ -67,13 +109,21 @@ export function delegatedAuthenticationRules(subject: { users?: readonly string[
 }
 
 /** Decides `attributes` for `subject` under `rules` (then the bootstrap rules). */
-export function decideAccess(rules: readonly PolicyRule[], subject: AccessSubject, attributes: AccessAttributes): AccessDecision {
+export function decideAccess(
+  rules: readonly PolicyRule[],
+  subject: AccessSubject,
+  attributes: AccessAttributes,
+): AccessDecision {
   if (subject.groups.includes("system:masters")) return { allowed: true };
-  const candidates = [...rules.map((rule, index) => ({ rule, name: rule.name ?? `test-policy-${index}` })), ...BOOTSTRAP_RULES.map((rule) => ({ rule, name: rule.name! }))];
+  const candidates = [
+    ...rules.map((rule, index) => ({ rule, name: rule.name ?? `test-policy-${index}` })),
+    ...BOOTSTRAP_RULES.map((rule) => ({ rule, name: rule.name! })),
+  ];
   for (const { rule, name } of candidates) {
     const subjectText = matchingSubject(rule, subject);
     if (subjectText === undefined || !ruleMatches(rule, attributes)) continue;
-    if (rule.effect === "deny") return { allowed: false, denied: true, ...(rule.reason ? { reason: rule.reason } : {}) };
+    if (rule.effect === "deny")
+      return { allowed: false, denied: true, ...(rule.reason ? { reason: rule.reason } : {}) };
     return { allowed: true, reason: rule.reason ?? rbacReason(rule, name, subjectText, attributes) };
   }
   return { allowed: false };
@@ -94,7 +144,7 @@ function matchingSubject(rule: PolicyRule, subject: AccessSubject): string | und
     return serviceAccount ? `ServiceAccount "${serviceAccount[2]}/${serviceAccount[1]}"` : `User "${subject.user}"`;
   }
   const group = rule.groups?.find((candidate) => candidate === "*" || subject.groups.includes(candidate));
-  if (group !== undefined) return `Group "${group === "*" ? subject.groups[0] ?? "*" : group}"`;
+  if (group !== undefined) return `Group "${group === "*" ? (subject.groups[0] ?? "*") : group}"`;
   if (rule.users === undefined && rule.groups === undefined) return `User "${subject.user}"`;
   return undefined;
 }
@@ -102,7 +152,11 @@ function matchingSubject(rule: PolicyRule, subject: AccessSubject): string | und
 function ruleMatches(rule: PolicyRule, attributes: AccessAttributes): boolean {
   if (!includesOrStar(rule.verbs, attributes.verb)) return false;
   if (attributes.kind === "nonResource") {
-    return rule.nonResourceURLs?.some((url) => url === attributes.path || (url.endsWith("*") && attributes.path.startsWith(url.slice(0, -1)))) ?? false;
+    return (
+      rule.nonResourceURLs?.some(
+        (url) => url === attributes.path || (url.endsWith("*") && attributes.path.startsWith(url.slice(0, -1))),
+      ) ?? false
+    );
   }
   if (rule.nonResourceURLs !== undefined) return false;
   if (rule.apiGroups && !includesOrStar(rule.apiGroups, attributes.group)) return false;
@@ -114,7 +168,9 @@ function ruleMatches(rule: PolicyRule, attributes: AccessAttributes): boolean {
 /** rbac `ResourceMatches`: `*`, the exact `resource[/subresource]`, or `*\/subresource`. */
 function resourceMatches(ruleResources: readonly string[], resource: string, subresource: string): boolean {
   const combined = subresource === "" ? resource : `${resource}/${subresource}`;
-  return ruleResources.some((entry) => entry === "*" || entry === combined || (subresource !== "" && entry === `*/${subresource}`));
+  return ruleResources.some(
+    (entry) => entry === "*" || entry === combined || (subresource !== "" && entry === `*/${subresource}`),
+  );
 }
 
 function includesOrStar(values: readonly string[], value: string): boolean {
@@ -130,8 +186,10 @@ export function forbiddenReason(user: string, attributes: AccessAttributes, reas
   if (attributes.kind === "nonResource") {
     message = `User ${JSON.stringify(user)} cannot ${attributes.verb} path ${JSON.stringify(attributes.path)}`;
   } else {
-    const resource = attributes.subresource === "" ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
-    const scope = attributes.namespace === "" ? "at the cluster scope" : `in the namespace ${JSON.stringify(attributes.namespace)}`;
+    const resource =
+      attributes.subresource === "" ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
+    const scope =
+      attributes.namespace === "" ? "at the cluster scope" : `in the namespace ${JSON.stringify(attributes.namespace)}`;
     message = `User ${JSON.stringify(user)} cannot ${attributes.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(attributes.group)} ${scope}`;
   }
   return reason === "" ? message : `${message}: ${reason}`;

@@ -22,7 +22,10 @@ const RESOURCE_ATTRIBUTES: Schema = {
 const NON_RESOURCE_ATTRIBUTES: Schema = { 1: ["path", "string"], 2: ["verb", "string"] };
 const OBJECT_SCHEMAS: Record<string, Schema> = {
   "authorization.k8s.io/v1 SelfSubjectAccessReview": {
-    2: ["spec", { 1: ["resourceAttributes", RESOURCE_ATTRIBUTES], 2: ["nonResourceAttributes", NON_RESOURCE_ATTRIBUTES] }],
+    2: [
+      "spec",
+      { 1: ["resourceAttributes", RESOURCE_ATTRIBUTES], 2: ["nonResourceAttributes", NON_RESOURCE_ATTRIBUTES] },
+    ],
   },
   "authorization.k8s.io/v1 SubjectAccessReview": {
     2: [
@@ -41,7 +44,10 @@ const OBJECT_SCHEMAS: Record<string, Schema> = {
   "authentication.k8s.io/v1 TokenReview": { 2: ["spec", { 1: ["token", "string"], 2: ["audiences", "strings"] }] },
 };
 const MAGIC = [0x6b, 0x38, 0x73, 0x00];
-const UNKNOWN: Schema = { 1: ["typeMeta", { 1: ["apiVersion", "string"], 2: ["kind", "string"] }], 2: ["raw", "string"] };
+const UNKNOWN: Schema = {
+  1: ["typeMeta", { 1: ["apiVersion", "string"], 2: ["kind", "string"] }],
+  2: ["raw", "string"],
+};
 
 /** A body that is not one of the decodable kinds, or not valid protobuf. */
 export class UndecodableProtobufError extends Error {
@@ -50,17 +56,23 @@ export class UndecodableProtobufError extends Error {
 
 /** The JSON form (`{apiVersion, kind, spec}`) of a protobuf-encoded review body. */
 export function decodeKubernetesProtobuf(bytes: Uint8Array): Record<string, unknown> {
-  if (bytes.length < 4 || MAGIC.some((byte, index) => bytes[index] !== byte)) throw new UndecodableProtobufError("missing the k8s protobuf magic");
+  if (bytes.length < 4 || MAGIC.some((byte, index) => bytes[index] !== byte))
+    throw new UndecodableProtobufError("missing the k8s protobuf magic");
   const rawFields = new Map<number, Uint8Array>();
   const envelope = decodeMessage(bytes.subarray(4), UNKNOWN, rawFields);
   const typeMeta = (envelope.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
   const schema = OBJECT_SCHEMAS[`${typeMeta.apiVersion} ${typeMeta.kind}`];
   const raw = rawFields.get(2);
-  if (!schema || !raw) throw new UndecodableProtobufError(`cannot decode ${typeMeta.apiVersion} ${typeMeta.kind} from protobuf`);
+  if (!schema || !raw)
+    throw new UndecodableProtobufError(`cannot decode ${typeMeta.apiVersion} ${typeMeta.kind} from protobuf`);
   return { apiVersion: typeMeta.apiVersion, kind: typeMeta.kind, ...decodeMessage(raw, schema) };
 }
 
-function decodeMessage(bytes: Uint8Array, schema: Schema, rawFields?: Map<number, Uint8Array>): Record<string, unknown> {
+function decodeMessage(
+  bytes: Uint8Array,
+  schema: Schema,
+  rawFields?: Map<number, Uint8Array>,
+): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   let offset = 0;
   const readVarint = (): number => {
@@ -94,11 +106,12 @@ function decodeMessage(bytes: Uint8Array, schema: Schema, rawFields?: Map<number
     if (!field) continue;
     const [name, type] = field;
     if (type === "string") result[name] = new TextDecoder().decode(value);
-    else if (type === "strings") result[name] = [...((result[name] as string[] | undefined) ?? []), new TextDecoder().decode(value)];
+    else if (type === "strings")
+      result[name] = [...((result[name] as string[] | undefined) ?? []), new TextDecoder().decode(value)];
     else if (type === "extraMap") {
       const entry = decodeMessage(value, { 1: ["key", "string"], 2: ["value", { 1: ["items", "strings"] }] });
       const extra = (result[name] as Record<string, string[]> | undefined) ?? {};
-      extra[String(entry.key ?? "")] = ((entry.value as { items?: string[] } | undefined)?.items ?? []);
+      extra[String(entry.key ?? "")] = (entry.value as { items?: string[] } | undefined)?.items ?? [];
       result[name] = extra;
     } else result[name] = decodeMessage(value, type);
   }

@@ -37,7 +37,10 @@ export function requestAttributesOf(method: string, path: string, query: URLSear
   const verbOfMethod = VERB_BY_METHOD[method.toUpperCase()] ?? "";
   // NB: a non-resource request's verb is the lower-cased method ("get", "post"...), not a resource verb.
   const nonResource: RequestAttributes = { isResourceRequest: false, path, verb: method.toLowerCase() };
-  let parts = path.replace(/^\/+|\/+$/g, "").split("/").map(safeDecode);
+  let parts = path
+    .replace(/^\/+|\/+$/g, "")
+    .split("/")
+    .map(safeDecode);
   if (parts.length < 3) return nonResource;
   const prefix = parts[0];
   if (prefix !== "api" && prefix !== "apis") return nonResource;

@@ -3,13 +3,25 @@
  * and their `status` subresource, in the representation the Accept header negotiates (object, Table or
  * PartialObjectMetadata[List]). Every other verb of a stored resource answers 405.
  */
-import { parseLabelSelector, SelectorSyntaxError, type Requirement } from "../../../src/apimachinery/labels/selector.ts";
+import {
+  parseLabelSelector,
+  SelectorSyntaxError,
+  type Requirement,
+} from "../../../src/apimachinery/labels/selector.ts";
 import { selectorMatches } from "../../../src/apimachinery/labels/conversions.ts";
 import { fieldsMatch, FieldSelectorError, parseFieldSelector, type FieldTerm } from "./field-selector.ts";
 import { negotiateOutput, NotAcceptableError, type OutputTarget } from "./negotiation.ts";
 import { apiVersionOf, type ObjectStore, type StoredObject } from "./object-store.ts";
 import type { RequestAttributes } from "./request-info.ts";
-import { badRequest, jsonResponse, methodNotAllowed, notAcceptable, notFound, pathNotFound, statusResponse } from "./status.ts";
+import {
+  badRequest,
+  jsonResponse,
+  methodNotAllowed,
+  notAcceptable,
+  notFound,
+  pathNotFound,
+  statusResponse,
+} from "./status.ts";
 import { partialObjectMetadata, partialObjectMetadataList, tableOf, type IncludeObject } from "./table.ts";
 import type { ResourceDefinition } from "./types.ts";
 
@@ -29,16 +41,23 @@ const INCLUDE_OBJECT_VALUES = new Set(["", "None", "Metadata", "Object"]);
 /** Answers a resource request that passed authentication and authorization. */
 export function serveResource(attributes: ResourceAttributes, context: ResourceContext): Response {
   const definition = context.definitions.find(
-    (candidate) => candidate.group === attributes.group && candidate.version === attributes.version && candidate.resource === attributes.resource,
+    (candidate) =>
+      candidate.group === attributes.group &&
+      candidate.version === attributes.version &&
+      candidate.resource === attributes.resource,
   );
   if (!definition || attributes.extraParts.length > 0) return statusResponse(pathNotFound());
-  const pathName = attributes.verb === "list" || attributes.verb === "watch" || attributes.verb === "deletecollection" ? "" : attributes.name;
+  const pathName =
+    attributes.verb === "list" || attributes.verb === "watch" || attributes.verb === "deletecollection"
+      ? ""
+      : attributes.name;
   // NB: request-info reads /api/v1/namespaces/<ns> as namespace <ns>; for the Namespace object itself that is its name.
   const namespace = definition.group === "" && definition.resource === "namespaces" ? "" : attributes.namespace;
   if (!definition.namespaced && namespace !== "") return statusResponse(pathNotFound());
   if (definition.namespaced && namespace === "" && pathName !== "") return statusResponse(pathNotFound());
   const resource = { group: definition.group, resource: definition.resource };
-  if (attributes.verb !== "get" && attributes.verb !== "list") return statusResponse(methodNotAllowed(resource, attributes.verb));
+  if (attributes.verb !== "get" && attributes.verb !== "list")
+    return statusResponse(methodNotAllowed(resource, attributes.verb));
   if (!definition.verbs.includes(attributes.verb)) return statusResponse(methodNotAllowed(resource, attributes.verb));
 
   let target: OutputTarget;
@@ -52,8 +71,15 @@ export function serveResource(attributes: ResourceAttributes, context: ResourceC
   if (target.kind === "Table" && !INCLUDE_OBJECT_VALUES.has(includeObject)) {
     return statusResponse(badRequest(`unrecognized includeObject value: ${JSON.stringify(includeObject)}`));
   }
-  const render: Renderer = { definition, target, includeObject: (includeObject || "Metadata") as IncludeObject, context };
-  return attributes.verb === "list" ? serveList(render, namespace) : serveGet(render, namespace, pathName, attributes.subresource);
+  const render: Renderer = {
+    definition,
+    target,
+    includeObject: (includeObject || "Metadata") as IncludeObject,
+    context,
+  };
+  return attributes.verb === "list"
+    ? serveList(render, namespace)
+    : serveGet(render, namespace, pathName, attributes.subresource);
 }
 
 interface Renderer {
@@ -65,7 +91,11 @@ interface Renderer {
 
 function serveList({ definition, target, includeObject, context }: Renderer, namespace: string): Response {
   if (target.kind === "PartialObjectMetadata") {
-    return statusResponse(notAcceptable(`you requested PartialObjectMetadata, but the requested object is a list (${goTypeOf(definition, true)})`));
+    return statusResponse(
+      notAcceptable(
+        `you requested PartialObjectMetadata, but the requested object is a list (${goTypeOf(definition, true)})`,
+      ),
+    );
   }
   let labels: Requirement[];
   let fields: FieldTerm[];
@@ -73,17 +103,26 @@ function serveList({ definition, target, includeObject, context }: Renderer, nam
     labels = parseLabelSelector(context.query.get("labelSelector") ?? "");
     fields = parseFieldSelector(context.query.get("fieldSelector") ?? "", definition);
   } catch (error) {
-    if (error instanceof SelectorSyntaxError || error instanceof FieldSelectorError) return statusResponse(badRequest(error.message));
+    if (error instanceof SelectorSyntaxError || error instanceof FieldSelectorError)
+      return statusResponse(badRequest(error.message));
     throw error;
   }
   const objects = context.store
     .list(definition)
-    .filter((object) => (namespace === "" || object.namespace === namespace) && selectorMatches(labels, object.labels) && fieldsMatch(fields, object, definition))
+    .filter(
+      (object) =>
+        (namespace === "" || object.namespace === namespace) &&
+        selectorMatches(labels, object.labels) &&
+        fieldsMatch(fields, object, definition),
+    )
     .map((object) => inVersionOf(object, definition));
   const resourceVersion = context.store.resourceVersion();
-  if (target.kind === "PartialObjectMetadataList") return jsonResponse(partialObjectMetadataList(objects, resourceVersion, target.version));
+  if (target.kind === "PartialObjectMetadataList")
+    return jsonResponse(partialObjectMetadataList(objects, resourceVersion, target.version));
   if (target.kind === "Table") {
-    return jsonResponse(tableOf(objects, { resourceVersion, version: target.version, includeObject, noHeaders: false, now: context.now }));
+    return jsonResponse(
+      tableOf(objects, { resourceVersion, version: target.version, includeObject, noHeaders: false, now: context.now }),
+    );
   }
   return jsonResponse({
     kind: `${definition.kind}List`,
@@ -93,23 +132,42 @@ function serveList({ definition, target, includeObject, context }: Renderer, nam
   });
 }
 
-function serveGet({ definition, target, includeObject, context }: Renderer, namespace: string, name: string, subresource: string): Response {
+function serveGet(
+  { definition, target, includeObject, context }: Renderer,
+  namespace: string,
+  name: string,
+  subresource: string,
+): Response {
   const resource = { group: definition.group, resource: definition.resource };
   if (subresource !== "") {
     const listed = definition.subresources?.some((candidate) => candidate.name === subresource) ?? false;
     if (!listed) return statusResponse(pathNotFound());
     if (subresource !== "status") return statusResponse(methodNotAllowed(resource, "get"));
   }
-  const stored = context.store.list(definition).find((candidate) => candidate.namespace === namespace && candidate.name === name);
+  const stored = context.store
+    .list(definition)
+    .find((candidate) => candidate.namespace === namespace && candidate.name === name);
   if (!stored) return statusResponse(notFound(resource, name));
   const object = inVersionOf(stored, definition);
   if (target.kind === "PartialObjectMetadataList") {
-    return statusResponse(notAcceptable(`you requested PartialObjectMetadataList, but the requested object is not a list (${goTypeOf(definition, false)})`));
+    return statusResponse(
+      notAcceptable(
+        `you requested PartialObjectMetadataList, but the requested object is not a list (${goTypeOf(definition, false)})`,
+      ),
+    );
   }
   if (target.kind === "PartialObjectMetadata") return jsonResponse(partialObjectMetadata(object, target.version));
   if (target.kind === "Table") {
     const resourceVersion = String(object.metadata.resourceVersion);
-    return jsonResponse(tableOf([object], { resourceVersion, version: target.version, includeObject, noHeaders: false, now: context.now }));
+    return jsonResponse(
+      tableOf([object], {
+        resourceVersion,
+        version: target.version,
+        includeObject,
+        noHeaders: false,
+        now: context.now,
+      }),
+    );
   }
   return jsonResponse(object.body);
 }

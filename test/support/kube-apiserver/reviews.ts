@@ -33,7 +33,10 @@ export function answerTokenReview(body: unknown, options: { adminToken: string; 
     const audiences = tokenAudiences.filter((audience) => wanted.includes(audience));
     status =
       audiences.length === 0
-        ? { user: {}, error: `[invalid bearer token, token audiences ${goStrings(tokenAudiences)} is invalid for the target audiences ${goStrings(wanted)}]` }
+        ? {
+            user: {},
+            error: `[invalid bearer token, token audiences ${goStrings(tokenAudiences)} is invalid for the target audiences ${goStrings(wanted)}]`,
+          }
         : {
             authenticated: true,
             user: {
@@ -45,20 +48,39 @@ export function answerTokenReview(body: unknown, options: { adminToken: string; 
             audiences,
           };
   }
-  return jsonResponse({ kind: "TokenReview", apiVersion: "authentication.k8s.io/v1", metadata: REVIEW_METADATA, spec: echoedSpec, status }, CREATED);
+  return jsonResponse(
+    {
+      kind: "TokenReview",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: REVIEW_METADATA,
+      spec: echoedSpec,
+      status,
+    },
+    CREATED,
+  );
 }
 
 /** POST /apis/authorization.k8s.io/v1/subjectaccessreviews. */
 export function answerSubjectAccessReview(body: unknown, rules: readonly PolicyRule[]): Response {
   const spec = objectField(body, "spec");
   const attributes = attributesOf(spec);
-  if (typeof attributes === "string") return statusResponse(invalidReview("SubjectAccessReview", "spec.resourceAttributes", attributes));
+  if (typeof attributes === "string")
+    return statusResponse(invalidReview("SubjectAccessReview", "spec.resourceAttributes", attributes));
   const user = typeof spec.user === "string" ? spec.user : "";
   const groups = stringList(spec.groups);
   if (user === "" && groups.length === 0) {
-    return statusResponse(invalidReview("SubjectAccessReview", "spec.user", 'Invalid value: "": at least one of user or group must be specified'));
+    return statusResponse(
+      invalidReview(
+        "SubjectAccessReview",
+        "spec.user",
+        'Invalid value: "": at least one of user or group must be specified',
+      ),
+    );
   }
-  const extra = spec.extra !== null && typeof spec.extra === "object" && Object.keys(spec.extra).length > 0 ? spec.extra : undefined;
+  const extra =
+    spec.extra !== null && typeof spec.extra === "object" && Object.keys(spec.extra).length > 0
+      ? spec.extra
+      : undefined;
   const echoedSpec = {
     ...attributesJson(attributes),
     ...(user ? { user } : {}),
@@ -67,16 +89,36 @@ export function answerSubjectAccessReview(body: unknown, rules: readonly PolicyR
     ...(typeof spec.uid === "string" && spec.uid !== "" ? { uid: spec.uid } : {}),
   };
   const status = decideAccess(rules, { user, groups }, attributes);
-  return jsonResponse({ kind: "SubjectAccessReview", apiVersion: "authorization.k8s.io/v1", metadata: REVIEW_METADATA, spec: echoedSpec, status }, CREATED);
+  return jsonResponse(
+    {
+      kind: "SubjectAccessReview",
+      apiVersion: "authorization.k8s.io/v1",
+      metadata: REVIEW_METADATA,
+      spec: echoedSpec,
+      status,
+    },
+    CREATED,
+  );
 }
 
 /** POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews, decided for the caller. */
-export function answerSelfSubjectAccessReview(body: unknown, caller: CallerIdentity, rules: readonly PolicyRule[]): Response {
+export function answerSelfSubjectAccessReview(
+  body: unknown,
+  caller: CallerIdentity,
+  rules: readonly PolicyRule[],
+): Response {
   const attributes = attributesOf(objectField(body, "spec"));
-  if (typeof attributes === "string") return statusResponse(invalidReview("SelfSubjectAccessReview", "spec.resourceAttributes", attributes));
+  if (typeof attributes === "string")
+    return statusResponse(invalidReview("SelfSubjectAccessReview", "spec.resourceAttributes", attributes));
   const status = decideAccess(rules, { user: caller.username, groups: caller.groups ?? [] }, attributes);
   return jsonResponse(
-    { kind: "SelfSubjectAccessReview", apiVersion: "authorization.k8s.io/v1", metadata: REVIEW_METADATA, spec: attributesJson(attributes), status },
+    {
+      kind: "SelfSubjectAccessReview",
+      apiVersion: "authorization.k8s.io/v1",
+      metadata: REVIEW_METADATA,
+      spec: attributesJson(attributes),
+      status,
+    },
     CREATED,
   );
 }
@@ -89,7 +131,15 @@ export function answerSelfSubjectReview(caller: CallerIdentity): Response {
     ...(caller.groups && caller.groups.length > 0 ? { groups: caller.groups } : {}),
     ...(caller.extra ? { extra: caller.extra } : {}),
   };
-  return jsonResponse({ kind: "SelfSubjectReview", apiVersion: "authentication.k8s.io/v1", metadata: REVIEW_METADATA, status: { userInfo } }, CREATED);
+  return jsonResponse(
+    {
+      kind: "SelfSubjectReview",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: REVIEW_METADATA,
+      status: { userInfo },
+    },
+    CREATED,
+  );
 }
 
 /** Access attributes of a SubjectAccessReview spec, or the validation message when it has not exactly one kind. */
@@ -99,7 +149,7 @@ function attributesOf(spec: Json): AccessAttributes | string {
   const hasResource = resource !== null && typeof resource === "object";
   const hasNonResource = nonResource !== null && typeof nonResource === "object";
   if (hasResource === hasNonResource) {
-    return `Invalid value: ${hasResource ? "\"resourceAttributes\"" : "null"}: exactly one of nonResourceAttributes or resourceAttributes must be specified`;
+    return `Invalid value: ${hasResource ? '"resourceAttributes"' : "null"}: exactly one of nonResourceAttributes or resourceAttributes must be specified`;
   }
   if (hasNonResource) {
     const { path, verb } = nonResource as Json;
@@ -122,7 +172,12 @@ function attributesOf(spec: Json): AccessAttributes | string {
 /** The attributes as the spec's JSON, Go field order, empty fields omitted. */
 export function attributesJson(attributes: AccessAttributes): Json {
   if (attributes.kind === "nonResource") {
-    return { nonResourceAttributes: { ...(attributes.path ? { path: attributes.path } : {}), ...(attributes.verb ? { verb: attributes.verb } : {}) } };
+    return {
+      nonResourceAttributes: {
+        ...(attributes.path ? { path: attributes.path } : {}),
+        ...(attributes.verb ? { verb: attributes.verb } : {}),
+      },
+    };
   }
   const resourceAttributes: Json = {};
   for (const key of ["namespace", "verb", "group", "version", "resource", "subresource", "name"] as const) {

@@ -73,7 +73,8 @@ export function unauthorized(): StatusBody {
 export function forbidden(resource: GroupResource | undefined, name: string, why: string): StatusBody {
   if (!resource || resource.resource === "") return failureStatus(403, `forbidden: ${why}`, "Forbidden", {});
   const qualified = qualifiedResource(resource);
-  const message = name === "" ? `${qualified} is forbidden: ${why}` : `${qualified} ${JSON.stringify(name)} is forbidden: ${why}`;
+  const message =
+    name === "" ? `${qualified} is forbidden: ${why}` : `${qualified} ${JSON.stringify(name)} is forbidden: ${why}`;
   return failureStatus(403, message, "Forbidden", { name, group: resource.group, kind: resource.resource });
 }
 
@@ -98,10 +99,15 @@ export function badRequest(message: string): StatusBody {
 
 /** errors.NewMethodNotSupported for a verb the stand-in does not serve. */
 export function methodNotAllowed(resource: GroupResource, verb: string): StatusBody {
-  return failureStatus(405, `${verb} is not supported on resources of kind ${JSON.stringify(qualifiedResource(resource))}`, "MethodNotAllowed", {
-    group: resource.group,
-    kind: resource.resource,
-  });
+  return failureStatus(
+    405,
+    `${verb} is not supported on resources of kind ${JSON.stringify(qualifiedResource(resource))}`,
+    "MethodNotAllowed",
+    {
+      group: resource.group,
+      kind: resource.resource,
+    },
+  );
 }
 
 /** The 406 of content negotiation. */
@@ -133,7 +139,9 @@ export function statusForCode(code: number, cause: string): StatusBody {
     case 410:
       return failureStatus(410, cause, "Expired");
     case 429:
-      return failureStatus(429, "Too many requests, please try again later.", "TooManyRequests", { retryAfterSeconds: 1 });
+      return failureStatus(429, "Too many requests, please try again later.", "TooManyRequests", {
+        retryAfterSeconds: 1,
+      });
     case 500:
       return internalError(cause);
     case 503:

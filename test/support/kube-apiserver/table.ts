@@ -24,7 +24,11 @@ export function partialObjectMetadata(object: StoredObject, version: string): Re
 }
 
 /** A PartialObjectMetadataList body. */
-export function partialObjectMetadataList(objects: readonly StoredObject[], resourceVersion: string, version: string): Record<string, unknown> {
+export function partialObjectMetadataList(
+  objects: readonly StoredObject[],
+  resourceVersion: string,
+  version: string,
+): Record<string, unknown> {
   return {
     kind: "PartialObjectMetadataList",
     apiVersion: `meta.k8s.io/${version}`,

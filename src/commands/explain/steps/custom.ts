@@ -4,10 +4,19 @@
  */
 import { parseSeriesSelector } from "../../../providers/series-selector.ts";
 import { labelMatcher } from "../../../naming/promql.ts";
-import { formatGroupResource, parseGroupResource, UnknownResourceError, type ResourceInfo } from "../../../apimachinery/rest-mapper.ts";
+import {
+  formatGroupResource,
+  parseGroupResource,
+  UnknownResourceError,
+  type ResourceInfo,
+} from "../../../apimachinery/rest-mapper.ts";
 import { promql } from "../../../naming/promql.ts";
 import { type VectorSample } from "../../../prometheus/types.ts";
-import { renderCustomMetricQuery, samplesByLabel, type RenderedCustomQuery } from "../../../providers/custom-metrics-provider.ts";
+import {
+  renderCustomMetricQuery,
+  samplesByLabel,
+  type RenderedCustomQuery,
+} from "../../../providers/custom-metrics-provider.ts";
 import { ApiError } from "../../../apimachinery/status.ts";
 import type { CustomMetricEntry } from "../../../discovery/registry.ts";
 import {
@@ -51,7 +60,11 @@ export async function analyseCustomRequest(ctx: AnalysisContext): Promise<Analys
   const requirements = parseSeriesSelector(request.metricLabelSelector, "metricLabelSelector");
   const rendered = renderCustomMetricQuery(entry, { namespace: request.namespace, names, requirements });
   const sent = ctx.queries[0];
-  const query = queryStep(sent, { template: entry.rule.metricsQuery.source, plannedPromql: rendered.query, responseBody: ctx.response.body });
+  const query = queryStep(sent, {
+    template: entry.rule.metricsQuery.source,
+    plannedPromql: rendered.query,
+    responseBody: ctx.response.body,
+  });
   steps.push(query.step);
   if (query.failed || sent === undefined) return done(query.unreachable);
 
@@ -96,8 +109,12 @@ function resolveResource(ctx: AnalysisContext, steps: ExplainStep[]): ResourceIn
     if (!(error instanceof UnknownResourceError)) throw error;
     const known = ctx.access.mapper().all();
     const byName = new Map<string, string>();
-    for (const info of known) for (const alias of [info.resource, info.singular, ...(info.shortNames ?? [])]) byName.set(alias, formatGroupResource(info));
-    const suggestions = [...new Set(closestNames(writtenResource, byName.keys()).map((alias) => byName.get(alias) as string))];
+    for (const info of known)
+      for (const alias of [info.resource, info.singular, ...(info.shortNames ?? [])])
+        byName.set(alias, formatGroupResource(info));
+    const suggestions = [
+      ...new Set(closestNames(writtenResource, byName.keys()).map((alias) => byName.get(alias) as string)),
+    ];
     steps.push({
       step: "resource",
       status: "failed",
@@ -105,8 +122,12 @@ function resolveResource(ctx: AnalysisContext, steps: ExplainStep[]): ResourceIn
       summary: `"${writtenResource}" is unknown to the REST mapper: ${error.message}${suggestions.length > 0 ? `; did you mean ${suggestions[0]}?` : ""}`,
       hints:
         ctx.access.mapperKind === "builtin"
-          ? ["standalone mode resolves resources from a built-in table of common resources; run with --kubeconfig to use the cluster's (CRDs included)"]
-          : ["`kubectl api-resources` lists what the cluster serves; write the resource as `<plural>.<group>` when several groups serve the name"],
+          ? [
+              "standalone mode resolves resources from a built-in table of common resources; run with --kubeconfig to use the cluster's (CRDs included)",
+            ]
+          : [
+              "`kubectl api-resources` lists what the cluster serves; write the resource as `<plural>.<group>` when several groups serve the name",
+            ],
       data: { written: writtenResource, resolved: null, suggestions },
     });
     return null;
@@ -118,7 +139,13 @@ function resolveResource(ctx: AnalysisContext, steps: ExplainStep[]): ResourceIn
     hints: [],
     data: {
       written: writtenResource,
-      resolved: { group: resource.group, version: resource.version, kind: resource.kind, resource: resource.resource, namespaced: resource.namespaced },
+      resolved: {
+        group: resource.group,
+        version: resource.version,
+        kind: resource.kind,
+        resource: resource.resource,
+        namespaced: resource.namespaced,
+      },
       suggestions: [],
     },
   });
@@ -126,7 +153,12 @@ function resolveResource(ctx: AnalysisContext, steps: ExplainStep[]): ResourceIn
 }
 
 /** The metric step; null when discovery registered no such metric for the resource and scope. */
-function findMetric(ctx: AnalysisContext, resource: ResourceInfo, namespaced: boolean, steps: ExplainStep[]): CustomMetricEntry | null {
+function findMetric(
+  ctx: AnalysisContext,
+  resource: ResourceInfo,
+  namespaced: boolean,
+  steps: ExplainStep[],
+): CustomMetricEntry | null {
   const { request } = ctx;
   const entry = ctx.discovery.registry.customMetric(resource, namespaced, request.metric);
   if (!entry) {
@@ -141,12 +173,18 @@ function findMetric(ctx: AnalysisContext, resource: ResourceInfo, namespaced: bo
     });
     return null;
   }
-  const collision = ctx.discovery.collisions.find((c) => c.resource === formatGroupResource(resource) && c.metric === request.metric);
+  const collision = ctx.discovery.collisions.find(
+    (c) => c.resource === formatGroupResource(resource) && c.metric === request.metric,
+  );
   steps.push({
     step: "metric",
     status: "ok",
     summary: `registered by ${entry.rule.id} from series ${entry.seriesName}`,
-    hints: collision ? [`${collision.rules.join(", ")} all produce ${formatGroupResource(resource)}/${request.metric}; later rules win, so ${collision.winner} is served`] : [],
+    hints: collision
+      ? [
+          `${collision.rules.join(", ")} all produce ${formatGroupResource(resource)}/${request.metric}; later rules win, so ${collision.winner} is served`,
+        ]
+      : [],
     data: { rule: entry.rule.id, series: entry.seriesName, namespaced, suggestions: [] },
   });
   return entry;
@@ -158,12 +196,23 @@ type ObjectsOutcome =
   | { readonly stop: true; readonly unreachable: string | null };
 
 /** The objects step: named in the path, LISTed from Kubernetes, or left to the result's labels (standalone). */
-async function findObjects(ctx: AnalysisContext, resource: ResourceInfo, namespaced: boolean, steps: ExplainStep[]): Promise<ObjectsOutcome> {
+async function findObjects(
+  ctx: AnalysisContext,
+  resource: ResourceInfo,
+  namespaced: boolean,
+  steps: ExplainStep[],
+): Promise<ObjectsOutcome> {
   const { request } = ctx;
   const name = request.name as string;
   if (name !== "*") {
     const names = [name];
-    steps.push({ step: "objects", status: "ok", summary: `${name}, named in the path`, hints: [], data: { source: "path", names, labelSelector: "", error: null } });
+    steps.push({
+      step: "objects",
+      status: "ok",
+      summary: `${name}, named in the path`,
+      hints: [],
+      data: { source: "path", names, labelSelector: "", error: null },
+    });
     return { stop: false, names };
   }
   if (ctx.access.objects === undefined) {
@@ -174,7 +223,12 @@ async function findObjects(ctx: AnalysisContext, resource: ResourceInfo, namespa
         reason: "bad-request",
         summary: "labelSelector needs the Kubernetes API to list objects; standalone mode answers 400",
         hints: ["run explain (and the server) with --kubeconfig instead of --standalone, or leave labelSelector out"],
-        data: { source: "prometheus", names: null, labelSelector: request.labelSelector, error: "labelSelector is not supported in standalone mode" },
+        data: {
+          source: "prometheus",
+          names: null,
+          labelSelector: request.labelSelector,
+          error: "labelSelector is not supported in standalone mode",
+        },
       });
       return { stop: true, unreachable: null };
     }
@@ -211,7 +265,8 @@ async function findObjects(ctx: AnalysisContext, resource: ResourceInfo, namespa
   const names = list.names ?? [];
   if (names.length === 0) {
     let total: number | null = null;
-    if (request.labelSelector !== "") total = (await ctx.access.objects.listNames(resource, request.namespace, "").catch(() => null))?.length ?? null;
+    if (request.labelSelector !== "")
+      total = (await ctx.access.objects.listNames(resource, request.namespace, "").catch(() => null))?.length ?? null;
     const filtered = total !== null && total > 0;
     steps.push({
       step: "objects",
@@ -220,7 +275,9 @@ async function findObjects(ctx: AnalysisContext, resource: ResourceInfo, namespa
       summary: filtered
         ? `no ${formatGroupResource(resource)} ${where}${selectorText}, though ${total} exist without it: the selector filters everything out`
         : `no ${formatGroupResource(resource)} ${where}${selectorText}`,
-      hints: filtered ? ["an HPA sends its scale target's pod selector: check that the workload's selector matches the pods' labels"] : [],
+      hints: filtered
+        ? ["an HPA sends its scale target's pod selector: check that the workload's selector matches the pods' labels"]
+        : [],
       data: { source: "kubernetes", names, labelSelector: request.labelSelector, error: null },
     });
     return { stop: true, unreachable: null };
@@ -247,14 +304,21 @@ async function customEmptyResultStep(
   const base = { step: "result" as const, status: "failed" as const };
   if (hasSeriesSelector) {
     const unselected = renderCustomMetricQuery(entry, { namespace: ctx.request.namespace, names, requirements: [] });
-    const { probe } = await runProbe(ctx.prometheus, "does the query return anything without metricLabelSelector?", unselected.query, ctx.nowMs);
+    const { probe } = await runProbe(
+      ctx.prometheus,
+      "does the query return anything without metricLabelSelector?",
+      unselected.query,
+      ctx.nowMs,
+    );
     probes.push(probe);
     if ((probe.samples ?? 0) > 0) {
       return {
         ...base,
         reason: "selector-filtered-everything",
         summary: `the query returned nothing; without metricLabelSelector ${ctx.request.metricLabelSelector} it returns ${probe.samples} sample(s): the selector filters every series out`,
-        hints: ["metricLabelSelector is matched against the series' labels (not the objects'): check the label names and values on the series in Prometheus"],
+        hints: [
+          "metricLabelSelector is matched against the series' labels (not the objects'): check the label names and values on the series in Prometheus",
+        ],
         data: { resultType: "vector", samples: [], probes },
       };
     }
@@ -264,16 +328,27 @@ async function customEmptyResultStep(
   let where = "";
   if (ctx.request.namespace !== undefined) {
     try {
-      selector = labelMatcher(entry.rule.resources.labelForResource({ group: "", resource: "namespaces" }), "=", ctx.request.namespace);
+      selector = labelMatcher(
+        entry.rule.resources.labelForResource({ group: "", resource: "namespaces" }),
+        "=",
+        ctx.request.namespace,
+      );
       where = ` in namespace ${ctx.request.namespace}`;
     } catch {
       // The namespace label cannot be named: the provider would have failed before querying.
     }
   }
   const presence = promql(`count by (${label}) (${entry.seriesName}{${selector}})`);
-  const { probe, samples } = await runProbe(ctx.prometheus, `which ${label} values have ${entry.seriesName} samples${where} now?`, presence, ctx.nowMs);
+  const { probe, samples } = await runProbe(
+    ctx.prometheus,
+    `which ${label} values have ${entry.seriesName} samples${where} now?`,
+    presence,
+    ctx.nowMs,
+  );
   probes.push(probe);
-  const present = [...new Set(samples.flatMap((sample) => (sample.metric[label] ? [sample.metric[label]] : [])))].sort();
+  const present = [
+    ...new Set(samples.flatMap((sample) => (sample.metric[label] ? [sample.metric[label]] : []))),
+  ].sort();
   let detail: string;
   const hints: string[] = [];
   if (probe.samples === 0) {
@@ -283,12 +358,26 @@ async function customEmptyResultStep(
     hints.push(`the \`${label}\` label must hold the object names; check that the series are about these objects`);
   } else {
     detail = `${entry.seriesName}${where} has series for these objects, but the metricsQuery returns nothing for them`;
-    hints.push("a rate() or increase() range must hold at least two samples: make it at least twice the scrape interval");
+    hints.push(
+      "a rate() or increase() range must hold at least two samples: make it at least twice the scrape interval",
+    );
   }
-  return { ...base, reason: "query-empty", summary: `the query returned nothing: ${detail}`, hints, data: { resultType: "vector", samples: [], probes } };
+  return {
+    ...base,
+    reason: "query-empty",
+    summary: `the query returned nothing: ${detail}`,
+    hints,
+    data: { resultType: "vector", samples: [], probes },
+  };
 }
 
-function customMatchingStep(ctx: AnalysisContext, entry: CustomMetricEntry, label: string, samples: readonly VectorSample[], names: readonly string[] | null): ExplainStep {
+function customMatchingStep(
+  ctx: AnalysisContext,
+  entry: CustomMetricEntry,
+  label: string,
+  samples: readonly VectorSample[],
+  names: readonly string[] | null,
+): ExplainStep {
   const withLabel = samples.filter((sample) => (sample.metric[label] ?? "") !== "");
   if (withLabel.length === 0) {
     const template = entry.rule.metricsQuery;
@@ -299,10 +388,21 @@ function customMatchingStep(ctx: AnalysisContext, entry: CustomMetricEntry, labe
       summary: `the result has no \`${label}\` label: the query aggregates it away — add it to by (...)`,
       hints: [
         template.fieldsUsed.has("GroupBy") || template.fieldsUsed.has("GroupBySlice")
-          ? `the labels left in the result are ${listSome(samples.map((sample) => JSON.stringify(sample.metric)), 3)}; every aggregation must keep \`${label}\``
+          ? `the labels left in the result are ${listSome(
+              samples.map((sample) => JSON.stringify(sample.metric)),
+              3,
+            )}; every aggregation must keep \`${label}\``
           : `metricsQuery never uses <<.GroupBy>>: write e.g. \`sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)\` (it was: ${template.source})`,
       ],
-      data: { label, objects: (names ?? []).map((objectName) => ({ name: objectName, value: null, note: `no sample carries \`${label}\`` })), unmatchedSamples: samples.map(sampleView) },
+      data: {
+        label,
+        objects: (names ?? []).map((objectName) => ({
+          name: objectName,
+          value: null,
+          note: `no sample carries \`${label}\``,
+        })),
+        unmatchedSamples: samples.map(sampleView),
+      },
     };
   }
   const byName = samplesByLabel(samples, label);
@@ -311,15 +411,27 @@ function customMatchingStep(ctx: AnalysisContext, entry: CustomMetricEntry, labe
   const objects: ObjectMatch[] = objectNames.map((objectName) => {
     const sample = byName.get(objectName);
     const value = served.get(objectName) ?? null;
-    if (!sample) return { name: objectName, value: null, note: `no sample with ${label}=${JSON.stringify(objectName)}` };
-    if (value === null) return { name: objectName, value: null, note: `sample value ${sample.value} cannot be served (infinite): dropped` };
+    if (!sample)
+      return { name: objectName, value: null, note: `no sample with ${label}=${JSON.stringify(objectName)}` };
+    if (value === null)
+      return {
+        name: objectName,
+        value: null,
+        note: `sample value ${sample.value} cannot be served (infinite): dropped`,
+      };
     return { name: objectName, value, note: `sample ${sample.value}` };
   });
   const unmatched = withLabel.filter((sample) => !objectNames.includes(sample.metric[label] as string)).map(sampleView);
   const valued = objects.filter((object) => object.value !== null).length;
   const matched = objects.filter((object) => byName.has(object.name)).length;
   const base = { step: "matching" as const, data: { label, objects, unmatchedSamples: unmatched } };
-  if (valued === objects.length) return { ...base, status: "ok", summary: `${valued} of ${objects.length} object(s) have a value (matched by label ${label})`, hints: [] };
+  if (valued === objects.length)
+    return {
+      ...base,
+      status: "ok",
+      summary: `${valued} of ${objects.length} object(s) have a value (matched by label ${label})`,
+      hints: [],
+    };
   if (valued > 0) {
     return {
       ...base,
@@ -328,7 +440,14 @@ function customMatchingStep(ctx: AnalysisContext, entry: CustomMetricEntry, labe
       hints: ["an HPA counts pods without a value as at-target on scale-down and as 0 on scale-up"],
     };
   }
-  if (matched > 0) return { ...base, status: "failed", reason: "values-dropped", summary: "every matched sample is infinite: no value can be served", hints: [] };
+  if (matched > 0)
+    return {
+      ...base,
+      status: "failed",
+      reason: "values-dropped",
+      summary: "every matched sample is infinite: no value can be served",
+      hints: [],
+    };
   const present = [...new Set(withLabel.map((sample) => sample.metric[label] as string))].sort();
   return {
     ...base,

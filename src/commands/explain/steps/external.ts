@@ -32,27 +32,46 @@ export async function analyseExternalRequest(ctx: AnalysisContext): Promise<Anal
     });
     return done();
   }
-  const namespaceLabel = entry.namespaced ? entry.rule.resources.labelForResource({ group: "", resource: "namespaces" }) : null;
+  const namespaceLabel = entry.namespaced
+    ? entry.rule.resources.labelForResource({ group: "", resource: "namespaces" })
+    : null;
   const collision = ctx.discovery.collisions.find((c) => c.resource === null && c.metric === request.metric);
   steps.push({
     step: "metric",
     status: "ok",
     summary:
       `registered by ${entry.rule.id} from series ${entry.seriesName}; ` +
-      (namespaceLabel === null ? "namespaced: false, so the URL namespace is ignored" : `the query gets ${labelMatcher(namespaceLabel, "=", namespace)} from the URL namespace`),
-    hints: collision ? [`${collision.rules.join(", ")} all produce external metric ${request.metric}; later rules win, so ${collision.winner} is served`] : [],
+      (namespaceLabel === null
+        ? "namespaced: false, so the URL namespace is ignored"
+        : `the query gets ${labelMatcher(namespaceLabel, "=", namespace)} from the URL namespace`),
+    hints: collision
+      ? [
+          `${collision.rules.join(", ")} all produce external metric ${request.metric}; later rules win, so ${collision.winner} is served`,
+        ]
+      : [],
     data: { rule: entry.rule.id, series: entry.seriesName, namespaced: entry.namespaced, suggestions: [] },
   });
 
   const sent = ctx.queries[0];
-  const query = queryStep(sent, { template: entry.rule.metricsQuery.source, plannedPromql: null, responseBody: ctx.response.body });
+  const query = queryStep(sent, {
+    template: entry.rule.metricsQuery.source,
+    plannedPromql: null,
+    responseBody: ctx.response.body,
+  });
   steps.push(query.step);
   if (query.failed || sent === undefined) return done(query.unreachable);
 
   const result = sent.result;
   let samples: SampleView[];
   if (result?.resultType === "vector") samples = result.result.map(sampleView);
-  else if (result?.resultType === "scalar") samples = [{ labels: {}, value: result.result.value, timestamp: formatKubernetesTime(result.result.timestampSeconds * 1000) }];
+  else if (result?.resultType === "scalar")
+    samples = [
+      {
+        labels: {},
+        value: result.result.value,
+        timestamp: formatKubernetesTime(result.result.timestampSeconds * 1000),
+      },
+    ];
   else {
     steps.push({
       step: "result",
@@ -83,7 +102,11 @@ export async function analyseExternalRequest(ctx: AnalysisContext): Promise<Anal
   return done();
 }
 
-async function externalEmptyResultStep(ctx: AnalysisContext, entry: ExternalMetricEntry, namespaceLabel: string | null): Promise<ExplainStep> {
+async function externalEmptyResultStep(
+  ctx: AnalysisContext,
+  entry: ExternalMetricEntry,
+  namespaceLabel: string | null,
+): Promise<ExplainStep> {
   const { request } = ctx;
   const namespace = request.namespace as string;
   const requirements = parseSeriesSelector(request.labelSelector, "labelSelector");
@@ -92,21 +115,33 @@ async function externalEmptyResultStep(ctx: AnalysisContext, entry: ExternalMetr
   const data = () => ({ resultType: "vector", samples: [], probes });
   if (requirements.length > 0) {
     const query = renderExternalMetricQuery(entry, { namespace, requirements: [] });
-    const { probe } = await runProbe(ctx.prometheus, "does the query return anything without labelSelector?", query, ctx.nowMs);
+    const { probe } = await runProbe(
+      ctx.prometheus,
+      "does the query return anything without labelSelector?",
+      query,
+      ctx.nowMs,
+    );
     probes.push(probe);
     if ((probe.samples ?? 0) > 0) {
       return {
         ...base,
         reason: "selector-filtered-everything",
         summary: `the query returned nothing; without labelSelector ${request.labelSelector} it returns ${probe.samples} sample(s): the selector filters every series out`,
-        hints: ["labelSelector is matched against the series' labels: check the label names and values on the series in Prometheus"],
+        hints: [
+          "labelSelector is matched against the series' labels: check the label names and values on the series in Prometheus",
+        ],
         data: data(),
       };
     }
   }
   if (namespaceLabel !== null) {
     const query = renderExternalMetricQuery({ ...entry, namespaced: false }, { namespace, requirements });
-    const { probe, samples } = await runProbe(ctx.prometheus, `does the query return anything without ${namespaceLabel}="${namespace}"?`, query, ctx.nowMs);
+    const { probe, samples } = await runProbe(
+      ctx.prometheus,
+      `does the query return anything without ${namespaceLabel}="${namespace}"?`,
+      query,
+      ctx.nowMs,
+    );
     probes.push(probe);
     if ((probe.samples ?? 0) > 0) {
       const namespaces = [...new Set(samples.map((sample) => sample.metric[namespaceLabel] ?? "(none)"))].sort();
@@ -121,7 +156,12 @@ async function externalEmptyResultStep(ctx: AnalysisContext, entry: ExternalMetr
       };
     }
   }
-  const { probe } = await runProbe(ctx.prometheus, `does ${entry.seriesName} have samples now?`, promql(`count(${entry.seriesName})`), ctx.nowMs);
+  const { probe } = await runProbe(
+    ctx.prometheus,
+    `does ${entry.seriesName} have samples now?`,
+    promql(`count(${entry.seriesName})`),
+    ctx.nowMs,
+  );
   probes.push(probe);
   const none = probe.samples === 0;
   return {
@@ -130,7 +170,9 @@ async function externalEmptyResultStep(ctx: AnalysisContext, entry: ExternalMetr
     summary: none
       ? `the query returned nothing: no series ${entry.seriesName} has a sample within the query lookback (5m by default): the targets stopped reporting, or the series were discovered from older data (--metrics-max-age ${ctx.maxAge})`
       : `the query returned nothing, though ${entry.seriesName} has samples: the metricsQuery returns nothing for them`,
-    hints: none ? [] : ["a rate() or increase() range must hold at least two samples: make it at least twice the scrape interval"],
+    hints: none
+      ? []
+      : ["a rate() or increase() range must hold at least two samples: make it at least twice the scrape interval"],
     data: data(),
   };
 }

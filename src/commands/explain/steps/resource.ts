@@ -11,7 +11,17 @@ import { fieldSelectorMatches, parseFieldSelector } from "../../../apimachinery/
 import type { ResourceRules } from "../../../providers/resource-metrics-provider.ts";
 import type { QuerySource } from "../../../prometheus/query-cache.ts";
 import { formatKubernetesTime } from "../../../util/clock.ts";
-import { errorText, kubernetesUnreachable, listSome, prometheusUnreachable, responseMessage, runProbe, sampleView, vectorSamples, type Analysis } from "./shared.ts";
+import {
+  errorText,
+  kubernetesUnreachable,
+  listSome,
+  prometheusUnreachable,
+  responseMessage,
+  runProbe,
+  sampleView,
+  vectorSamples,
+  type Analysis,
+} from "./shared.ts";
 import type { ExplainStep, ObjectMatch, Probe, ResourceRequest, SampleView } from "../types.ts";
 import type { RecordedObjectLookup, RecordedQuery } from "../recording.ts";
 import { compareStrings } from "../../../util/compare.ts";
@@ -63,16 +73,21 @@ export async function analyseResourceRequest(ctx: ResourceAnalysisContext): Prom
   steps.push(found.step);
   if (found.objects === null || found.objects.length === 0) return { steps, unreachable: found.unreachable };
 
-  const groups = ctx.request.resource === "nodes" ? [{ namespace: undefined, objects: found.objects }] : byNamespace(found.objects);
+  const groups =
+    ctx.request.resource === "nodes" ? [{ namespace: undefined, objects: found.objects }] : byNamespace(found.objects);
   const queries: UsageQuery[] = [];
-  for (const group of groups) for (const usage of USAGES) queries.push(usageQuery(ctx, usage, group.namespace, group.objects));
+  for (const group of groups)
+    for (const usage of USAGES) queries.push(usageQuery(ctx, usage, group.namespace, group.objects));
 
   let unreachable: string | null = null;
-  const everyResultEmpty = queries.every((query) => query.sent?.error === undefined && query.sent !== undefined && query.samples.length === 0);
+  const everyResultEmpty = queries.every(
+    (query) => query.sent?.error === undefined && query.sent !== undefined && query.samples.length === 0,
+  );
   for (const query of queries) {
     steps.push(usageQueryStep(ctx, query));
     unreachable ??= prometheusUnreachable(query.sent);
-    if (query.sent !== undefined && query.sent.error === undefined) steps.push(await usageResultStep(ctx, query, everyResultEmpty));
+    if (query.sent !== undefined && query.sent.error === undefined)
+      steps.push(await usageResultStep(ctx, query, everyResultEmpty));
   }
   steps.push(usageMatchingStep(ctx, found.objects, queries));
   return { steps, unreachable };
@@ -88,13 +103,33 @@ function describeScope(request: ResourceRequest): string {
   return request.namespace === undefined ? "pods in all namespaces" : `pods in namespace ${request.namespace}`;
 }
 
-function objectsStep(ctx: ResourceAnalysisContext): { step: ExplainStep; objects: ResourceObject[] | null; unreachable: string | null } {
+function objectsStep(ctx: ResourceAnalysisContext): {
+  step: ExplainStep;
+  objects: ResourceObject[] | null;
+  unreachable: string | null;
+} {
   const { request, rules } = ctx;
   const kind = request.resource;
   const call = ctx.objectCalls[0];
-  const source = ctx.mode === "cluster" ? ("kubernetes" as const) : request.name !== undefined ? ("path" as const) : ("prometheus" as const);
-  const data = (names: readonly string[] | null, error: string | null) => ({ source, names, labelSelector: request.labelSelector, error });
-  const failed = (reason: "bad-request" | "objects-list-failed" | "no-objects" | "selector-filtered-everything", summary: string, hints: string[], names: readonly string[] | null, error: string | null) => ({
+  const source =
+    ctx.mode === "cluster"
+      ? ("kubernetes" as const)
+      : request.name !== undefined
+        ? ("path" as const)
+        : ("prometheus" as const);
+  const data = (names: readonly string[] | null, error: string | null) => ({
+    source,
+    names,
+    labelSelector: request.labelSelector,
+    error,
+  });
+  const failed = (
+    reason: "bad-request" | "objects-list-failed" | "no-objects" | "selector-filtered-everything",
+    summary: string,
+    hints: string[],
+    names: readonly string[] | null,
+    error: string | null,
+  ) => ({
     step: "objects" as const,
     status: "failed" as const,
     reason,
@@ -102,24 +137,57 @@ function objectsStep(ctx: ResourceAnalysisContext): { step: ExplainStep; objects
     hints,
     data: data(names, error),
   });
-  const standaloneHint = "standalone mode finds pods per namespace and nodes from Prometheus: ask /apis/metrics.k8s.io/v1beta1/namespaces/NS/pods or /nodes, without labelSelector (or run with --kubeconfig)";
+  const standaloneHint =
+    "standalone mode finds pods per namespace and nodes from Prometheus: ask /apis/metrics.k8s.io/v1beta1/namespaces/NS/pods or /nodes, without labelSelector (or run with --kubeconfig)";
 
   if (call === undefined) {
     const message = responseMessage(ctx.response.body);
-    return { step: failed("bad-request", `the server answers ${ctx.response.status} before looking for objects: ${message}`, [], null, message), objects: null, unreachable: null };
+    return {
+      step: failed(
+        "bad-request",
+        `the server answers ${ctx.response.status} before looking for objects: ${message}`,
+        [],
+        null,
+        message,
+      ),
+      objects: null,
+      unreachable: null,
+    };
   }
   if (call.error !== undefined) {
     const message = errorText(call.error);
     if (call.error instanceof ApiError && call.error.code === 400) {
-      return { step: failed("bad-request", `the server answers 400: ${message}`, ctx.mode === "standalone" ? [standaloneHint] : [], null, message), objects: null, unreachable: null };
+      return {
+        step: failed(
+          "bad-request",
+          `the server answers 400: ${message}`,
+          ctx.mode === "standalone" ? [standaloneHint] : [],
+          null,
+          message,
+        ),
+        objects: null,
+        unreachable: null,
+      };
     }
-    const hints = [`the adapter's identity needs get/list/watch on pods and nodes: bind it to the ClusterRole prom-adapter-resource-reader`];
-    return { step: failed("objects-list-failed", `listing ${kind} failed: ${message}`, hints, null, message), objects: null, unreachable: kubernetesUnreachable(call) };
+    const hints = [
+      `the adapter's identity needs get/list/watch on pods and nodes: bind it to the ClusterRole prom-adapter-resource-reader`,
+    ];
+    return {
+      step: failed("objects-list-failed", `listing ${kind} failed: ${message}`, hints, null, message),
+      objects: null,
+      unreachable: kubernetesUnreachable(call),
+    };
   }
   const listing = ctx.objectQueries[0];
   if (ctx.mode === "standalone" && listing?.error !== undefined) {
     const message = errorText(listing.error);
-    const step = failed("objects-list-failed", `Prometheus failed the CPU query that lists ${kind}: ${message}`, [`the query was ${listing.query}`], null, message);
+    const step = failed(
+      "objects-list-failed",
+      `Prometheus failed the CPU query that lists ${kind}: ${message}`,
+      [`the query was ${listing.query}`],
+      null,
+      message,
+    );
     return { step, objects: null, unreachable: prometheusUnreachable(listing) };
   }
 
@@ -132,8 +200,12 @@ function objectsStep(ctx: ResourceAnalysisContext): { step: ExplainStep; objects
   const withSelector = request.labelSelector === "" ? "" : ` matching labelSelector ${request.labelSelector}`;
   if (listed.length === 0) {
     if (ctx.mode === "cluster") {
-      const summary = request.name !== undefined ? `no ${kind === "pods" ? "Running pod" : "node"} ${request.namespace === undefined ? "" : `${request.namespace}/`}${request.name}` : `no ${kind === "pods" ? "Running " : ""}${scope}${withSelector}`;
-      const hints = kind === "pods" ? ["metrics.k8s.io reports Running pods only (kubectl get pods shows their phase)"] : [];
+      const summary =
+        request.name !== undefined
+          ? `no ${kind === "pods" ? "Running pod" : "node"} ${request.namespace === undefined ? "" : `${request.namespace}/`}${request.name}`
+          : `no ${kind === "pods" ? "Running " : ""}${scope}${withSelector}`;
+      const hints =
+        kind === "pods" ? ["metrics.k8s.io reports Running pods only (kubectl get pods shows their phase)"] : [];
       return { step: failed("no-objects", summary, hints, [], null), objects: [], unreachable: null };
     }
     const rule = rules.cpu;
@@ -144,19 +216,40 @@ function objectsStep(ctx: ResourceAnalysisContext): { step: ExplainStep; objects
         ? `pods are the values of label ${rule.podLabel} in the CPU containerQuery's result for ${rule.namespaceLabel}="${request.namespace}": check the namespace and pod labels of the series in Prometheus`
         : `nodes are the values of label ${rule.nodeLabel} in the CPU nodeQuery's result: if the series name the node in another label (e.g. node or instance), map that label to nodes in resourceRules.cpu.resources`,
     ].filter((hint) => hint !== "");
-    return { step: failed("no-objects", `no ${scope}: the CPU ${kind === "pods" ? "containerQuery" : "nodeQuery"} returns no sample with ${label}=~".+"`, hints, [], null), objects: [], unreachable: null };
+    return {
+      step: failed(
+        "no-objects",
+        `no ${scope}: the CPU ${kind === "pods" ? "containerQuery" : "nodeQuery"} returns no sample with ${label}=~".+"`,
+        hints,
+        [],
+        null,
+      ),
+      objects: [],
+      unreachable: null,
+    };
   }
 
   let objects = listed;
   if (request.fieldSelector !== "") {
     const fields = parseFieldSelector(request.fieldSelector);
-    objects = listed.filter((object) => fieldSelectorMatches(fields, kind === "pods" ? { name: object.name, namespace: object.namespace } : { name: object.name }));
+    objects = listed.filter((object) =>
+      fieldSelectorMatches(
+        fields,
+        kind === "pods" ? { name: object.name, namespace: object.namespace } : { name: object.name },
+      ),
+    );
     if (objects.length === 0) {
       const summary = `${listed.length} ${kind} found, none matching fieldSelector ${request.fieldSelector}: the selector filters everything out`;
-      return { step: failed("selector-filtered-everything", summary, [], listed.map(objectKey), null), objects, unreachable: null };
+      return {
+        step: failed("selector-filtered-everything", summary, [], listed.map(objectKey), null),
+        objects,
+        unreachable: null,
+      };
     }
   }
-  objects = [...objects].sort((a, b) => compareStrings(a.namespace ?? "", b.namespace ?? "") || compareStrings(a.name, b.name));
+  objects = [...objects].sort(
+    (a, b) => compareStrings(a.namespace ?? "", b.namespace ?? "") || compareStrings(a.name, b.name),
+  );
   const names = objects.map(objectKey);
   const from =
     source === "kubernetes"
@@ -164,15 +257,26 @@ function objectsStep(ctx: ResourceAnalysisContext): { step: ExplainStep; objects
       : source === "path"
         ? " (named in the path; standalone mode does not check it exists)"
         : ` (values of label ${kind === "pods" ? rules.cpu.podLabel : rules.cpu.nodeLabel} in the CPU query's result)`;
-  const fieldNote = request.fieldSelector === "" ? "" : `, ${objects.length} of ${listed.length} matching fieldSelector ${request.fieldSelector}`;
+  const fieldNote =
+    request.fieldSelector === ""
+      ? ""
+      : `, ${objects.length} of ${listed.length} matching fieldSelector ${request.fieldSelector}`;
   return {
-    step: { step: "objects", status: "ok", summary: `${objects.length} ${scope}${withSelector}${from}${fieldNote}: ${listSome(names)}`, hints: [], data: data(names, null) },
+    step: {
+      step: "objects",
+      status: "ok",
+      summary: `${objects.length} ${scope}${withSelector}${from}${fieldNote}: ${listSome(names)}`,
+      hints: [],
+      data: data(names, null),
+    },
     objects,
     unreachable: null,
   };
 }
 
-function byNamespace(objects: readonly ResourceObject[]): { namespace: string | undefined; objects: ResourceObject[] }[] {
+function byNamespace(
+  objects: readonly ResourceObject[],
+): { namespace: string | undefined; objects: ResourceObject[] }[] {
   const groups = new Map<string, ResourceObject[]>();
   for (const object of objects) {
     const namespace = object.namespace ?? "";
@@ -182,21 +286,47 @@ function byNamespace(objects: readonly ResourceObject[]): { namespace: string | 
 }
 
 /** The query the provider sends for `usage` (its exact text), and the recorded call with that text. */
-function usageQuery(ctx: ResourceAnalysisContext, usage: Usage, namespace: string | undefined, objects: readonly ResourceObject[]): UsageQuery {
+function usageQuery(
+  ctx: ResourceAnalysisContext,
+  usage: Usage,
+  namespace: string | undefined,
+  objects: readonly ResourceObject[],
+): UsageQuery {
   const rule = ctx.rules[usage];
   const names = objects.map((object) => object.name);
   const label = ctx.request.resource === "pods" ? rule.podLabel : rule.nodeLabel;
   const query = renderUsageQuery(ctx.request.resource, rule, namespace, names, false);
   const sent = ctx.usageQueries.find((call) => call.query === query);
-  return { usage, namespace, rule, label, sent, samples: vectorSamples(sent?.result ?? null).map(sampleView), probedValues: [] };
+  return {
+    usage,
+    namespace,
+    rule,
+    label,
+    sent,
+    samples: vectorSamples(sent?.result ?? null).map(sampleView),
+    probedValues: [],
+  };
 }
 
 /**
  * The provider's query (rules/README.md, External and resource rules); `anyName` asks for every object instead of
  * `names`.
  */
-function renderUsageQuery(resource: "pods" | "nodes", rule: CompiledResourceRule, namespace: string | undefined, names: readonly string[], anyName: boolean): PromQL {
-  if (resource === "nodes") return renderObjectQuery(rule.nodeQuery, { series: "", requirements: [], resourceLabel: rule.nodeLabel, names, anyName });
+function renderUsageQuery(
+  resource: "pods" | "nodes",
+  rule: CompiledResourceRule,
+  namespace: string | undefined,
+  names: readonly string[],
+  anyName: boolean,
+): PromQL {
+  if (resource === "nodes")
+    return renderObjectQuery(rule.nodeQuery, {
+      series: "",
+      requirements: [],
+      resourceLabel: rule.nodeLabel,
+      names,
+      anyName,
+    });
   return renderObjectQuery(rule.containerQuery, {
     series: "",
     requirements: [],
@@ -217,12 +347,22 @@ function usageQueryStep(ctx: ResourceAnalysisContext, query: UsageQuery): Explai
   const { sent } = query;
   if (sent === undefined) {
     const message = responseMessage(ctx.response.body);
-    return { step: "query", status: "failed", reason: "error-response", summary: `${queryTitle(query)}: no query was sent (${message})`, hints: [], data: { template, promql: null, time: null, error: message } };
+    return {
+      step: "query",
+      status: "failed",
+      reason: "error-response",
+      summary: `${queryTitle(query)}: no query was sent (${message})`,
+      hints: [],
+      data: { template, promql: null, time: null, error: message },
+    };
   }
   const time = formatKubernetesTime(sent.timeSeconds * 1000);
   if (sent.error !== undefined) {
     const error = errorText(sent.error);
-    const lost = ctx.request.resource === "pods" ? `the server leaves out every pod of namespace ${query.namespace}` : "the server answers no node";
+    const lost =
+      ctx.request.resource === "pods"
+        ? `the server leaves out every pod of namespace ${query.namespace}`
+        : "the server answers no node";
     return {
       step: "query",
       status: "failed",
@@ -232,10 +372,20 @@ function usageQueryStep(ctx: ResourceAnalysisContext, query: UsageQuery): Explai
       data: { template, promql: sent.query, time, error },
     };
   }
-  return { step: "query", status: "ok", summary: `${queryTitle(query)}: ${sent.query}`, hints: [], data: { template, promql: sent.query, time, error: null } };
+  return {
+    step: "query",
+    status: "ok",
+    summary: `${queryTitle(query)}: ${sent.query}`,
+    hints: [],
+    data: { template, promql: sent.query, time, error: null },
+  };
 }
 
-async function usageResultStep(ctx: ResourceAnalysisContext, query: UsageQuery, everyResultEmpty: boolean): Promise<ExplainStep> {
+async function usageResultStep(
+  ctx: ResourceAnalysisContext,
+  query: UsageQuery,
+  everyResultEmpty: boolean,
+): Promise<ExplainStep> {
   const resultType = query.sent?.result?.resultType ?? null;
   if (resultType !== "vector") {
     return {
@@ -259,7 +409,12 @@ async function usageResultStep(ctx: ResourceAnalysisContext, query: UsageQuery, 
   }
   const probes: Probe[] = [];
   const anyQuery = renderUsageQuery(ctx.request.resource, query.rule, query.namespace, [], true);
-  const { probe, samples } = await runProbe(ctx.prometheus, `does the query return anything for any ${ctx.request.resource === "pods" ? "pod" : "node"}?`, anyQuery, ctx.nowMs);
+  const { probe, samples } = await runProbe(
+    ctx.prometheus,
+    `does the query return anything for any ${ctx.request.resource === "pods" ? "pod" : "node"}?`,
+    anyQuery,
+    ctx.nowMs,
+  );
   probes.push(probe);
   const values = distinct(samples.map((sample) => sample.metric[query.label] ?? "(none)"));
   query.probedValues = values;
@@ -277,7 +432,11 @@ async function usageResultStep(ctx: ResourceAnalysisContext, query: UsageQuery, 
   };
 }
 
-function usageMatchingStep(ctx: ResourceAnalysisContext, objects: readonly ResourceObject[], queries: readonly UsageQuery[]): ExplainStep {
+function usageMatchingStep(
+  ctx: ResourceAnalysisContext,
+  objects: readonly ResourceObject[],
+  queries: readonly UsageQuery[],
+): ExplainStep {
   const kind = ctx.request.resource;
   const served = servedUsage(ctx.response.body);
   const matches: ObjectMatch[] = objects.map((object) => {
@@ -287,25 +446,53 @@ function usageMatchingStep(ctx: ResourceAnalysisContext, objects: readonly Resou
     const counts: string[] = [];
     const own = USAGES.flatMap((usage) => {
       const query = queries.find((candidate) => candidate.usage === usage && candidate.namespace === object.namespace);
-      return query === undefined ? [] : [{ query, matched: query.samples.filter((sample) => sample.labels[query.label] === object.name).length }];
+      return query === undefined
+        ? []
+        : [{ query, matched: query.samples.filter((sample) => sample.labels[query.label] === object.name).length }];
     });
     for (const { query, matched } of own) {
       if (matched > 0) counts.push(`${USAGE_TEXT[query.usage]} from ${matched} sample(s)`);
-      else notes.push(missingUsage(kind, query, object.name, own.find((other) => other.query !== query && other.matched > 0)?.query));
+      else
+        notes.push(
+          missingUsage(
+            kind,
+            query,
+            object.name,
+            own.find((other) => other.query !== query && other.matched > 0)?.query,
+          ),
+        );
     }
     if (notes.length > 0) return { name: key, value, note: notes.join("; ") };
-    return { name: key, value, note: value === null ? `${counts.join(", ")}, but the server did not serve it` : counts.join(", ") };
+    return {
+      name: key,
+      value,
+      note: value === null ? `${counts.join(", ")}, but the server did not serve it` : counts.join(", "),
+    };
   });
   const missing = matches.filter((match) => match.value === null);
   const label = kind === "pods" ? ctx.rules.cpu.podLabel : ctx.rules.cpu.nodeLabel;
   const data = { label, objects: matches, unmatchedSamples: [] };
-  if (missing.length === 0) return { step: "matching", status: "ok", summary: `every ${kind === "pods" ? "pod" : "node"} (${matches.length}) has CPU and memory usage`, hints: [], data };
+  if (missing.length === 0)
+    return {
+      step: "matching",
+      status: "ok",
+      summary: `every ${kind === "pods" ? "pod" : "node"} (${matches.length}) has CPU and memory usage`,
+      hints: [],
+      data,
+    };
   const what = kind === "pods" ? "pod(s)" : "node(s)";
   const summary = `${missing.length} of ${matches.length} ${what} lack CPU or memory usage and are left out: ${listSome(missing.map((match) => match.name))}`;
   const hints = [
     `a ${kind === "pods" ? "pod" : "node"} needs both a CPU and a memory sample; kubectl top ${kind === "pods" ? "pod" : "node"} shows only those (a named one answers 404)`,
   ];
-  return { step: "matching", status: missing.length === matches.length ? "failed" : "warning", reason: "object-missing-usage", summary, hints, data };
+  return {
+    step: "matching",
+    status: missing.length === matches.length ? "failed" : "warning",
+    reason: "object-missing-usage",
+    summary,
+    hints,
+    data,
+  };
 }
 
 /** Why `name` got no sample from `query`; `found` is the other usage's query when it did have a sample for `name`. */
@@ -314,7 +501,13 @@ function missingUsage(kind: "pods" | "nodes", query: UsageQuery, name: string, f
   const resource = kind === "pods" ? "pods" : "nodes";
   if (query.sent === undefined || query.sent.error !== undefined) return `the ${what} query failed`;
   const values =
-    query.samples.length > 0 ? distinct(query.samples.flatMap((sample) => (sample.labels[query.label] === undefined ? [] : [sample.labels[query.label] as string]))) : query.probedValues;
+    query.samples.length > 0
+      ? distinct(
+          query.samples.flatMap((sample) =>
+            sample.labels[query.label] === undefined ? [] : [sample.labels[query.label] as string],
+          ),
+        )
+      : query.probedValues;
   if (query.samples.length === 0 && values.length === 0) return `no ${what} sample: the ${what} query returned nothing`;
   if (values.length === 0) {
     return `no ${what} sample has a ${query.label} label: the query aggregates it away (group by <<.GroupBy>>) or the rule maps ${resource} to another label`;
@@ -323,8 +516,8 @@ function missingUsage(kind: "pods" | "nodes", query: UsageQuery, name: string, f
     found !== undefined && found.label === query.label
       ? `the ${USAGE_TEXT[found.usage]} query has one under the same label, so this ${kind === "pods" ? "pod" : "node"}'s ${what} series are missing (not scraped, or named differently)`
       : kind === "nodes"
-      ? `the node label in Prometheus is probably another one (e.g. node= or instance=<address>), or the rule maps another label`
-      : `the pod is not scraped for ${what}, or the rule maps pods to another label`;
+        ? `the node label in Prometheus is probably another one (e.g. node= or instance=<address>), or the rule maps another label`
+        : `the pod is not scraped for ${what}, or the rule maps pods to another label`;
   const seen = query.samples.length > 0 ? "the samples have" : "for any object the query returns";
   return `no ${what} sample with label ${query.label}=${name} (${seen} ${query.label}=${listSome(values, 5)}): ${guess}`;
 }
@@ -332,15 +525,29 @@ function missingUsage(kind: "pods" | "nodes", query: UsageQuery, name: string, f
 /** `namespace/name` (pods) or `name` (nodes) -> the served usage as text, from a metrics.k8s.io body. */
 function servedUsage(body: unknown): Map<string, string> {
   const out = new Map<string, string>();
-  type Item = { metadata?: { name?: string; namespace?: string }; usage?: { cpu?: string; memory?: string }; containers?: { name?: string; usage?: { cpu?: string; memory?: string } }[] };
+  type Item = {
+    metadata?: { name?: string; namespace?: string };
+    usage?: { cpu?: string; memory?: string };
+    containers?: { name?: string; usage?: { cpu?: string; memory?: string } }[];
+  };
   const list = (body as { items?: unknown } | null)?.items;
-  const items = Array.isArray(list) ? (list as Item[]) : body !== null && typeof body === "object" && "metadata" in body ? [body as Item] : [];
+  const items = Array.isArray(list)
+    ? (list as Item[])
+    : body !== null && typeof body === "object" && "metadata" in body
+      ? [body as Item]
+      : [];
   for (const item of items) {
     const name = item.metadata?.name;
     if (name === undefined) continue;
     const key = item.metadata?.namespace === undefined ? name : `${item.metadata.namespace}/${name}`;
     if (item.usage) out.set(key, `cpu ${item.usage.cpu}, memory ${item.usage.memory}`);
-    else if (item.containers) out.set(key, item.containers.map((container) => `${container.name}: cpu ${container.usage?.cpu}, memory ${container.usage?.memory}`).join("; "));
+    else if (item.containers)
+      out.set(
+        key,
+        item.containers
+          .map((container) => `${container.name}: cpu ${container.usage?.cpu}, memory ${container.usage?.memory}`)
+          .join("; "),
+      );
   }
   return out;
 }
@@ -348,4 +555,3 @@ function servedUsage(body: unknown): Map<string, string> {
 function distinct(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
 }
-

@@ -36,7 +36,11 @@ export interface Analysis {
 }
 
 export function sampleView(sample: VectorSample): SampleView {
-  return { labels: sample.metric, value: sample.value, timestamp: formatKubernetesTime(sample.timestampSeconds * 1000) };
+  return {
+    labels: sample.metric,
+    value: sample.value,
+    timestamp: formatKubernetesTime(sample.timestampSeconds * 1000),
+  };
 }
 
 /** The samples of a vector result; [] for other result types. */
@@ -45,7 +49,12 @@ export function vectorSamples(result: QueryResult | null): readonly VectorSample
 }
 
 /** Runs one diagnostic query at `nowMs`. */
-export async function runProbe(source: QuerySource, question: string, query: PromQL, nowMs: number): Promise<{ probe: Probe; samples: readonly VectorSample[] }> {
+export async function runProbe(
+  source: QuerySource,
+  question: string,
+  query: PromQL,
+  nowMs: number,
+): Promise<{ probe: Probe; samples: readonly VectorSample[] }> {
   try {
     const result = await source.query(query, nowMs / 1000);
     const samples = vectorSamples(result);
@@ -58,7 +67,11 @@ export async function runProbe(source: QuerySource, question: string, query: Pro
 /** An error's message followed by its causes' (`a: b: c`), without repeats. */
 export function errorText(error: unknown): string {
   const parts: string[] = [];
-  for (let current: unknown = error; current !== undefined && current !== null && parts.length < 4; current = (current as { cause?: unknown }).cause) {
+  for (
+    let current: unknown = error;
+    current !== undefined && current !== null && parts.length < 4;
+    current = (current as { cause?: unknown }).cause
+  ) {
     const message = current instanceof Error ? current.message : String(current);
     if (!parts.includes(message)) parts.push(message);
     if (!(current instanceof Error)) break;
@@ -94,7 +107,8 @@ export function servedValues(body: unknown): Map<string, string> {
   const items = (body as { items?: unknown } | null)?.items;
   if (!Array.isArray(items)) return out;
   for (const item of items as { describedObject?: { name?: unknown }; value?: unknown }[]) {
-    if (typeof item.describedObject?.name === "string" && typeof item.value === "string") out.set(item.describedObject.name, item.value);
+    if (typeof item.describedObject?.name === "string" && typeof item.value === "string")
+      out.set(item.describedObject.name, item.value);
   }
   return out;
 }
@@ -120,7 +134,14 @@ export function queryStep(
   if (sent === undefined) {
     const error = responseMessage(responseBody);
     return {
-      step: { step: "query", status: "failed", reason: "error-response", summary: `no query was sent: ${error}`, hints: [], data: { template, promql: plannedPromql, time: null, error } },
+      step: {
+        step: "query",
+        status: "failed",
+        reason: "error-response",
+        summary: `no query was sent: ${error}`,
+        hints: [],
+        data: { template, promql: plannedPromql, time: null, error },
+      },
       failed: true,
       unreachable: null,
     };
@@ -140,12 +161,27 @@ export function queryStep(
       unreachable: prometheusUnreachable(sent),
     };
   }
-  return { step: { step: "query", status: "ok", summary: sent.query, hints: [], data: { template, promql: sent.query, time, error: null } }, failed: false, unreachable: null };
+  return {
+    step: {
+      step: "query",
+      status: "ok",
+      summary: sent.query,
+      hints: [],
+      data: { template, promql: sent.query, time, error: null },
+    },
+    failed: false,
+    unreachable: null,
+  };
 }
 
 /** Answers `pathAndQuery` through the real app, as the server would; the body parsed as JSON when it is JSON. */
-export async function answerThroughApp(app: { handle(request: Request): Promise<Response> }, pathAndQuery: string): Promise<{ status: number; body: unknown }> {
-  const answer = await app.handle(new Request(`http://prom-adapter.invalid${pathAndQuery}`, { headers: { accept: "application/json" } }));
+export async function answerThroughApp(
+  app: { handle(request: Request): Promise<Response> },
+  pathAndQuery: string,
+): Promise<{ status: number; body: unknown }> {
+  const answer = await app.handle(
+    new Request(`http://prom-adapter.invalid${pathAndQuery}`, { headers: { accept: "application/json" } }),
+  );
   const text = await answer.text();
   let body: unknown = text;
   try {
@@ -164,10 +200,23 @@ export function responseStep(response: { status: number; body: unknown }, emptyL
   const body = response.body as { kind?: unknown; items?: unknown; metadata?: { name?: unknown } } | null;
   const kind = typeof body?.kind === "string" ? body.kind : "";
   if (response.status !== 200) {
-    return { step: "response", status: "failed", reason: "error-response", summary: `${response.status} ${responseMessage(response.body)}`, hints: [], data: response };
+    return {
+      step: "response",
+      status: "failed",
+      reason: "error-response",
+      summary: `${response.status} ${responseMessage(response.body)}`,
+      hints: [],
+      data: response,
+    };
   }
   if (!Array.isArray(body?.items)) {
-    return { step: "response", status: "ok", summary: `200 ${kind} ${String(body?.metadata?.name ?? "")}`, hints: [], data: response };
+    return {
+      step: "response",
+      status: "ok",
+      summary: `200 ${kind} ${String(body?.metadata?.name ?? "")}`,
+      hints: [],
+      data: response,
+    };
   }
   const count = body.items.length;
   return {
@@ -190,8 +239,14 @@ export interface GroupNotServed {
  * The rules step: the rules file is invalid (the server would not start), or does not serve the request's group
  * (`notServed`), or serves it (`servedSummary`). The file's warnings are hints in every case.
  */
-export function rulesStep(report: RulesReport, notServed: GroupNotServed | null, servedSummary: () => string): ExplainStep {
-  const warnings = report.findings.filter((finding) => finding.severity === "warning").map((finding) => `${finding.path}: ${finding.message}`);
+export function rulesStep(
+  report: RulesReport,
+  notServed: GroupNotServed | null,
+  servedSummary: () => string,
+): ExplainStep {
+  const warnings = report.findings
+    .filter((finding) => finding.severity === "warning")
+    .map((finding) => `${finding.path}: ${finding.message}`);
   const data = { file: report.file, findings: report.findings };
   if (report.compiled === null) {
     return {
@@ -204,7 +259,14 @@ export function rulesStep(report: RulesReport, notServed: GroupNotServed | null,
     };
   }
   if (notServed !== null) {
-    return { step: "rules", status: "failed", reason: notServed.reason, summary: notServed.summary, hints: [...notServed.hints, ...warnings], data };
+    return {
+      step: "rules",
+      status: "failed",
+      reason: notServed.reason,
+      summary: notServed.summary,
+      hints: [...notServed.hints, ...warnings],
+      data,
+    };
   }
   return { step: "rules", status: "ok", summary: servedSummary(), hints: warnings, data };
 }
