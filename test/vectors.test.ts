@@ -203,14 +203,12 @@ describe("query-building.json", () => {
     const cases = vectorCases<AnyInput>("query-building.json", kind);
     test.each(cases.map((c) => [names(c), c] as const))(`${kind}: %s`, (_, c) => {
       const { registry } = registryFor(c.input);
-      const listed = registry
-        .customMetrics()
-        .map((e) => ({
-          group: e.resource.group,
-          resource: e.resource.resource,
-          namespaced: e.namespaced,
-          metric: e.metric,
-        }));
+      const listed = registry.customMetrics().map((e) => ({
+        group: e.resource.group,
+        resource: e.resource.resource,
+        namespaced: e.namespaced,
+        metric: e.metric,
+      }));
       expect(listed).toEqual(c.expected as never);
     });
   }

@@ -78,15 +78,13 @@ type ApiResourceBody = ApiResourceListBody["resources"][number];
  * (placeholder `externalmetrics`).
  */
 export function externalMetricsResourceList(registry: MetricRegistry): ApiResourceListBody {
-  const resources: ApiResourceBody[] = registry
-    .externalMetrics()
-    .map((entry) => ({
-      name: entry.metric,
-      singularName: "",
-      namespaced: entry.namespaced,
-      kind: "ExternalMetricValueList",
-      verbs: ["get"],
-    }));
+  const resources: ApiResourceBody[] = registry.externalMetrics().map((entry) => ({
+    name: entry.metric,
+    singularName: "",
+    namespaced: entry.namespaced,
+    kind: "ExternalMetricValueList",
+    verbs: ["get"],
+  }));
   resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (resources.length === 0) {
     resources.push({

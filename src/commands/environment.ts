@@ -5,6 +5,7 @@
  */
 import { createDiscoveryRestMapper, kubeDiscoveryFetcher } from "../kubernetes/discovery-rest-mapper.ts";
 import { KubeConfigError, loadKubeConfig } from "../kubernetes/kube-config.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { connectStandaloneMapper, StandaloneKubeconfigError } from "../kubernetes/standalone-rest-mapper.ts";
 import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-lister.ts";
 import { createKubernetesObjectSource } from "../kubernetes/resource-object-source.ts";
@@ -85,7 +86,7 @@ export function builtinAccess(): KubernetesAccess {
  * discovery once. Throws UnreachableError when no kubeconfig can be loaded or discovery cannot be read.
  */
 export async function connectKubernetes(kubeconfig: string | undefined, logger: Logger): Promise<KubernetesAccess> {
-  let config;
+  let config: KubeConfig;
   try {
     config = loadKubeConfig({ file: kubeconfig });
   } catch (error) {

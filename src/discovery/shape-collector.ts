@@ -61,7 +61,8 @@ export function createShapeCollector(): ShapeCollector {
         let child: TrieNode | undefined = node.children?.get(label);
         if (child === undefined) {
           child = { children: undefined, record: undefined };
-          (node.children ??= new Map()).set(label, child);
+          node.children ??= new Map();
+          node.children.set(label, child);
         }
         node = child;
       }

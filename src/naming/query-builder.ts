@@ -5,7 +5,7 @@
 import type { PromQL } from "./promql.ts";
 import { NamingError } from "./errors.ts";
 import { requirementsToMatchers } from "./selector-matchers.ts";
-import { type Requirement } from "../apimachinery/labels/selector.ts";
+import type { Requirement } from "../apimachinery/labels/selector.ts";
 import { labelMatcher } from "./promql.ts";
 import type { CompiledTemplate, TemplateSchema } from "../golang/template/template.ts";
 

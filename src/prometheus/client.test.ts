@@ -11,7 +11,7 @@ import { createPrometheusClient, formatSeconds } from "./client.ts";
 import { PrometheusError } from "./errors.ts";
 import { createHttpTransport, type HttpTransportOptions } from "./http-transport.ts";
 import { promql } from "../naming/promql.ts";
-import { type QueryResult } from "./types.ts";
+import type { QueryResult } from "./types.ts";
 import { announceSkip } from "../../test/support/skip.ts";
 
 // NB: bun 1.4.5 does not apply bunfig's [test] timeout; starting Prometheus needs more than the default 5 s on slow machines.

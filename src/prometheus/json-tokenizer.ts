@@ -98,7 +98,7 @@ export function createJsonTokenizer(
   // String state.
   let stringIsKey = false;
   let stringDecoded = false;
-  let escape = ESC_NONE;
+  let escapeState = ESC_NONE;
   let stringHasEscape = false;
   let stringContinued = false; // the decoded string began in an earlier chunk; its bytes so far are in `pending`
   let segmentStart = 0; // where the unsaved bytes of the current decoded string begin in the current chunk
@@ -187,7 +187,7 @@ export function createJsonTokenizer(
     if (byte === 0x22) {
       stringIsKey = false;
       stringDecoded = handler.wantString();
-      escape = ESC_NONE;
+      escapeState = ESC_NONE;
       stringHasEscape = false;
       stringContinued = false;
       pendingLength = 0;
@@ -241,7 +241,7 @@ export function createJsonTokenizer(
     while (i < n) {
       switch (state) {
         case STRING: {
-          if (escape === ESC_NONE) {
+          if (escapeState === ESC_NONE) {
             let j = i;
             let byte = 0;
             while (j < n) {
@@ -257,7 +257,7 @@ export function createJsonTokenizer(
               fail(`unescaped control character 0x${byte.toString(16).padStart(2, "0")} in a string`, offset + j);
             if (byte === 0x5c) {
               stringHasEscape = true;
-              escape = ESC_BACKSLASH;
+              escapeState = ESC_BACKSLASH;
               i = j + 1;
               break;
             }
@@ -275,8 +275,8 @@ export function createJsonTokenizer(
             break;
           }
           const byte = chunk[i]!;
-          if (escape === ESC_BACKSLASH) {
-            if (byte === 0x75) escape = 5;
+          if (escapeState === ESC_BACKSLASH) {
+            if (byte === 0x75) escapeState = 5;
             else if (
               byte === 0x22 ||
               byte === 0x5c ||
@@ -287,13 +287,13 @@ export function createJsonTokenizer(
               byte === 0x72 ||
               byte === 0x74
             )
-              escape = ESC_NONE;
+              escapeState = ESC_NONE;
             else fail(`invalid escape \\${String.fromCharCode(byte)} in a string`, offset + i);
           } else {
             const hex =
               (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
             if (!hex) fail(`invalid \\u escape in a string (${describe(byte)})`, offset + i);
-            escape = escape === 2 ? ESC_NONE : escape - 1;
+            escapeState = escapeState === 2 ? ESC_NONE : escapeState - 1;
           }
           i++;
           break;
@@ -319,7 +319,7 @@ export function createJsonTokenizer(
           if (byte === 0x22) {
             stringIsKey = true;
             stringDecoded = true;
-            escape = ESC_NONE;
+            escapeState = ESC_NONE;
             stringHasEscape = false;
             pendingLength = 0;
             stringContinued = false;

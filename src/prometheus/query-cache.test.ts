@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { promql } from "../naming/promql.ts";
-import { type QueryResult } from "./types.ts";
+import type { QueryResult } from "./types.ts";
 import { createQueryCache } from "./query-cache.ts";
 
 const VECTOR: QueryResult = {

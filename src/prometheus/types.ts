@@ -5,7 +5,6 @@
  */
 
 import type { JsonHandler } from "./json-tokenizer.ts";
-import type { PromQL, QueryExtras } from "../naming/promql.ts";
 
 /** The labels of one series, `__name__` included when Prometheus returns it. */
 export type SeriesLabels = Readonly<Record<string, string>>;

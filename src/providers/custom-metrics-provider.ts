@@ -5,7 +5,7 @@
 import type { Logger } from "../observability/logger.ts";
 import { NamingError } from "../naming/errors.ts";
 import { SelectorMatcherError, toLabelSelector, type LabelSelector } from "../apimachinery/labels/conversions.ts";
-import { type Requirement } from "../apimachinery/labels/selector.ts";
+import type { Requirement } from "../apimachinery/labels/selector.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import { TemplateExecutionError } from "../golang/template/template.ts";
 import {
@@ -16,7 +16,7 @@ import {
   type RestMapper,
 } from "../apimachinery/rest-mapper.ts";
 import type { PromQL } from "../naming/promql.ts";
-import type { VectorSample } from "../prometheus/types.ts";
+import type { QueryResult, VectorSample } from "../prometheus/types.ts";
 import { parseSampleValue } from "../prometheus/sample-value.ts";
 import type { CustomMetricEntry, MetricRegistry } from "../discovery/registry.ts";
 import type { QueryCache } from "../prometheus/query-cache.ts";
@@ -134,7 +134,7 @@ export function createCustomMetricsProvider({
       }
       const { query, resourceLabel } = rendered;
 
-      let result;
+      let result: QueryResult;
       try {
         result = await queries.get(query, entry.rule.queryExtras);
       } catch (error) {

@@ -24,7 +24,7 @@ const RULES = `resourceRules:
 `;
 // Memory from differently named labels, to check that CPU and memory samples are matched by meaning.
 const MIXED_LABEL_RULES = RULES.replace(
-  /memory:\n([\s\S]*?)resources: .*\n    containerLabel: container/,
+  /memory:\n([\s\S]*?)resources: .*\n {4}containerLabel: container/,
   "memory:\n$1resources: {overrides: {kube_node: {resource: node}, kube_namespace: {resource: namespace}, kube_pod: {resource: pod}}}\n    containerLabel: kube_container",
 );
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);

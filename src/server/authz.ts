@@ -44,7 +44,7 @@ export function createAuthorization({ authorizer, alwaysAllowPaths, logger }: Au
     if (user.groups.includes(PRIVILEGED_GROUP)) return;
     if (attributes.kind === "nonResource" && isAlwaysAllowed(attributes.path)) return;
     const spec = subjectAccessReviewSpecOf(user, attributes);
-    let decision;
+    let decision: Awaited<ReturnType<typeof authorizer.authorize>>;
     try {
       decision = await authorizer.authorize(spec);
     } catch (error) {

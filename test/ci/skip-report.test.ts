@@ -10,7 +10,9 @@ import { join } from "node:path";
 const RUN = readFileSync(join(import.meta.dir, "..", "..", ".ci", "run"), "utf8");
 const SECTION = /^# --- skip report \(begin\).*?^# --- skip report \(end\).*?$/ms.exec(RUN)?.[0];
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Runs the section on `log` as bun's output; returns what it printed and the status it left. */
 function report(log: string): { output: string; status: number; failed: number; skipped: number } {

@@ -10,7 +10,7 @@ import { createApiConfiguration } from "../../src/kubernetes/kube-http.ts";
 import { loadKubeConfig } from "../../src/kubernetes/kube-config.ts";
 import { createObjectLister, kubeCollectionFetcher } from "../../src/kubernetes/object-lister.ts";
 import { createMemoryLogger } from "../../src/observability/logger.ts";
-import { ApiError } from "../../src/apimachinery/status.ts";
+import type { ApiError } from "../../src/apimachinery/status.ts";
 import { customResourceDefinition } from "../support/kube-apiserver/default-resources.ts";
 import { startKubeApiServer, type KubeApiServer } from "../support/kube-apiserver.ts";
 

@@ -11,7 +11,7 @@ import { BUILTIN_RESOURCES, createTableRestMapper } from "../../src/apimachinery
 import { createMemoryLogger } from "../../src/observability/logger.ts";
 import { UnparsableSampleError } from "../../src/prometheus/sample-value.ts";
 import { promql } from "../../src/naming/promql.ts";
-import { type QueryResult } from "../../src/prometheus/types.ts";
+import type { QueryResult } from "../../src/prometheus/types.ts";
 import { createCustomMetricsProvider } from "../../src/providers/custom-metrics-provider.ts";
 import { createExternalMetricsProvider } from "../../src/providers/external-metrics-provider.ts";
 import { createResourceMetricsProvider } from "../../src/providers/resource-metrics-provider.ts";

@@ -31,14 +31,10 @@ import type {
   TokenIdentity,
 } from "./kube-apiserver/types.ts";
 
-export {
-  customResourceDefinition,
-  DEFAULT_RESOURCES,
-  type CustomResourceNames,
-} from "./kube-apiserver/default-resources.ts";
-export { BOOTSTRAP_RULES, delegatedAuthenticationRules } from "./kube-apiserver/policy.ts";
+export { customResourceDefinition } from "./kube-apiserver/default-resources.ts";
+export { delegatedAuthenticationRules } from "./kube-apiserver/policy.ts";
 export { humanDuration } from "./kube-apiserver/table.ts";
-export { findKubectl, runKubectl, type KubectlOptions, type KubectlResult } from "./kube-apiserver/kubectl.ts";
+export { findKubectl, runKubectl, type KubectlResult } from "./kube-apiserver/kubectl.ts";
 export type { KubeconfigIdentity } from "./kube-apiserver/kubeconfig.ts";
 export type * from "./kube-apiserver/types.ts";
 export { InvalidFixtureError };

@@ -93,7 +93,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
   };
   if (!withPrometheus) return { ...base, valid: true, rules: counts, discovery: null, exitCode: EXIT_OK };
 
-  let report;
+  let report: DiscoveryReport;
   try {
     report = await discoverOnce(connectPrometheus(options), compiled, options.maxAge, now(), options.discoveryMode);
   } catch (error) {

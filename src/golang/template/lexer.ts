@@ -277,14 +277,20 @@ export function lexTemplate(source: string): Token[] {
     for (;;) {
       const [delim] = atRightDelim(pos);
       if (delim) {
-        if (parenDepth === 0) return lexRightDelim();
+        if (parenDepth === 0) {
+          lexRightDelim();
+          return;
+        }
         fail("unclosed left paren", pos);
       }
       const start = pos;
       const char = charAt(source, pos);
       if (char === undefined) fail("unclosed action", actionStart);
       else if (isSpace(char)) {
-        if (!lexSpace()) return lexRightDelim();
+        if (!lexSpace()) {
+          lexRightDelim();
+          return;
+        }
       } else if (char === "=") {
         pos++;
         emit("assign", start);

@@ -49,21 +49,21 @@ function unquoteChar(body: string, index: number, quote: string): Unquoted | nul
     const codePoint = body.codePointAt(index) ?? 0;
     return { value: codePoint, isByte: false, next: index + (codePoint > 0xffff ? 2 : 1) };
   }
-  const escape = body[index + 1];
-  if (escape === undefined) return null;
-  const simple = SIMPLE_ESCAPES[escape];
+  const escaped = body[index + 1];
+  if (escaped === undefined) return null;
+  const simple = SIMPLE_ESCAPES[escaped];
   if (simple !== undefined) return { value: simple, isByte: false, next: index + 2 };
-  if (escape === "'" || escape === '"')
-    return escape === quote ? { value: escape.charCodeAt(0), isByte: false, next: index + 2 } : null;
-  const hexLength = escape === "x" ? 2 : escape === "u" ? 4 : escape === "U" ? 8 : 0;
+  if (escaped === "'" || escaped === '"')
+    return escaped === quote ? { value: escaped.charCodeAt(0), isByte: false, next: index + 2 } : null;
+  const hexLength = escaped === "x" ? 2 : escaped === "u" ? 4 : escaped === "U" ? 8 : 0;
   if (hexLength > 0) {
     const digits = body.slice(index + 2, index + 2 + hexLength);
     if (digits.length < hexLength || ![...digits].every((d) => HEX_DIGIT.test(d))) return null;
     const value = Number.parseInt(digits, 16);
-    if (escape !== "x" && !isValidRune(value)) return null;
-    return { value, isByte: escape === "x", next: index + 2 + hexLength };
+    if (escaped !== "x" && !isValidRune(value)) return null;
+    return { value, isByte: escaped === "x", next: index + 2 + hexLength };
   }
-  if (escape >= "0" && escape <= "7") {
+  if (escaped >= "0" && escaped <= "7") {
     const digits = body.slice(index + 1, index + 4);
     if (!/^[0-7]{3}$/.test(digits)) return null;
     const value = Number.parseInt(digits, 8);

@@ -644,7 +644,7 @@ describe("fuzz", () => {
     const outcomes = { compileError: 0, executionError: 0, rendered: 0 };
     for (let i = 0; i < 3000; i++) {
       const source = nextTemplate();
-      let template;
+      let template: ReturnType<typeof compileTemplate>;
       try {
         template = compileTemplate(source, QUERY_SCHEMA);
       } catch (error) {

@@ -34,7 +34,7 @@ import {
 } from "./values.ts";
 
 export { TemplateCompileError, TemplateExecutionError } from "./errors.ts";
-export type { StringMap, TemplateData } from "./values.ts";
+export type { TemplateData } from "./values.ts";
 
 /** The type of a top-level field: `string`, `[]string` or `map[string]string`. */
 export type FieldKind = "string" | "list" | "map";

@@ -11,7 +11,7 @@ import {
   type ResourceInfo,
 } from "../../../apimachinery/rest-mapper.ts";
 import { promql } from "../../../naming/promql.ts";
-import { type VectorSample } from "../../../prometheus/types.ts";
+import type { VectorSample } from "../../../prometheus/types.ts";
 import {
   renderCustomMetricQuery,
   samplesByLabel,
