@@ -12,11 +12,10 @@ import {
   createConfigMapReader,
   type AuthenticationConfigSource,
 } from "../kubernetes/authentication-config.ts";
-import { createDiscoveryRestMapper, kubeDiscoveryFetcher } from "../kubernetes/discovery-rest-mapper.ts";
+import { connectLookups, DiscoveryUnreachableError } from "../kubernetes/cluster-lookups.ts";
+import type { DiscoveryRestMapper } from "../kubernetes/discovery-rest-mapper.ts";
 import { createApiConfiguration } from "../kubernetes/kube-http.ts";
 import { KubeConfigError, loadKubeConfig } from "../kubernetes/kube-config.ts";
-import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-lister.ts";
-import { createKubernetesObjectSource } from "../kubernetes/resource-object-source.ts";
 import { createSubjectAccessReviewer } from "../kubernetes/subject-access-review.ts";
 import { createTokenReviewer } from "../kubernetes/token-review.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -29,7 +28,7 @@ import { AlwaysAllowPathError, createAuthorization } from "../server/authz.ts";
 import { createSecurityCheck, type SecurityCheck } from "../server/security.ts";
 /** What cluster mode adds: the discovery REST mapper, object lookup, and request authentication/authorization. */
 export interface ClusterConnection {
-  readonly restMapper: ReturnType<typeof createDiscoveryRestMapper>;
+  readonly restMapper: DiscoveryRestMapper;
   readonly objects: ObjectLister;
   readonly resourceObjects: ResourceObjectSource;
   readonly authentication: AuthenticationConfigSource;
@@ -58,14 +57,7 @@ export async function connectToCluster(
       k.authorizationKubeconfig === undefined ? lister : loadKubeConfig({ file: k.authorizationKubeconfig });
     const authenticationApi = createApiConfiguration(authenticationConfig);
 
-    const restMapper = createDiscoveryRestMapper({ fetchDocument: kubeDiscoveryFetcher(lister), logger });
-    try {
-      await restMapper.refresh();
-    } catch (error) {
-      throw new StartupError(
-        `cannot read API discovery from ${lister.getCurrentCluster()?.server}: ${(error as Error).message}`,
-      );
-    }
+    const { restMapper, objects, resourceObjects } = await connectLookups(lister, logger);
     const authentication = createAuthenticationConfigSource({
       flags: k,
       reader: createConfigMapReader(new CoreV1Api(authenticationApi)),
@@ -96,11 +88,10 @@ export async function connectToCluster(
       frontProxyCA: loaded.requestHeader !== undefined,
       allowedNames: loaded.requestHeader?.allowedNames.join(",") || "any",
     });
-    const fetchCollection = kubeCollectionFetcher(lister);
     return {
       restMapper,
-      objects: createObjectLister({ fetchCollection, logger }),
-      resourceObjects: createKubernetesObjectSource({ fetchCollection, logger }),
+      objects,
+      resourceObjects,
       authentication,
       security,
       clientCaPems: () => clientCaPemsOf(authentication.current()),
@@ -110,6 +101,7 @@ export async function connectToCluster(
     };
   } catch (error) {
     if (
+      error instanceof DiscoveryUnreachableError ||
       error instanceof KubeConfigError ||
       error instanceof AuthenticationConfigError ||
       error instanceof AlwaysAllowPathError

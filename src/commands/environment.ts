@@ -3,12 +3,10 @@
  * Prometheus client (http-transport.ts + client.ts) and, in cluster mode, the discovery REST mapper and the object
  * lister (kubernetes/*); standalone mode uses the built-in REST mapper table, as the server does.
  */
-import { createDiscoveryRestMapper, kubeDiscoveryFetcher } from "../kubernetes/discovery-rest-mapper.ts";
+import { type ClusterLookups, connectLookups, DiscoveryUnreachableError } from "../kubernetes/cluster-lookups.ts";
 import { KubeConfigError, loadKubeConfig } from "../kubernetes/kube-config.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { connectStandaloneMapper, StandaloneKubeconfigError } from "../kubernetes/standalone-rest-mapper.ts";
-import { createObjectLister, kubeCollectionFetcher } from "../kubernetes/object-lister.ts";
-import { createKubernetesObjectSource } from "../kubernetes/resource-object-source.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../apimachinery/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
@@ -93,24 +91,19 @@ export async function connectKubernetes(kubeconfig: string | undefined, logger: 
     if (error instanceof KubeConfigError) throw new UnreachableError(error.message);
     throw error;
   }
-  const server = config.getCurrentCluster()?.server;
-  const restMapper = createDiscoveryRestMapper({ fetchDocument: kubeDiscoveryFetcher(config), logger });
+  let lookups: ClusterLookups;
   try {
-    await restMapper.refresh();
+    lookups = await connectLookups(config, logger);
   } catch (error) {
+    if (!(error instanceof DiscoveryUnreachableError)) throw error;
     const advice =
       kubeconfig === undefined
         ? " (no --kubeconfig given: pass --kubeconfig FILE, or --standalone to run without Kubernetes)"
         : "";
-    throw new UnreachableError(`cannot read API discovery from ${server}: ${(error as Error).message}${advice}`);
+    throw new UnreachableError(`${error.message}${advice}`);
   }
-  return {
-    mapperKind: "cluster",
-    mapper: () => restMapper.current(),
-    objects: createObjectLister({ fetchCollection: kubeCollectionFetcher(config), logger }),
-    resourceObjects: createKubernetesObjectSource({ fetchCollection: kubeCollectionFetcher(config), logger }),
-    server,
-  };
+  const { restMapper, objects, resourceObjects, server } = lookups;
+  return { mapperKind: "cluster", mapper: () => restMapper.current(), objects, resourceObjects, server };
 }
 
 /** The Prometheus client the server would use for these flags. Throws UsageError for unusable credential files. */

@@ -4,7 +4,8 @@
  * built-in table. Only discovery is read: objects still come from Prometheus labels, and nothing is authenticated.
  */
 import type { Logger } from "../observability/logger.ts";
-import { createDiscoveryRestMapper, kubeDiscoveryFetcher, type DiscoveryRestMapper } from "./discovery-rest-mapper.ts";
+import { connectDiscovery, DiscoveryUnreachableError } from "./cluster-lookups.ts";
+import type { DiscoveryRestMapper } from "./discovery-rest-mapper.ts";
 import { KubeConfigError, loadKubeConfig } from "./kube-config.ts";
 import { standaloneKubeconfigPath } from "./standalone-kubeconfig.ts";
 
@@ -43,15 +44,12 @@ export async function connectStandaloneMapper({
   try {
     const config = loadKubeConfig({ file: path, env: {} });
     server = config.getCurrentCluster()?.server ?? "";
-    const restMapper = createDiscoveryRestMapper({ fetchDocument: kubeDiscoveryFetcher(config), logger });
-    await restMapper.refresh();
+    const { restMapper } = await connectDiscovery(config, logger);
     logger.info(0, "standalone: resources from the cluster's API discovery", { kubeconfig: path, server });
     return { kind: "cluster", restMapper, server, kubeconfig: path };
   } catch (error) {
-    const detail =
-      error instanceof KubeConfigError
-        ? error.message
-        : `cannot read API discovery from ${server}: ${(error as Error).message}`;
+    if (!(error instanceof KubeConfigError || error instanceof DiscoveryUnreachableError)) throw error;
+    const detail = error.message;
     if (kubeconfigFlag !== undefined) throw new StandaloneKubeconfigError(detail);
     logger.warn("standalone: the default kubeconfig did not work; using the built-in resource table", {
       kubeconfig: path,
