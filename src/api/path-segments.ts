@@ -5,16 +5,25 @@
 import { BadRequestError } from "../apimachinery/status.ts";
 import { pathNotFound } from "./status.ts";
 
+/**
+ * One path segment, percent-decoded once (`%2A` is `*`; `%2F` stays inside the segment). The only decoder of path
+ * segments: the routes and authorization (server/request-info.ts) both use it, so authorization sees the names the
+ * handler serves. Bad percent-encoding is a 400.
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError("invalid request path");
+  }
+}
+
 /** `""` gives `[]`. An empty segment (`a//b`, trailing `/`) is a 404; bad percent-encoding is a 400. */
 export function pathSegments(rest: string): string[] {
   if (rest === "") return [];
   return rest.split("/").map((segment) => {
     if (segment === "") throw pathNotFound();
-    try {
-      return decodeURIComponent(segment);
-    } catch {
-      throw new BadRequestError("invalid request path");
-    }
+    return decodePathSegment(segment);
   });
 }
 

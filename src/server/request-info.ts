@@ -5,11 +5,12 @@
  * (`/apis`, `/apis/<g>`, `/apis/<g>/<v>`, health, `/metrics`, `/openapi/...`, `/version`) is a non-resource request
  * with the path and the lower-cased method as verb.
  *
- * NB: path segments are split first and percent-decoded once each, exactly as the custom-metrics router does
- * (api/custom-metrics/request-path.ts), so `%2A` is `*` and an encoded `%2F` stays inside its segment: authorization
+ * NB: path segments are split first and percent-decoded once each by the routers' own decoder
+ * (api/path-segments.ts), so `%2A` is `*` and an encoded `%2F` stays inside its segment: authorization
  * always sees the same name, namespace and metric that the handler will serve. (Go decodes the whole path before
  * splitting; the two differ only for `%2F`, which names no Kubernetes object.)
  */
+import { decodePathSegment } from "../api/path-segments.ts";
 import { pathNotFound } from "../api/status.ts";
 import { ApiError, BadRequestError } from "../apimachinery/status.ts";
 
@@ -63,11 +64,11 @@ const VERB_OF_METHOD: Readonly<Record<string, string>> = {
 export function requestAttributesOf(method: string, url: URL): RequestAttributes {
   const pathname = url.pathname;
   const trimmed = pathname.replace(/^\/+|\/+$/g, "");
-  let parts = trimmed === "" ? [] : trimmed.split("/").map(percentDecoded);
+  let parts = trimmed === "" ? [] : trimmed.split("/").map(decodePathSegment);
   const nonResource = (): NonResourceRequestAttributes => ({
     kind: "nonResource",
     verb: method.toLowerCase(),
-    path: percentDecoded(pathname),
+    path: decodePathSegment(pathname),
   });
 
   if (parts.length < 3 || !API_PREFIXES.has(parts[0]!)) return nonResource();
@@ -144,12 +145,4 @@ export function refusalOf(method: string, url: URL): ApiError | undefined {
   // serves them, and the external metrics route would otherwise serve a metric named `status` in <ns> under them.
   if (attributes.resource === "namespaces" && NAMESPACE_SUBRESOURCES.has(attributes.subresource)) return pathNotFound();
   return undefined;
-}
-
-function percentDecoded(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new BadRequestError("invalid request path");
-  }
 }

@@ -6,6 +6,7 @@
  * Segments are percent-decoded once (`%2A` is `*`).
  */
 import { BadRequestError } from "../../apimachinery/status.ts";
+import { decodePathSegment } from "../path-segments.ts";
 import { pathNotFound } from "../status.ts";
 
 export interface CustomMetricPath {
@@ -19,7 +20,7 @@ export interface CustomMetricPath {
 
 /** Throws BadRequestError (`invalid request path`) or a 404 NotFoundError. */
 export function parseCustomMetricPath(rest: string): CustomMetricPath {
-  const segments = rest.split("/").map(decodeSegment);
+  const segments = rest.split("/").map(decodePathSegment);
   if (segments.some((segment) => segment === "")) throw pathNotFound();
   if (segments[0] === "namespaces") {
     const [, namespace, ...tail] = segments as [string, string | undefined, ...string[]];
@@ -35,12 +36,4 @@ export function parseCustomMetricPath(rest: string): CustomMetricPath {
   if (segments.length !== 3) throw pathNotFound();
   const [resource, name, metric] = segments as [string, string, string];
   return { resource, namespace: undefined, name, metric };
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new BadRequestError("invalid request path");
-  }
 }
