@@ -4,7 +4,8 @@
  */
 import { formatGroupResource } from "../apimachinery/rest-mapper.ts";
 import type { MetricRegistry } from "../discovery/registry.ts";
-import type { ApiResourceList as ApiResourceListSchema } from "./schemas.ts";
+import { compareStrings } from "../util/compare.ts";
+import type { ApiGroup, ApiGroupEntry, ApiGroupList, ApiResourceList as ApiResourceListSchema } from "./schemas.ts";
 
 /** An API group this server installs, versions in the order they are listed (preferred first). */
 export interface ServedGroup {
@@ -16,18 +17,19 @@ export const CUSTOM_METRICS_GROUP: ServedGroup = { name: "custom.metrics.k8s.io"
 export const EXTERNAL_METRICS_GROUP: ServedGroup = { name: "external.metrics.k8s.io", versions: ["v1beta1"] };
 export const RESOURCE_METRICS_GROUP: ServedGroup = { name: "metrics.k8s.io", versions: ["v1beta1"] };
 
-function groupObject(group: ServedGroup) {
+function groupObject(group: ServedGroup): typeof ApiGroupEntry.static {
   const versions = group.versions.map((version) => ({ groupVersion: `${group.name}/${version}`, version }));
-  return { name: group.name, versions, preferredVersion: versions[0] };
+  // NB: every served group has at least one version; the first is the preferred one.
+  return { name: group.name, versions, preferredVersion: versions[0]! };
 }
 
 /** `GET /apis`. */
-export function apiGroupList(groups: readonly ServedGroup[]) {
+export function apiGroupList(groups: readonly ServedGroup[]): typeof ApiGroupList.static {
   return { kind: "APIGroupList", apiVersion: "v1", groups: groups.map(groupObject) };
 }
 
 /** `GET /apis/<group>`. */
-export function apiGroup(group: ServedGroup) {
+export function apiGroup(group: ServedGroup): typeof ApiGroup.static {
   return { kind: "APIGroup", apiVersion: "v1", ...groupObject(group) };
 }
 
@@ -37,7 +39,7 @@ export interface ApiResource {
   readonly singularName: "";
   readonly namespaced: boolean;
   readonly kind: string;
-  readonly verbs: readonly string[];
+  readonly verbs: string[];
 }
 
 /** Listed while the custom registry is empty: an empty list breaks client-go discovery for every client. */
@@ -45,13 +47,13 @@ export const CUSTOM_METRICS_PLACEHOLDER = "custommetrics";
 export const EXTERNAL_METRICS_PLACEHOLDER = "externalmetrics";
 
 /** `GET /apis/custom.metrics.k8s.io/<version>`: one entry per (resource, metric), sorted by name; never empty. */
-export function customMetricsResourceList(version: string, registry: MetricRegistry) {
+export function customMetricsResourceList(version: string, registry: MetricRegistry): ApiResourceListBody {
   const byName = new Map<string, ApiResource>();
   for (const entry of registry.customMetrics()) {
     const name = `${formatGroupResource(entry.resource)}/${entry.metric}`;
     byName.set(name, { name, singularName: "", namespaced: entry.namespaced, kind: "MetricValueList", verbs: ["get"] });
   }
-  const resources = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const resources = [...byName.values()].sort((a, b) => compareStrings(a.name, b.name));
   if (resources.length === 0) {
     resources.push({
       name: CUSTOM_METRICS_PLACEHOLDER,
@@ -85,7 +87,7 @@ export function externalMetricsResourceList(registry: MetricRegistry): ApiResour
     kind: "ExternalMetricValueList",
     verbs: ["get"],
   }));
-  resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  resources.sort((a, b) => compareStrings(a.name, b.name));
   if (resources.length === 0) {
     resources.push({
       name: EXTERNAL_METRICS_PLACEHOLDER,

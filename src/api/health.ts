@@ -1,5 +1,6 @@
 /**
- * `/healthz`, `/livez`, `/readyz` (docs/api.md, Operational endpoints): plain text, always answered, never authorised.
+ * `/healthz`, `/livez`, `/readyz` (docs/api.md, Operational endpoints): plain text, always answered. They skip
+ * authorization while they are in `--authorization-always-allow-paths`, which holds all three by default.
  */
 import { Elysia } from "elysia";
 

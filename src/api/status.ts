@@ -5,20 +5,20 @@
 import type { Logger } from "../observability/logger.ts";
 import { ApiError, InternalError, NotFoundError } from "../apimachinery/status.ts";
 import { jsonResponse } from "./json.ts";
+import type { Status } from "./schemas.ts";
 
 /** The `Status` object, keys in Kubernetes' order; `reason` and `details` omitted when empty. */
-export function statusBody(error: ApiError): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+export function statusBody(error: ApiError): typeof Status.static {
+  return {
     kind: "Status",
     apiVersion: "v1",
     metadata: {},
     status: "Failure",
     message: error.message,
+    ...(error.reason === "" ? {} : { reason: error.reason }),
+    ...(error.details === undefined ? {} : { details: error.details }),
+    code: error.code,
   };
-  if (error.reason !== "") body.reason = error.reason;
-  if (error.details !== undefined) body.details = error.details;
-  body.code = error.code;
-  return body;
 }
 
 /** Turns anything thrown while answering into a Status response, logging causes of server-side failures. */

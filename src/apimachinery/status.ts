@@ -18,7 +18,7 @@ export interface StatusDetails {
   readonly name?: string;
   readonly group?: string;
   readonly kind?: string;
-  readonly causes?: readonly { readonly message: string }[];
+  readonly causes?: { readonly message: string }[];
 }
 
 export class ApiError extends Error {

@@ -18,13 +18,13 @@ export class SelectorMatcherError extends Error {
 export interface LabelSelectorRequirement {
   readonly key: string;
   readonly operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
-  readonly values?: readonly string[];
+  readonly values?: string[];
 }
 
 /** metav1.LabelSelector as JSON; empty `matchLabels` / `matchExpressions` are omitted. */
 export interface LabelSelector {
   readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+  readonly matchExpressions?: LabelSelectorRequirement[];
 }
 
 function sortedUnique(values: readonly string[]): string[] {
