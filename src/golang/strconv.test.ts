@@ -100,14 +100,3 @@ describe("goQuote", () => {
     }
   });
 });
-
-describe("labelMatcher", () => {
-  test.each([
-    ["=", 'l="v"'],
-    ["!=", 'l!="v"'],
-    ["=~", 'l=~"v"'],
-    ["!~", 'l!~"v"'],
-  ] as const)("joins label, %s and the quoted value", (op, expected) => {
-    expect(labelMatcher("l", op, "v")).toBe(expected);
-  });
-});

@@ -35,10 +35,9 @@ function hexDigits(value: number, width: number): string {
   return value.toString(16).padStart(width, "0");
 }
 
-/** strconv.appendEscapedRune for a valid code point with quote `"`. */
-function escapeRune(codePoint: number): string {
-  if (codePoint === 0x22) return '\\"';
-  if (codePoint === 0x5c) return "\\\\";
+/** strconv.appendEscapedRune for a valid code point: `quote` (`"` or `'`) and `\` are backslashed. */
+function escapeRune(codePoint: number, quote = 0x22): string {
+  if (codePoint === quote || codePoint === 0x5c) return `\\${String.fromCodePoint(codePoint)}`;
   if (isGoPrintable(codePoint)) return String.fromCodePoint(codePoint);
   const short = SHORT_ESCAPES.get(codePoint);
   if (short !== undefined) return short;
@@ -126,4 +125,19 @@ function quoteString(value: string): string {
  */
 export function goQuote(value: string | Uint8Array): string {
   return typeof value === "string" ? quoteString(value) : quoteBytes(value);
+}
+
+const MAX_RUNE = 0x10ffff;
+const REPLACEMENT_CHARACTER = 0xfffd;
+
+/** Go `strconv.QuoteRune` as used by `%q` on an integer: `'a'`, `'\n'`; out-of-range values print as `'�'`. */
+export function goQuoteRune(value: number): string {
+  const valid = value >= 0 && value <= MAX_RUNE && !(value >= 0xd800 && value <= 0xdfff);
+  return `'${escapeRune(valid ? value : REPLACEMENT_CHARACTER, 0x27)}'`;
+}
+
+/** Go `%#U`: `U+0041 'A'`, or `U+0001` when not printable. */
+export function goUnicodeName(codePoint: number): string {
+  const name = `U+${hexDigits(codePoint, 4).toUpperCase()}`;
+  return isGoPrintable(codePoint) ? `${name} '${String.fromCodePoint(codePoint)}'` : name;
 }

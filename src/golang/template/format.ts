@@ -2,7 +2,7 @@
  * Go fmt for template values: what an action prints, `print` (fmt.Sprint), `println` (fmt.Sprintln) and `printf`
  * (fmt.Sprintf) with Go's verbs, flags (`+ - # 0` and space), width and precision.
  */
-import { goQuote, goQuoteRune } from "./quote.ts";
+import { goQuote, goQuoteRune } from "../strconv.ts";
 import { goTypeName, isStringMap, sortedKeys, TemplateRoot, type TemplateValue } from "./values.ts";
 import { TemplateExecutionError } from "./errors.ts";
 

@@ -3,7 +3,7 @@
  * Trim markers and comments are handled here, as in Go; the parser never sees them.
  */
 import { TemplateCompileError } from "./errors.ts";
-import { goQuote, goUnicodeName } from "./quote.ts";
+import { goQuote, goUnicodeName } from "../strconv.ts";
 
 const LEFT_DELIM = "<<";
 const RIGHT_DELIM = ">>";

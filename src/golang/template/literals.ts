@@ -3,7 +3,7 @@
  * constants (`'a'`) and integers (`42`, `-7`, `0x1f`, `0o17`, `0b101`, `1_000`), as strconv parses them.
  */
 
-import { goQuote } from "./quote.ts";
+import { goQuote } from "../strconv.ts";
 
 const HEX_DIGIT = /^[0-9a-fA-F]$/;
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {

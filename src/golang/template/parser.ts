@@ -6,7 +6,7 @@
 import { TemplateCompileError } from "./errors.ts";
 import { lexTemplate, type Token, type TokenKind } from "./lexer.ts";
 import { parseGoInteger, unquoteGoChar, unquoteGoString } from "./literals.ts";
-import { goQuote } from "./quote.ts";
+import { goQuote } from "../strconv.ts";
 
 export type OperandNode =
   | { readonly kind: "dot"; readonly offset: number }
