@@ -17,6 +17,8 @@ import {
 } from "yaml";
 import { parsePrometheusDuration } from "../util/duration.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
+import { helmValuesWarnings } from "./helm-values.ts";
+import { describeSyntaxError } from "./yaml-syntax-error.ts";
 import type {
   DiscoveryRule,
   GroupResourceReference,
@@ -433,38 +435,6 @@ function createReader(
   };
 }
 
-/** Keys of the Helm chart's `rules:` values, which the chart renders into the adapter's config. */
-const HELM_RULES_KEYS = new Set(["default", "custom", "external", "existing", "resource"]);
-
-/** A warning when the document looks like the prometheus-adapter Helm chart's values rather than its config. */
-function helmValuesWarnings(
-  doc: Document | undefined,
-  file: string,
-  at: (offset: number | undefined) => SourcePosition,
-): ConfigIssue[] {
-  const root = doc?.contents;
-  if (!root || !isMap(root)) return [];
-  const rulesPair = root.items.find((pair) => isScalar(pair.key) && pair.key.value === "rules");
-  const rulesNode = rulesPair?.value;
-  if (!rulesNode || !isMap(rulesNode)) return [];
-  const helmKey = rulesNode.items.find((pair) => isScalar(pair.key) && HELM_RULES_KEYS.has(String(pair.key.value)));
-  if (!helmKey || !isScalar(helmKey.key)) return [];
-  const { line, column } = at(helmKey.key.range?.[0]);
-  return [
-    {
-      file,
-      line,
-      column,
-      path: "rules",
-      code: "helm-values-file",
-      message: `this looks like the Helm chart's values (rules.${String(helmKey.key.value)}), not the adapter's config`,
-      hint:
-        "pass the config the chart renders (its ConfigMap's config.yaml), " +
-        "or move rules.custom/external/resource to top-level rules/externalRules/resourceRules",
-    },
-  ];
-}
-
 /** The merge key of YAML 1.1, which yaml.v2 (upstream's reader) supports. */
 const MERGE_KEY = "<<";
 /** Bound on merges of merges, so that a pathological file cannot recurse without end. */
@@ -473,43 +443,6 @@ const MAX_MERGE_DEPTH = 50;
 function isEmptyDocument(doc: Document): boolean {
   const contents = doc.contents;
   return contents === null || (isScalar(contents) && isNullScalar(contents) && contents.tag === undefined);
-}
-
-/**
- * A YAML syntax error as a located issue: the parser's message without its repeated position, the source line
- * with a caret under the column, and a hint for the usual causes.
- */
-function describeSyntaxError(
-  code: string,
-  message: string,
-  sourceLine: string | undefined,
-  column: number,
-): Pick<ConfigIssue, "message" | "excerpt" | "hint"> {
-  const text = firstLine(message)
-    .replace(/ at line \d+, column \d+:?$/, "")
-    .replace(/:$/, "");
-  const hint = syntaxHint(code, message, sourceLine ?? "", column);
-  const withHint = hint === undefined ? {} : { hint };
-  // NB: an error at the end of the file points at an empty line; the message and hint say enough there.
-  if (sourceLine === undefined || sourceLine.trim() === "" || column < 1) return { message: text, ...withHint };
-  const caret = sourceLine.slice(0, column - 1).replace(/[^\t]/g, " ") + "^";
-  return { message: text, excerpt: `${sourceLine}\n${caret}`, ...withHint };
-}
-
-const QUOTED_VALUE = /^(\s*(?:-\s+)?[^\s#:][^#:]*:\s+)(["'])/;
-
-function syntaxHint(code: string, message: string, sourceLine: string, column: number): string | undefined {
-  if (code === "TAB_AS_INDENT") return "indent with spaces: YAML does not allow tabs in indentation";
-  if (/^Flow (sequence|mapping)/.test(message)) {
-    return "a value starting with [ or { is a YAML flow list or mapping: close it, or quote the whole value";
-  }
-  const quoted = QUOTED_VALUE.exec(sourceLine);
-  if (quoted && column > (quoted[1]?.length ?? 0) + 1) {
-    return quoted[2] === '"'
-      ? 'the value starts with a quote; inner quotes must be escaped (\\"), or use single quotes or a block scalar (|)'
-      : "the value starts with a single quote; inner single quotes must be doubled (''), or use a block scalar (|)";
-  }
-  return undefined;
 }
 
 const DECIMAL_NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -559,8 +492,4 @@ function join(path: string, key: string): string {
 function parentPath(path: string): string {
   const cut = Math.max(path.lastIndexOf("."), path.lastIndexOf("["));
   return cut <= 0 ? "" : path.slice(0, cut);
-}
-
-function firstLine(message: string): string {
-  return message.split("\n")[0] ?? message;
 }

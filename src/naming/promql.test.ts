@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { labelMatcher, type MatchOperator } from "./promql.ts";
+import { labelMatcher } from "./promql.ts";
 
 describe("labelMatcher", () => {
   test.each([
