@@ -3,6 +3,8 @@
  * `--flag=value` and `--flag value`; booleans `--flag` / `--flag=false`. An unknown flag is an error that names it.
  * Upstream deployments' arguments (`--logtostderr`, `--v`, `--secure-port`, `--cert-dir`, `--config`,
  * `--prometheus-url`, `--metrics-relist-interval`) are accepted unchanged.
+ *
+ * NB: over 350 lines: the flag table (one entry per upstream flag, with help text) is most of it.
  */
 import { DISCOVERY_MODES, type DiscoveryMode } from "./discovery/discovery-mode.ts";
 import { parsePrometheusDuration, type Milliseconds } from "./util/duration.ts";

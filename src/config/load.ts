@@ -2,6 +2,9 @@
  * Reads a rules file strictly, like Go's `yaml.UnmarshalStrict`: unknown and duplicate keys are errors, one document
  * only, string fields keep their source text (`as: 123` is "123"), and every problem is reported with file, line,
  * column and path (rules/README.md). Nothing is compiled here; see naming/compile-rules.ts.
+ *
+ * NB: over 350 lines: the reader is one walk over the document that knows every field of the rules format, so that
+ * each error can name its path and position; splitting it per section would pass that state around everywhere.
  */
 import {
   Alias,

@@ -5,6 +5,9 @@
  *
  * Between full runs, an incremental pass every `freshInterval` (see fresh-pass.ts) adds metrics whose names appeared
  * since; only full runs remove metrics. A full run always wins: a pass that overlaps one is discarded.
+ *
+ * NB: over 350 lines: the relist loop, its retry backoff, the fresh pass and the discovery mode probe share one
+ * schedule and one current snapshot; they are kept together so that no two of them can race.
  */
 import type { Logger } from "../observability/logger.ts";
 import type { CompiledRules } from "../naming/compile-rules.ts";

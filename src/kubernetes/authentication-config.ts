@@ -9,6 +9,9 @@
  * `--authentication-skip-lookup`. A ConfigMap that does not exist configures nothing; one that cannot be read (or
  * holds values that do not parse) stops the start unless `--authentication-tolerate-lookup-failure`. After the start a
  * failed re-read keeps the last good configuration.
+ *
+ * NB: over 350 lines: the ConfigMap's keys, the flags that override them and the periodic re-read form one
+ * contract with k8s.io/apiserver's DelegatingAuthenticationOptions, kept in one place.
  */
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { X509Certificate } from "node:crypto";

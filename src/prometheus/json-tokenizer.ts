@@ -6,6 +6,9 @@
  * Strings are only turned into JS strings when the handler asks for them ({@link JsonHandler.wantString}); the others
  * are validated and skipped without allocating. Keys and wanted strings of up to 64 bytes are interned, so a key seen a
  * million times is one string (and Map lookups on it reuse its cached hash).
+ *
+ * NB: over 350 lines on purpose: it is one byte-level state machine in one closure, so the hot loop's state stays in
+ * local variables rather than behind calls across modules.
  */
 
 /** The input is not valid JSON. `offset` is the byte position (0-based, across all chunks) where it went wrong. */

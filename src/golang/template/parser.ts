@@ -2,6 +2,9 @@
  * Parser of the `<< >>` template language: Go text/template/parse/parse.go (everything but define, template, block
  * and floating-point or complex constants). Produces a syntax tree in which each variable is resolved to a numbered
  * slot; types, field names and function arity are checked later by query-template.ts.
+ *
+ * NB: over 350 lines: a port of Go's text/template/parse/parse.go, kept in one file in the order of the original so
+ * the two can be read side by side.
  */
 import { TemplateCompileError } from "./errors.ts";
 import { lexTemplate, type Token, type TokenKind } from "./lexer.ts";

@@ -4,12 +4,6 @@
  */
 import { parseSeriesSelector } from "../../../providers/series-selector.ts";
 import { labelMatcher } from "../../../naming/promql.ts";
-import {
-  formatGroupResource,
-  parseGroupResource,
-  UnknownResourceError,
-  type ResourceInfo,
-} from "../../../apimachinery/rest-mapper.ts";
 import { promql } from "../../../naming/promql.ts";
 import type { VectorSample } from "../../../prometheus/types.ts";
 import {
@@ -17,11 +11,8 @@ import {
   samplesByLabel,
   type RenderedCustomQuery,
 } from "../../../providers/custom-metrics-provider.ts";
-import { ApiError } from "../../../apimachinery/status.ts";
 import type { CustomMetricEntry } from "../../../discovery/registry.ts";
 import {
-  errorText,
-  kubernetesUnreachable,
   servedValues,
   listSome,
   queryStep,
@@ -31,10 +22,9 @@ import {
   type Analysis,
   type AnalysisContext,
 } from "./shared.ts";
-import { metricSuggestions } from "../suggestions.ts";
 import type { ExplainStep, ObjectMatch, Probe } from "../types.ts";
-import { closestNames } from "../../suggestions.ts";
-import { KubernetesHttpError } from "../../../kubernetes/errors.ts";
+import { findObjects } from "./custom-objects.ts";
+import { findMetric, resolveResource } from "./custom-lookups.ts";
 
 export async function analyseCustomRequest(ctx: AnalysisContext): Promise<Analysis> {
   const steps: ExplainStep[] = [];
@@ -97,199 +87,6 @@ export async function analyseCustomRequest(ctx: AnalysisContext): Promise<Analys
   // 6. Matching: samples to objects by the resource label.
   steps.push(customMatchingStep(ctx, entry, rendered.resourceLabel, samples, names));
   return done();
-}
-
-/** The resource step; null when the REST mapper does not know what was written. */
-function resolveResource(ctx: AnalysisContext, steps: ExplainStep[]): ResourceInfo | null {
-  const writtenResource = ctx.request.resource as string;
-  let resource: ResourceInfo;
-  try {
-    resource = ctx.access.mapper().resolve(parseGroupResource(writtenResource));
-  } catch (error) {
-    if (!(error instanceof UnknownResourceError)) throw error;
-    const known = ctx.access.mapper().all();
-    const byName = new Map<string, string>();
-    for (const info of known)
-      for (const alias of [info.resource, info.singular, ...(info.shortNames ?? [])])
-        byName.set(alias, formatGroupResource(info));
-    const suggestions = [
-      ...new Set(closestNames(writtenResource, byName.keys()).map((alias) => byName.get(alias) as string)),
-    ];
-    steps.push({
-      step: "resource",
-      status: "failed",
-      reason: "resource-unknown",
-      summary: `"${writtenResource}" is unknown to the REST mapper: ${error.message}${suggestions.length > 0 ? `; did you mean ${suggestions[0]}?` : ""}`,
-      hints:
-        ctx.access.mapperKind === "builtin"
-          ? [
-              "standalone mode resolves resources from a built-in table of common resources; run with --kubeconfig to use the cluster's (CRDs included)",
-            ]
-          : [
-              "`kubectl api-resources` lists what the cluster serves; write the resource as `<plural>.<group>` when several groups serve the name",
-            ],
-      data: { written: writtenResource, resolved: null, suggestions },
-    });
-    return null;
-  }
-  steps.push({
-    step: "resource",
-    status: "ok",
-    summary: `${writtenResource} -> ${formatGroupResource(resource)} (${resource.group === "" ? "" : `${resource.group}/`}${resource.version} ${resource.kind}, ${resource.namespaced ? "namespaced" : "cluster-scoped"})`,
-    hints: [],
-    data: {
-      written: writtenResource,
-      resolved: {
-        group: resource.group,
-        version: resource.version,
-        kind: resource.kind,
-        resource: resource.resource,
-        namespaced: resource.namespaced,
-      },
-      suggestions: [],
-    },
-  });
-  return resource;
-}
-
-/** The metric step; null when discovery registered no such metric for the resource and scope. */
-function findMetric(
-  ctx: AnalysisContext,
-  resource: ResourceInfo,
-  namespaced: boolean,
-  steps: ExplainStep[],
-): CustomMetricEntry | null {
-  const { request } = ctx;
-  const entry = ctx.discovery.registry.customMetric(resource, namespaced, request.metric);
-  if (!entry) {
-    const { suggestions, hints } = metricSuggestions(ctx, { resource, namespaced });
-    steps.push({
-      step: "metric",
-      status: "failed",
-      reason: "metric-not-registered",
-      summary: `${request.metric} is not registered for ${formatGroupResource(resource)} (${namespaced ? "namespaced request" : "cluster-scoped request"})${suggestions.length > 0 ? `: did you mean ${suggestions[0]}?` : ""}`,
-      hints,
-      data: { rule: null, series: null, namespaced, suggestions },
-    });
-    return null;
-  }
-  const collision = ctx.discovery.collisions.find(
-    (c) => c.resource === formatGroupResource(resource) && c.metric === request.metric,
-  );
-  steps.push({
-    step: "metric",
-    status: "ok",
-    summary: `registered by ${entry.rule.id} from series ${entry.seriesName}`,
-    hints: collision
-      ? [
-          `${collision.rules.join(", ")} all produce ${formatGroupResource(resource)}/${request.metric}; later rules win, so ${collision.winner} is served`,
-        ]
-      : [],
-    data: { rule: entry.rule.id, series: entry.seriesName, namespaced, suggestions: [] },
-  });
-  return entry;
-}
-
-/** Where the objects came from: `names` null = the result's label values (standalone `*`). */
-type ObjectsOutcome =
-  | { readonly stop: false; readonly names: readonly string[] | null }
-  | { readonly stop: true; readonly unreachable: string | null };
-
-/** The objects step: named in the path, LISTed from Kubernetes, or left to the result's labels (standalone). */
-async function findObjects(
-  ctx: AnalysisContext,
-  resource: ResourceInfo,
-  namespaced: boolean,
-  steps: ExplainStep[],
-): Promise<ObjectsOutcome> {
-  const { request } = ctx;
-  const name = request.name as string;
-  if (name !== "*") {
-    const names = [name];
-    steps.push({
-      step: "objects",
-      status: "ok",
-      summary: `${name}, named in the path`,
-      hints: [],
-      data: { source: "path", names, labelSelector: "", error: null },
-    });
-    return { stop: false, names };
-  }
-  if (ctx.access.objects === undefined) {
-    if (request.labelSelector !== "") {
-      steps.push({
-        step: "objects",
-        status: "failed",
-        reason: "bad-request",
-        summary: "labelSelector needs the Kubernetes API to list objects; standalone mode answers 400",
-        hints: ["run explain (and the server) with --kubeconfig instead of --standalone, or leave labelSelector out"],
-        data: {
-          source: "prometheus",
-          names: null,
-          labelSelector: request.labelSelector,
-          error: "labelSelector is not supported in standalone mode",
-        },
-      });
-      return { stop: true, unreachable: null };
-    }
-    steps.push({
-      step: "objects",
-      status: "ok",
-      summary: "standalone mode: the objects are the values of the resource label in the query result",
-      hints: [],
-      data: { source: "prometheus", names: null, labelSelector: "", error: null },
-    });
-    return { stop: false, names: null };
-  }
-  const list = ctx.lists[0];
-  const where = namespaced && resource.namespaced ? `in namespace ${request.namespace}` : "cluster-wide";
-  const selectorText = request.labelSelector === "" ? "" : ` matching labelSelector ${request.labelSelector}`;
-  if (list === undefined) return { stop: true, unreachable: null };
-  if (list.error !== undefined) {
-    const cause = (list.error as { cause?: unknown }).cause;
-    const forbidden = cause instanceof KubernetesHttpError && cause.status === 403;
-    steps.push({
-      step: "objects",
-      status: "failed",
-      reason: list.error instanceof ApiError && list.error.code === 400 ? "bad-request" : "objects-list-failed",
-      summary: `listing ${formatGroupResource(resource)} ${where} failed: ${errorText(list.error)}`,
-      hints: forbidden
-        ? [
-            `the identity may not list ${formatGroupResource(resource)}: check with \`kubectl auth can-i list ${formatGroupResource(resource)} --as=system:serviceaccount:<namespace>:<service account>\`; the adapter's ServiceAccount needs get/list on it (ClusterRole prom-adapter-resource-reader)`,
-          ]
-        : [],
-      data: { source: "kubernetes", names: null, labelSelector: request.labelSelector, error: errorText(list.error) },
-    });
-    return { stop: true, unreachable: kubernetesUnreachable(list) };
-  }
-  const names = list.names ?? [];
-  if (names.length === 0) {
-    let total: number | null = null;
-    if (request.labelSelector !== "")
-      total = (await ctx.access.objects.listNames(resource, request.namespace, "").catch(() => null))?.length ?? null;
-    const filtered = total !== null && total > 0;
-    steps.push({
-      step: "objects",
-      status: "failed",
-      reason: filtered ? "selector-filtered-everything" : "no-objects",
-      summary: filtered
-        ? `no ${formatGroupResource(resource)} ${where}${selectorText}, though ${total} exist without it: the selector filters everything out`
-        : `no ${formatGroupResource(resource)} ${where}${selectorText}`,
-      hints: filtered
-        ? ["an HPA sends its scale target's pod selector: check that the workload's selector matches the pods' labels"]
-        : [],
-      data: { source: "kubernetes", names, labelSelector: request.labelSelector, error: null },
-    });
-    return { stop: true, unreachable: null };
-  }
-  steps.push({
-    step: "objects",
-    status: "ok",
-    summary: `${names.length} listed ${where}${selectorText}: ${listSome(names)}`,
-    hints: [],
-    data: { source: "kubernetes", names, labelSelector: request.labelSelector, error: null },
-  });
-  return { stop: false, names };
 }
 
 /** Why a vector came back empty: a metricLabelSelector that filters everything, no series at all, or the query itself. */
