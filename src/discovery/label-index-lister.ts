@@ -26,27 +26,14 @@
  * label of one, whose every series stopped before `--metrics-max-age` stays registered until its block leaves the
  * window (discovery-mode.test.ts shows it). Queries for it then find no samples, as for one that stopped within it.
  */
+import type { PrometheusClient } from "../prometheus/client.ts";
 import type { TransferMeter } from "../prometheus/types.ts";
 import type { SeriesShape } from "./registry.ts";
 import { SelectorShapeError, withMatcher } from "./name-restricted-selector.ts";
 import { listOne, type SeriesSource } from "./series-lister.ts";
 
-/** The index calls label discovery makes (PrometheusClient.labelValues and labelNames). */
-export interface LabelIndexSource {
-  labelValues(
-    label: string,
-    startSeconds: number,
-    matches?: readonly string[],
-    signal?: AbortSignal,
-    meter?: TransferMeter,
-  ): Promise<string[]>;
-  labelNames(
-    matches: readonly string[],
-    startSeconds: number,
-    signal?: AbortSignal,
-    meter?: TransferMeter,
-  ): Promise<string[]>;
-}
+/** The index calls label discovery makes. */
+export type LabelIndexSource = Pick<PrometheusClient, "labelValues" | "labelNames">;
 
 /** One seriesQuery to discover, with the test for labels that can decide a custom rule's resources. */
 export interface LabelIndexQuery {

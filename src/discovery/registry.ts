@@ -82,25 +82,32 @@ export function buildMetricRegistry(
   const customByKey = new Map<string, CustomMetricEntry>();
   const externalByName = new Map<string, ExternalMetricEntry>();
   const emptyNames = new Map<string, number>();
-  const countEmpty = (rule: CompiledDiscoveryRule) => emptyNames.set(rule.id, (emptyNames.get(rule.id) ?? 0) + 1);
+
+  /** False (and reported) when the rule's seriesFilters or name.matches drop the series. */
+  const kept = (rule: CompiledDiscoveryRule, shape: SeriesShape): boolean => {
+    if (rule.namer.keepsSeries(shape.name)) return true;
+    onSkip?.({ rule, shape, reason: "filtered" });
+    return false;
+  };
+  /** The metric name, or null (counted and reported) when `name.as` expands to "". */
+  const metricOf = (rule: CompiledDiscoveryRule, shape: SeriesShape): string | null => {
+    const metric = rule.namer.metricNameForSeries(shape.name);
+    if (metric !== "") return metric;
+    emptyNames.set(rule.id, (emptyNames.get(rule.id) ?? 0) + 1);
+    onSkip?.({ rule, shape, reason: "empty-name" });
+    return null;
+  };
 
   for (const { rule, series } of custom) {
     for (const shape of series) {
-      if (!rule.namer.keepsSeries(shape.name)) {
-        onSkip?.({ rule, shape, reason: "filtered" });
-        continue;
-      }
+      if (!kept(rule, shape)) continue;
       const resources = rule.resources.resourcesForLabels(shape.labelNames);
       if (resources.length === 0) {
         onSkip?.({ rule, shape, reason: "no-resource", metric: rule.namer.metricNameForSeries(shape.name) });
         continue;
       }
-      const metric = rule.namer.metricNameForSeries(shape.name);
-      if (metric === "") {
-        countEmpty(rule);
-        onSkip?.({ rule, shape, reason: "empty-name" });
-        continue;
-      }
+      const metric = metricOf(rule, shape);
+      if (metric === null) continue;
       for (const resource of resources) {
         const entry: CustomMetricEntry = {
           metric,
@@ -115,16 +122,9 @@ export function buildMetricRegistry(
   }
   for (const { rule, series } of external) {
     for (const shape of series) {
-      if (!rule.namer.keepsSeries(shape.name)) {
-        onSkip?.({ rule, shape, reason: "filtered" });
-        continue;
-      }
-      const metric = rule.namer.metricNameForSeries(shape.name);
-      if (metric === "") {
-        countEmpty(rule);
-        onSkip?.({ rule, shape, reason: "empty-name" });
-        continue;
-      }
+      if (!kept(rule, shape)) continue;
+      const metric = metricOf(rule, shape);
+      if (metric === null) continue;
       externalByName.set(metric, { metric, seriesName: shape.name, rule, namespaced: rule.namespaced });
     }
   }
