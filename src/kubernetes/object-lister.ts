@@ -3,10 +3,10 @@
  * the resource, in the request's namespace or cluster-wide, filtered by the label selector. Names keep LIST order.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { parseLabelSelector, SelectorSyntaxError } from "../apimachinery/labels/selector.ts";
+import { parseLabelSelectorParameter } from "../apimachinery/labels/selector.ts";
 import type { ResourceInfo } from "../apimachinery/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
-import { BadRequestError, InternalError } from "../apimachinery/status.ts";
+import { InternalError } from "../apimachinery/status.ts";
 import type { ObjectLister } from "../providers/custom-metrics-provider.ts";
 import { kubeRequest } from "./kube-http.ts";
 import { KubernetesHttpError } from "./errors.ts";
@@ -39,13 +39,7 @@ export function createObjectLister({
 }): ObjectLister {
   return {
     async listNames(resource, namespace, labelSelector) {
-      try {
-        parseLabelSelector(labelSelector);
-      } catch (error) {
-        if (error instanceof SelectorSyntaxError)
-          throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
-        throw error;
-      }
+      parseLabelSelectorParameter(labelSelector);
       const items = await listMetadata(
         fetchCollection,
         collectionPath(resource, namespace),

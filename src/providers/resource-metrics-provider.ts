@@ -9,7 +9,7 @@
  * NB: these queries go straight to Prometheus (a QuerySource), not through the 5 s QueryCache: the cache evaluates
  * each query at its own "now", which would break the one shared `time` per request that upstream uses.
  */
-import { parseLabelSelector, SelectorSyntaxError } from "../apimachinery/labels/selector.ts";
+import { parseLabelSelectorParameter } from "../apimachinery/labels/selector.ts";
 import type { CompiledResourceRule, CompiledRules } from "../naming/compile-rules.ts";
 import { renderObjectQuery } from "../naming/query-builder.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -297,13 +297,7 @@ export function createResourceMetricsProvider({
 
 /** Validates both selectors (400 on errors) and returns the parsed field selector. */
 function parseSelectors({ labelSelector, fieldSelector }: ListSelectors): FieldRequirement[] {
-  try {
-    parseLabelSelector(labelSelector);
-  } catch (error) {
-    if (error instanceof SelectorSyntaxError)
-      throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
-    throw error;
-  }
+  parseLabelSelectorParameter(labelSelector);
   try {
     return parseFieldSelector(fieldSelector);
   } catch (error) {

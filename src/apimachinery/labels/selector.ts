@@ -5,6 +5,7 @@
  */
 import { aggregate, invalidValue, labelValueErrors, parseInt64, qualifiedNameErrors } from "./validation.ts";
 import { compareStrings } from "../../util/compare.ts";
+import { BadRequestError } from "../status.ts";
 
 /** Selector operators as apimachinery's `selection.Operator` spells them (`exists` is a bare key, `!` is `!key`). */
 export type SelectorOperator = "=" | "==" | "!=" | "in" | "notin" | "exists" | "!" | "gt" | "lt";
@@ -331,4 +332,18 @@ class SelectorParser {
 export function parseLabelSelector(text: string): Requirement[] {
   const requirements = new SelectorParser(tokenize(text)).parse();
   return requirements.sort((a, b) => compareStrings(a.key, b.key));
+}
+
+/**
+ * A `labelSelector` query parameter as the API server reads it: parsed requirements, or a 400
+ * `unable to parse labelSelector: <why>` for a selector that does not parse.
+ */
+export function parseLabelSelectorParameter(text: string): Requirement[] {
+  try {
+    return parseLabelSelector(text);
+  } catch (error) {
+    if (error instanceof SelectorSyntaxError)
+      throw new BadRequestError(`unable to parse labelSelector: ${error.message}`);
+    throw error;
+  }
 }
