@@ -11,7 +11,7 @@ import { systemClock } from "./util/clock.ts";
 import { VERSION } from "./util/version.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
-  // The operator tools: `prom-adapter check ...` and `prom-adapter explain ...` (see commands/subcommand.ts).
+  // The operator tools: `prom-adapter check ...` and `prom-adapter explain ...` (see commands/cli.ts).
   if (isSubcommand(argv[0])) {
     // NB: each write resolves once flushed; process.exit right after a plain write truncates output to a slow pipe.
     const flushed = (stream: NodeJS.WriteStream) => (text: string) =>

@@ -1,6 +1,6 @@
 /**
  * Cluster mode's share of the composition: kubeconfigs, the discovery REST mapper, object lookup, and request
- * authentication/authorization. Loaded by adapter.ts only without --standalone, so standalone runs never load
+ * authentication/authorization. Loaded by start.ts only without --standalone, so standalone runs never load
  * @kubernetes/client-node.
  */
 import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api } from "@kubernetes/client-node";

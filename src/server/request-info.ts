@@ -117,7 +117,7 @@ export function requestAttributesOf(method: string, url: URL): RequestAttributes
 /**
  * Whether the query asks for a watch: its first `watch` value is anything but `0` or `false` in any case, the empty
  * value included (apimachinery's Convert_Slice_string_To_bool). The one reading of `watch`: authorization
- * (`requestAttributesOf`) and the app's refusal (app.ts) both use it, so a request authorized as a list is never one
+ * (`requestAttributesOf`) and the app's refusal (app/compose.ts) both use it, so a request authorized as a list is never one
  * the app would refuse as a watch and the reverse.
  */
 export function isWatchRequested(query: URLSearchParams): boolean {
