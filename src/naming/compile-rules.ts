@@ -4,7 +4,8 @@
  */
 import { ConfigError, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";
-import type { DiscoveryRule, ResourceRule } from "../config/schema.ts";
+import type { BackendConfig, DiscoveryRule, ResourceRule } from "../config/schema.ts";
+import { compileBackends, type CompiledBackend } from "./backends.ts";
 import type { QueryExtras } from "./promql.ts";
 import type { Milliseconds } from "../util/duration.ts";
 import { NamingError } from "./errors.ts";
@@ -31,6 +32,8 @@ export interface CompiledDiscoveryRule {
   readonly defaultValue: number | undefined;
   /** The rule's `prometheus:` parameters and headers; undefined when it has none. */
   readonly queryExtras: QueryExtras | undefined;
+  /** `prometheus.backend`: the only backend this rule discovers and queries from; undefined: every backend. */
+  readonly backend?: string | undefined;
 }
 
 export interface CompiledResourceRule {
@@ -56,6 +59,8 @@ export interface CompiledRules {
   readonly seriesQueries: readonly string[];
   /** Things that load but probably do not do what the author meant, located like errors. */
   readonly warnings: readonly ConfigIssue[];
+  /** The `backends:` section, compiled, in file order (the `default` backend, from the flags, is not in it). */
+  readonly backends: readonly CompiledBackend[];
 }
 
 export interface CompileOptions {
@@ -149,6 +154,9 @@ export function compileRules(
         }
       });
     }
+    const { backend } = rule.prometheus;
+    if (backend !== undefined && backend !== "default" && !declaredBackends.has(backend))
+      report(join(path, "prometheus.backend"), `unknown backend "${backend}" (not "default" nor in \`backends\`)`);
     if (!namer || !resources || !metricsQuery) return null;
     const { parameters, headers } = rule.prometheus;
     const hasExtras = Object.keys(parameters).length > 0 || Object.keys(headers).length > 0;
@@ -160,6 +168,7 @@ export function compileRules(
       namespaced,
       defaultValue: rule.defaultValue,
       queryExtras: hasExtras ? { parameters, headers } : undefined,
+      ...(backend === undefined ? {} : { backend }),
     };
   }
 
@@ -213,6 +222,8 @@ export function compileRules(
     };
   }
 
+  const declaredBackends = new Set(rules.backends.map((backend: BackendConfig) => backend.name));
+  const backends = compileBackends(rules.backends, (path, message) => report(path, message));
   const custom = rules.rules.map((rule, index) => discoveryRule(rule, `rules[${index}]`, false));
   const external = rules.externalRules.map((rule, index) => discoveryRule(rule, `externalRules[${index}]`, true));
   let resource: CompiledRules["resource"] = null;
@@ -230,7 +241,7 @@ export function compileRules(
   const compiledCustom = custom as CompiledDiscoveryRule[];
   const compiledExternal = external as CompiledDiscoveryRule[];
   const seriesQueries = [...new Set([...compiledCustom, ...compiledExternal].map((rule) => rule.namer.seriesQuery))];
-  return { custom: compiledCustom, external: compiledExternal, resource, seriesQueries, warnings };
+  return { custom: compiledCustom, external: compiledExternal, resource, seriesQueries, warnings, backends };
 }
 
 function join(path: string, field: string): string {
