@@ -13,13 +13,11 @@ import {
 import { DEFAULT_BACKEND } from "../naming/backends.ts";
 import type { CompiledRules } from "../naming/compile-rules.ts";
 import type { Logger, LogFields } from "../observability/logger.ts";
-import type { SelfMetrics } from "../observability/self-metrics.ts";
 import type { Options } from "../options.ts";
 import { createPrometheusClient, type PrometheusClient } from "../prometheus/client.ts";
 import { createHttpTransport } from "../prometheus/http-transport.ts";
 import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
 import type { QuerySource } from "../prometheus/query-cache.ts";
-import type { Clock } from "../util/clock.ts";
 import { createInstrumentedRelister, type DiscoveryDeps } from "./discovery.ts";
 
 /** One named backend's connection. */

@@ -1,0 +1,258 @@
+/**
+ * Several Prometheus backends behind one adapter (issue 15), end to end: three real Prometheus processes with
+ * overlapping and distinct metric families, each behind a recording proxy; reads through the real
+ * `kubectl get --raw`; routing by rule and by namespace for custom and external metrics; one backend killed and
+ * restarted; backends removed and added by a reload; each backend's own credentials.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestAdapter, type TestAdapter } from "../support/adapter.ts";
+import { startFaultyProxy, type FaultyProxy } from "../support/faulty-proxy.ts";
+import {
+  openMetricsText,
+  prometheusSkipReason,
+  startPrometheus,
+  type OpenMetricsSeries,
+  type RunningPrometheus,
+} from "../support/prometheus.ts";
+import { announceSkip, missingTool } from "../support/skip.ts";
+
+setDefaultTimeout(120_000);
+const kubectl = Bun.which("kubectl");
+const skip =
+  prometheusSkipReason() ??
+  (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+announceSkip("multi-backend integration tests", skip);
+
+const NOW = Math.floor(Date.now() / 1000);
+const gauge = (name: string, namespace: string, pod: string, value: number): OpenMetricsSeries => ({
+  name,
+  labels: { namespace, pod },
+  samples: [[NOW - 20, value]],
+});
+
+// Shared Thanos stand-in (the default backend, --prometheus-url): every namespace, but stale copies of team-a's.
+const SHARED = [
+  gauge("queue_depth", "team-a", "a-0", 100),
+  gauge("queue_depth", "team-c", "c-0", 3),
+  gauge("latency_ms", "team-a", "a-0", 500),
+  gauge("shared_only", "team-c", "c-0", 33),
+];
+const TEAM_A = [gauge("queue_depth", "team-a", "a-0", 1), gauge("team_a_only", "team-a", "a-0", 11)];
+const TEAM_B = [
+  gauge("queue_depth", "team-b", "b-0", 2),
+  gauge("latency_ms", "team-a", "a-0", 5),
+  gauge("team_b_only", "team-b", "b-0", 22),
+];
+
+const TEAM_A_TOKEN = "team-a-secret-token";
+const DEFAULT_TOKEN = "default-secret-token";
+
+describe.skipIf(skip !== null)("several Prometheus backends behind one adapter", () => {
+  const prometheus: Record<"shared" | "teamA" | "teamB", RunningPrometheus> = {} as never;
+  const proxy: Record<"shared" | "teamA" | "teamB", FaultyProxy> = {} as never;
+  let adapter: TestAdapter;
+  let dir: string;
+  let rulesFile: string;
+
+  const rules = (backends: string, latencyBackend = "team-b") => `${backends}
+rules:
+- seriesQuery: '{__name__=~"queue_depth|team_a_only|team_b_only|shared_only",namespace!=""}'
+  resources: {template: <<.Resource>>}
+  metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
+- seriesQuery: '{__name__="latency_ms",namespace!=""}'
+  resources: {template: <<.Resource>>}
+  metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
+  prometheus: {backend: ${latencyBackend}}
+externalRules:
+- seriesQuery: '{__name__=~"queue_depth|team_b_only",namespace!=""}'
+  resources: {overrides: {namespace: {resource: namespace}}}
+  metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>}) by (namespace)
+- seriesQuery: '{__name__="team_a_only"}'
+  name: {as: team_a_total}
+  resources: {namespaced: false}
+  metricsQuery: sum(<<.Series>>)
+  prometheus: {backend: team-a}
+`;
+  const teamA = () => `  - name: team-a
+    url: ${proxy.teamA.url}
+    namespaces: [team-a]
+    bearerTokenFile: ${join(dir, "team-a.token")}`;
+  const teamB = () => `  - name: team-b
+    url: ${proxy.teamB.url}
+    namespaces: "team-b(-.*)?"
+    headers: {X-Scope-OrgID: team-b}
+    parameters: {dedup: "false"}`;
+
+  async function kubectlRaw(path: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const child = Bun.spawn(
+      [kubectl!, "get", "--raw", path, `--server=${adapter.baseUrl}`, "--insecure-skip-tls-verify", "--token=unused"],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "ignore",
+        env: { ...process.env, KUBECONFIG: join(dir, "no-kubeconfig") },
+      },
+    );
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    return { code, stdout, stderr };
+  }
+  /** The values of a custom or external metrics list read with kubectl, by object name or by namespace label. */
+  async function values(path: string): Promise<Record<string, string>> {
+    const { code, stdout, stderr } = await kubectlRaw(path);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const items = (
+      JSON.parse(stdout) as {
+        items: { describedObject?: { name: string }; metricLabels?: Record<string, string>; value: string }[];
+      }
+    ).items;
+    return Object.fromEntries(
+      items.map((item) => [item.describedObject?.name ?? item.metricLabels?.namespace ?? "", item.value]),
+    );
+  }
+  const custom = (namespace: string, metric: string) =>
+    values(`/apis/custom.metrics.k8s.io/v1beta1/namespaces/${namespace}/pods/*/${metric}`);
+  const external = (namespace: string, metric: string) =>
+    values(`/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/${metric}`);
+  const listed = async () => {
+    const body = (await (await adapter.get("/apis/custom.metrics.k8s.io/v1beta1")).json()) as {
+      resources: { name: string }[];
+    };
+    return [...new Set(body.resources.map((resource) => resource.name.split("/")[1]))].sort();
+  };
+
+  beforeAll(async () => {
+    if (skip) return;
+    dir = mkdtempSync(join(tmpdir(), "prom-adapter-backends-"));
+    [prometheus.shared, prometheus.teamA, prometheus.teamB] = await Promise.all([
+      startPrometheus({ openMetrics: openMetricsText(SHARED) }),
+      startPrometheus({ openMetrics: openMetricsText(TEAM_A) }),
+      startPrometheus({ openMetrics: openMetricsText(TEAM_B) }),
+    ]);
+    proxy.shared = startFaultyProxy(prometheus.shared.url);
+    proxy.teamA = startFaultyProxy(prometheus.teamA.url);
+    proxy.teamB = startFaultyProxy(prometheus.teamB.url);
+    writeFileSync(join(dir, "team-a.token"), `${TEAM_A_TOKEN}\n`);
+    writeFileSync(join(dir, "default.token"), `${DEFAULT_TOKEN}\n`);
+    rulesFile = join(dir, "rules.yaml");
+    writeFileSync(rulesFile, rules(`backends:\n${teamA()}\n${teamB()}`));
+    adapter = await startTestAdapter({
+      prometheusUrl: proxy.shared.url,
+      // No query cache: a killed backend must be seen at once.
+      extraArgs: ["--config", rulesFile, "--prometheus-token-file", join(dir, "default.token"), "--query-cache-ttl=0s"],
+    });
+    await adapter.adapter.relister.runOnce();
+  });
+  afterAll(async () => {
+    await adapter?.close();
+    for (const p of Object.values(proxy)) await p.stop();
+    for (const p of Object.values(prometheus)) await p.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("/readyz?verbose lists each backend once every first discovery ran", async () => {
+    const response = await adapter.get("/readyz?verbose");
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(
+      "[+]backend/default ok\n[+]backend/team-a ok\n[+]backend/team-b ok\nreadyz check passed\n",
+    );
+    expect(await (await adapter.get("/readyz")).text()).toBe("ok");
+  });
+
+  test("metrics of every backend are listed once, whichever backends registered them", async () => {
+    expect(await listed()).toEqual(["latency_ms", "queue_depth", "shared_only", "team_a_only", "team_b_only"]);
+  });
+
+  test("custom metrics: a metric several backends hold goes to the backend serving the request's namespace", async () => {
+    expect(await custom("team-a", "queue_depth")).toEqual({ "a-0": "1" });
+    expect(await custom("team-b", "queue_depth")).toEqual({ "b-0": "2" });
+    // No named backend serves team-c: the default (serving every namespace) answers.
+    expect(await custom("team-c", "queue_depth")).toEqual({ "c-0": "3" });
+    expect(await custom("team-a", "team_a_only")).toEqual({ "a-0": "11" });
+    expect(await custom("team-c", "shared_only")).toEqual({ "c-0": "33" });
+  });
+
+  test("custom metrics: a rule naming a backend wins over the request's namespace", async () => {
+    // latency_ms of team-a is 500 in the shared Prometheus and 5 in team-b's; the rule says team-b.
+    expect(await custom("team-a", "latency_ms")).toEqual({ "a-0": "5" });
+  });
+
+  test("external metrics: routed by namespace, and by rule for a namespaced: false rule", async () => {
+    expect(await external("team-b", "queue_depth")).toEqual({ "team-b": "2" });
+    expect(await external("team-c", "queue_depth")).toEqual({ "team-c": "3" });
+    expect(await external("team-a", "queue_depth")).toEqual({ "team-a": "1" });
+    const { code, stdout } = await kubectlRaw("/apis/external.metrics.k8s.io/v1beta1/namespaces/team-c/team_a_total");
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { items: { value: string }[] }).items.map((item) => item.value)).toEqual(["11"]);
+  });
+
+  test("each backend receives its own credentials, headers and parameters, never another's", () => {
+    const authorization = (p: FaultyProxy) => new Set(p.requests().map((r) => r.headers.get("authorization")));
+    expect(authorization(proxy.shared)).toEqual(new Set([`Bearer ${DEFAULT_TOKEN}`]));
+    expect(authorization(proxy.teamA)).toEqual(new Set([`Bearer ${TEAM_A_TOKEN}`]));
+    expect(authorization(proxy.teamB)).toEqual(new Set([null]));
+    const teamB = proxy.teamB.requests();
+    expect(teamB.length).toBeGreaterThan(0);
+    expect(new Set(teamB.map((r) => r.headers.get("x-scope-orgid")))).toEqual(new Set(["team-b"]));
+    expect(teamB.every((r) => new URLSearchParams(r.url.split("?")[1] ?? r.body).get("dedup") === "false")).toBe(true);
+    expect(proxy.shared.requests().some((r) => r.headers.has("x-scope-orgid"))).toBe(false);
+  });
+
+  test("self-metrics: named backends' series carry a backend label, the default backend's keep upstream's", async () => {
+    const text = await (await adapter.get("/metrics")).text();
+    expect(text).toMatch(/prometheus_adapter_prometheus_client_request_duration_seconds_count\{[^}]*backend="team-a"/);
+    expect(text).toMatch(/^prom_adapter_registered_metrics\{api="external.metrics.k8s.io",backend="team-b"\} 2$/m);
+    expect(text).toMatch(/^prom_adapter_discovery_calls_total\{mode="[a-z]+",backend="team-a"\} [1-9]/m);
+    expect(text).toMatch(/^prom_adapter_discovery_errors_total 0$/m);
+  });
+
+  test("a killed backend: its metrics answer 500 while the others serve; values come back after a restart", async () => {
+    await prometheus.teamA.kill();
+    const failed = await kubectlRaw("/apis/custom.metrics.k8s.io/v1beta1/namespaces/team-a/pods/*/team_a_only");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("unable to fetch metrics");
+    expect(await custom("team-b", "queue_depth")).toEqual({ "b-0": "2" });
+    expect(await custom("team-c", "shared_only")).toEqual({ "c-0": "33" });
+    // A failed relist of team-a keeps its registry part: its metrics stay listed and the adapter stays ready.
+    expect(await adapter.adapter.relister.runOnce()).toBe(false);
+    expect(await listed()).toContain("team_a_only");
+    expect((await adapter.get("/readyz")).status).toBe(200);
+    const verbose = await (await adapter.get("/readyz?verbose")).text();
+    expect(verbose).toContain("[-]backend/team-a failed: ");
+    expect(verbose).toContain("[+]backend/team-b ok");
+
+    prometheus.teamA = await startPrometheus({ openMetrics: openMetricsText(TEAM_A) });
+    proxy.teamA.setUpstream(prometheus.teamA.url);
+    expect(await custom("team-a", "team_a_only")).toEqual({ "a-0": "11" });
+    expect(await adapter.adapter.relister.runOnce()).toBe(true);
+  });
+
+  test("a reload removes a backend and adds it back; one naming an undeclared backend is rejected", async () => {
+    writeFileSync(rulesFile, rules(`backends:\n${teamA()}`));
+    expect((await adapter.adapter.reloader!.reload({ force: true })).ok).toBe(false);
+    expect(adapter.logs.at(-1)).toContain(
+      `rules.yaml:13:25: rules[1].prometheus.backend: unknown backend "team-b" (not "default" nor in \`backends\`)`,
+    );
+    expect(await listed()).toContain("team_b_only");
+
+    writeFileSync(rulesFile, rules(`backends:\n${teamA()}`, "team-a"));
+    expect((await adapter.adapter.reloader!.reload({ force: true })).ok).toBe(true);
+    expect(await adapter.adapter.relister.runOnce()).toBe(true);
+    expect(await listed()).not.toContain("team_b_only");
+    // With team-b gone, the team-b namespace falls back to the default backend, which has no such series.
+    expect(await custom("team-b", "queue_depth")).toEqual({});
+
+    writeFileSync(rulesFile, rules(`backends:\n${teamA()}\n${teamB()}`));
+    expect((await adapter.adapter.reloader!.reload({ force: true })).ok).toBe(true);
+    expect(await adapter.adapter.relister.runOnce()).toBe(true);
+    expect(await listed()).toContain("team_b_only");
+    expect(await custom("team-b", "team_b_only")).toEqual({ "b-0": "22" });
+    expect(await (await adapter.get("/readyz?verbose")).text()).toContain("[+]backend/team-b ok");
+  });
+});
