@@ -436,6 +436,14 @@ function createReader(
     if ((clientCertFile === undefined) !== (clientKeyFile === undefined))
       issue(node, path, "clientCertFile and clientKeyFile must be given together");
     const { parameters, headers } = parametersAndHeaders(f, node, path);
+    for (const header of Object.keys(headers)) {
+      if (["authorization", "proxy-authorization"].includes(header.toLowerCase()))
+        issue(
+          f.get("headers") ?? node,
+          join(path, "headers"),
+          `header "${header}" would put a secret in the rules file: use bearerTokenFile or authConfigFile`,
+        );
+    }
     return {
       name,
       url,

@@ -103,3 +103,19 @@ export function ambiguousBackends(candidates: readonly string[], backends: reado
 function servesOf(name: string, backends: readonly CompiledBackend[]): ((namespace: string) => boolean) | null {
   return backends.find((backend) => backend.config.name === name)?.servesNamespace ?? null;
 }
+
+/** Each pair of backends (the default one included) that {@link ambiguousBackends} cannot tell apart. */
+export function overlappingBackends(
+  backends: readonly CompiledBackend[],
+): { readonly earlier: string; readonly later: string; readonly index: number }[] {
+  const names = backendOrder(backends);
+  const pairs: { earlier: string; later: string; index: number }[] = [];
+  for (let j = 1; j < names.length; j++) {
+    for (let i = 0; i < j; i++) {
+      const earlier = names[i] as string;
+      const later = names[j] as string;
+      if (ambiguousBackends([earlier, later], backends)) pairs.push({ earlier, later, index: j - 1 });
+    }
+  }
+  return pairs;
+}

@@ -5,7 +5,7 @@
 import { ConfigError, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";
 import type { BackendConfig, DiscoveryRule, ResourceRule } from "../config/schema.ts";
-import { compileBackends, type CompiledBackend } from "./backends.ts";
+import { compileBackends, overlappingBackends, type CompiledBackend } from "./backends.ts";
 import type { QueryExtras } from "./promql.ts";
 import type { Milliseconds } from "../util/duration.ts";
 import { NamingError } from "./errors.ts";
@@ -224,6 +224,19 @@ export function compileRules(
 
   const declaredBackends = new Set(rules.backends.map((backend: BackendConfig) => backend.name));
   const backends = compileBackends(rules.backends, (path, message) => report(path, message));
+  const sharedRules = [...rules.rules, ...rules.externalRules].some((rule) => rule.prometheus.backend === undefined);
+  if (sharedRules) {
+    for (const { later, earlier, index } of overlappingBackends(backends)) {
+      warn(
+        `backends[${index}]`,
+        "backend-routing-ambiguous",
+        `backends "${earlier}" and "${later}" can serve the same namespaces: a metric both register is ` +
+          `routed to "${earlier}" (declared first) for those namespaces`,
+        undefined,
+        "give them disjoint `namespaces`, or pin rules to one with `prometheus: {backend: ...}`",
+      );
+    }
+  }
   const custom = rules.rules.map((rule, index) => discoveryRule(rule, `rules[${index}]`, false));
   const external = rules.externalRules.map((rule, index) => discoveryRule(rule, `externalRules[${index}]`, true));
   let resource: CompiledRules["resource"] = null;
