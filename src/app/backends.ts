@@ -14,11 +14,11 @@ import { DEFAULT_BACKEND } from "../naming/backends.ts";
 import type { CompiledRules } from "../naming/compile-rules.ts";
 import type { Logger, LogFields } from "../observability/logger.ts";
 import type { Options } from "../options.ts";
-import { createPrometheusClient, type PrometheusClient } from "../prometheus/client.ts";
-import { createHttpTransport } from "../prometheus/http-transport.ts";
+import type { PrometheusClient } from "../prometheus/client.ts";
 import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
 import type { QuerySource } from "../prometheus/query-cache.ts";
 import { createInstrumentedRelister, type DiscoveryDeps } from "./discovery.ts";
+import { prometheusForBackend } from "./prometheus-connection.ts";
 
 /** One named backend's connection. */
 interface NamedBackend {
@@ -74,23 +74,9 @@ export function createBackends(deps: BackendsDeps): Backends {
   const defaultDiscovery = discoveryFor(DEFAULT_BACKEND, defaultClient, false);
 
   const connect = (config: BackendConfig): NamedBackend => {
-    const transport = createHttpTransport({
-      baseUrl: config.url,
-      verb: deps.options.prometheus.verb,
-      headers: config.headers,
-      parameters: config.parameters,
-      bearerTokenFile: config.bearerTokenFile,
-      caFile: config.caFile,
-      clientCertFile: config.clientCertFile,
-      clientKeyFile: config.clientKeyFile,
-      authConfigFile: config.authConfigFile,
-    });
-    const raw = createPrometheusClient(transport, {
-      queryTimeoutMs: deps.options.prometheus.queryTimeout,
-      seriesTimeoutMs: deps.options.prometheus.seriesTimeout,
-    });
+    const { client: raw, baseUrl } = prometheusForBackend(config, deps.options);
     const client = instrumentPrometheusClient(raw, {
-      server: transport.baseUrl,
+      server: baseUrl,
       backend: config.name,
       logger,
       observe: (labels, seconds) => deps.metrics.prometheusRequestDuration.observe(labels, seconds),

@@ -17,6 +17,7 @@ import {
   type OpenMetricsSeries,
   type RunningPrometheus,
 } from "../support/prometheus.ts";
+import { runMain } from "../support/process.ts";
 import { announceSkip, missingTool } from "../support/skip.ts";
 
 setDefaultTimeout(120_000);
@@ -254,5 +255,50 @@ externalRules:
     expect(await listed()).toContain("team_b_only");
     expect(await custom("team-b", "team_b_only")).toEqual({ "b-0": "22" });
     expect(await (await adapter.get("/readyz?verbose")).text()).toContain("[+]backend/team-b ok");
+  });
+
+  test("check: each backend's discovery, the backends of each metric, and the ambiguity warning with its code", async () => {
+    // A second catch-all backend (the shared Prometheus again) makes namespace routing ambiguous against default.
+    const thanosCopy = `  - name: thanos-copy\n    url: ${proxy.shared.url}`;
+    const file = join(dir, "check.yaml");
+    writeFileSync(file, rules(`backends:\n${teamA()}\n${teamB()}\n${thanosCopy}`));
+    const common = ["--config", file, "--prometheus-url", proxy.shared.url];
+    const json = await runMain(["check", ...common, "--output", "json"]);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as {
+      findings: { code?: string; path: string; line: number; column: number }[];
+      backends: {
+        backends: { name: string; error: string | null }[];
+        metrics: { metric: string; resource: string | null; backends: string[]; ambiguous: boolean }[];
+        notes: string[];
+      };
+    };
+    expect(report.findings.filter((finding) => finding.code === "backend-routing-ambiguous")).toMatchObject([
+      { path: "backends[2]", line: 11, column: 5 },
+    ]);
+    expect(report.backends.backends.map((backend) => [backend.name, backend.error])).toEqual([
+      ["team-a", null],
+      ["team-b", null],
+      ["thanos-copy", null],
+    ]);
+    const pods = (metric: string) =>
+      report.backends.metrics.find((entry) => entry.metric === metric && entry.resource === "pods");
+    expect(pods("queue_depth")).toMatchObject({
+      backends: ["default", "team-a", "team-b", "thanos-copy"],
+      ambiguous: true,
+    });
+    expect(pods("latency_ms")).toMatchObject({ backends: ["team-b"], ambiguous: false });
+    expect(pods("team_a_only")).toMatchObject({ backends: ["team-a"], ambiguous: false });
+    expect(report.backends.notes).toContain(
+      "backend-routing-ambiguous: pods queue_depth is registered by default, team-a, team-b, thanos-copy, which " +
+        "serve the same namespaces: requests there go to default (declared first)",
+    );
+
+    const text = await runMain(["check", ...common]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^latency_ms +pods +team-b +rule: team-b$/m);
+    expect(text.stdout).toMatch(
+      /^queue_depth +pods +default,team-a,team-b,thanos-copy +by namespace; ambiguous: default$/m,
+    );
   });
 });
