@@ -17,6 +17,8 @@ import {
   type OpenMetricsSeries,
   type RunningPrometheus,
 } from "../support/prometheus.ts";
+import { runExplain } from "../../src/commands/explain/explain.ts";
+import { parseOptions } from "../../src/options.ts";
 import { runMain } from "../support/process.ts";
 import { announceSkip, missingTool } from "../support/skip.ts";
 
@@ -300,5 +302,27 @@ externalRules:
     expect(text.stdout).toMatch(
       /^queue_depth +pods +default,team-a,team-b,thanos-copy +by namespace; ambiguous: default$/m,
     );
+  });
+
+  test("explain: the query step says which backend the routed query went to", async () => {
+    const options = parseOptions([
+      "--standalone",
+      "--config",
+      rulesFile,
+      "--prometheus-url",
+      proxy.shared.url,
+      "--prometheus-token-file",
+      join(dir, "default.token"),
+    ]);
+    const explainQuery = async (path: string) => {
+      const report = await runExplain({ options, path });
+      expect(report.exitCode).toBe(0);
+      return report.steps.find((step) => step.step === "query");
+    };
+    const teamA = await explainQuery("/apis/custom.metrics.k8s.io/v1beta1/namespaces/team-a/pods/*/queue_depth");
+    expect(teamA?.data).toMatchObject({ backend: "team-a" });
+    expect(teamA?.summary).toEndWith(" (sent to backend team-a)");
+    const teamC = await explainQuery("/apis/external.metrics.k8s.io/v1beta1/namespaces/team-c/queue_depth");
+    expect(teamC?.data).toMatchObject({ backend: "default" });
   });
 });

@@ -10,6 +10,7 @@ import { prometheusForBackend } from "../../app/prometheus-connection.ts";
 import { ambiguousBackends, DEFAULT_BACKEND } from "../../naming/backends.ts";
 import type { CompiledRules } from "../../naming/compile-rules.ts";
 import type { Options } from "../../options.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
 import { PrometheusConfigError } from "../../prometheus/errors.ts";
 import { UsageError } from "../environment.ts";
 import { discoverOnce, isUnreachable } from "./discovery-report.ts";
@@ -45,13 +46,23 @@ export interface BackendsReport {
   readonly notes: readonly string[];
 }
 
+/** What {@link discoverBackends} found: the report, the merged registry the server would serve, the clients. */
+export interface BackendsDiscovery {
+  readonly report: BackendsReport;
+  /** Every backend's registry merged in declaration order, as the server's. */
+  readonly registry: MetricRegistry;
+  /** Named backends' clients by name (for explain's routed queries). */
+  readonly clients: ReadonlyMap<string, PrometheusClient>;
+}
+
 /** Runs discovery on each named backend; `defaultRegistry` is the default backend's (the main report). */
 export async function discoverBackends(
   compiled: CompiledRules,
   defaultRegistry: MetricRegistry,
   options: Pick<Options, "prometheus" | "maxAge" | "discoveryMode">,
   nowMs: number,
-): Promise<BackendsReport> {
+): Promise<BackendsDiscovery> {
+  const clients = new Map<string, PrometheusClient>();
   const parts = [{ backend: DEFAULT_BACKEND, registry: defaultRegistry }];
   const backends: BackendDiscovery[] = [];
   for (const { config } of compiled.backends) {
@@ -62,6 +73,7 @@ export async function discoverBackends(
       if (error instanceof PrometheusConfigError) throw new UsageError(`backends: ${config.name}: ${error.message}`);
       throw error;
     }
+    clients.set(config.name, connection.client);
     try {
       const rules = rulesForBackend(compiled, config.name);
       const report = await discoverOnce(connection.client, rules, options.maxAge, nowMs, options.discoveryMode);
@@ -111,5 +123,5 @@ export async function discoverBackends(
           `${metric.backends[0]} (declared first)`,
       ),
   ];
-  return { backends, metrics, notes };
+  return { report: { backends, metrics, notes }, registry: merged, clients };
 }

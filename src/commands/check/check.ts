@@ -127,7 +127,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
   const refused = report.rules.some((rule) => rule.error !== null);
   const exitCode = refused ? EXIT_PROBLEMS : EXIT_OK;
   if (compiled.backends.length === 0) return { ...base, valid: true, rules: counts, discovery, exitCode };
-  const backends = await discoverBackends(compiled, report.registry, options, now());
+  const backends = (await discoverBackends(compiled, report.registry, options, now())).report;
   return { ...base, valid: true, rules: counts, discovery, backends, exitCode };
 }
 

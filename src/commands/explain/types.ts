@@ -169,6 +169,8 @@ export type ExplainStep =
         /** Evaluation time, RFC 3339. */
         readonly time: string | null;
         readonly error: string | null;
+        /** The backend the query went to; present only when the rules declare `backends:`. */
+        readonly backend?: string;
       };
     })
   | (StepBase & {
