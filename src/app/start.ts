@@ -24,7 +24,7 @@ import type { Clock } from "../util/clock.ts";
 import type { BackendsRelister } from "../discovery/backend-relisters.ts";
 import { composeApp, servedBy, type App } from "./compose.ts";
 import { createBackends } from "./backends.ts";
-import { createRoutedQuerySource } from "../prometheus/routed-source.ts";
+import { createRoutedQuerySource, pinnedQuerySource } from "../prometheus/routed-source.ts";
 import { listen } from "./listener.ts";
 import { StartupError } from "./startup-error.ts";
 
@@ -119,9 +119,11 @@ export async function startAdapter(
     logger,
   });
   const relister = backends.relister;
+  // Custom and external queries go to the backend routing chose (extras.backend), else to the default one.
+  const routed = createRoutedQuerySource(prometheus, backends.sources);
+  const resourceQueries = pinnedQuerySource(routed, () => rules.resource?.backend);
   const queries = createQueryCache({
-    // Custom and external queries go to the backend routing chose (extras.backend), else to the default one.
-    source: createRoutedQuerySource(prometheus, backends.sources),
+    source: routed,
     ttl: options.queryCacheTtl,
     now: () => clock.now(),
     onLookup: (result) => metrics.queryCacheRequests.inc({ result }),
@@ -140,7 +142,7 @@ export async function startAdapter(
       registry: () => relister.current().registry,
       mapper,
       queries,
-      prometheus,
+      prometheus: resourceQueries,
       objects: cluster?.objects,
       resourceObjects: cluster?.resourceObjects,
       now: () => clock.now(),

@@ -479,7 +479,8 @@ function createReader(
 
   function resourceRules(node: Node | null | undefined): ResourceRules | null {
     if (node === null || node === undefined) return null;
-    const f = fields(node, "resourceRules", ["cpu", "memory", "window"]);
+    const f = fields(node, "resourceRules", ["cpu", "memory", "window", "backend"]);
+    const backendName = string(f.get("backend"), "resourceRules.backend", false);
     const windowNode = f.get("window");
     const windowText = string(windowNode, "resourceRules.window", false);
     let window = 0;
@@ -495,6 +496,7 @@ function createReader(
       memory: resourceRule(f.get("memory"), "resourceRules.memory", node),
       window,
       windowSet: windowText !== "",
+      ...(backendName === "" ? {} : { backend: backendName }),
     };
   }
 

@@ -117,6 +117,8 @@ export interface ResourceRules {
   readonly window: Milliseconds;
   /** Whether `window` was written in the file. */
   readonly windowSet: boolean;
+  /** prom-adapter extension: the backend every metrics.k8s.io query goes to. Default: the default backend. */
+  readonly backend?: string;
 }
 
 export interface ResourceRule {

@@ -54,6 +54,8 @@ export interface CompiledRules {
     readonly cpu: CompiledResourceRule;
     readonly memory: CompiledResourceRule;
     readonly window: Milliseconds;
+    /** `resourceRules.backend`: where every metrics.k8s.io query goes; undefined: the default backend. */
+    readonly backend?: string;
   } | null;
   /** Distinct `seriesQuery` strings across custom and external rules: one series call each per relist. */
   readonly seriesQueries: readonly string[];
@@ -247,7 +249,11 @@ export function compileRules(
       const message = "no `window` set: metrics.k8s.io answers will report a window of 0s";
       warn("resourceRules", "resource-window-unset", message);
     }
-    if (cpu && memory) resource = { cpu, memory, window: rules.resourceRules.window };
+    const backend = rules.resourceRules.backend;
+    if (backend !== undefined && backend !== "default" && !declaredBackends.has(backend))
+      report("resourceRules.backend", `unknown backend "${backend}" (not "default" nor in \`backends\`)`);
+    if (cpu && memory)
+      resource = { cpu, memory, window: rules.resourceRules.window, ...(backend === undefined ? {} : { backend }) };
   }
   if (issues.length > 0) throw new ConfigError(issues);
 

@@ -20,6 +20,7 @@ import {
 import { runExplain } from "../../src/commands/explain/explain.ts";
 import { parseOptions } from "../../src/options.ts";
 import { runMain } from "../support/process.ts";
+import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
 import { announceSkip, missingTool } from "../support/skip.ts";
 
 setDefaultTimeout(120_000);
@@ -36,14 +37,28 @@ const gauge = (name: string, namespace: string, pod: string, value: number): Ope
   samples: [[NOW - 20, value]],
 });
 
+const TIMES = recentSampleTimes();
+/** One container of pod a-0 in team-a, using `cores` CPU and `mebibytes` memory (metrics.k8s.io). */
+const container = (cores: number, mebibytes: number): OpenMetricsSeries[] => {
+  const labels = { namespace: "team-a", pod: "a-0", container: "app" };
+  return [
+    risingCounter(labels, cores, TIMES, "container_cpu_usage_seconds_total"),
+    steadyGauge("container_memory_working_set_bytes", labels, mebibytes * 1024 * 1024, TIMES),
+  ];
+};
 // Shared Thanos stand-in (the default backend, --prometheus-url): every namespace, but stale copies of team-a's.
 const SHARED = [
   gauge("queue_depth", "team-a", "a-0", 100),
   gauge("queue_depth", "team-c", "c-0", 3),
   gauge("latency_ms", "team-a", "a-0", 500),
   gauge("shared_only", "team-c", "c-0", 33),
+  ...container(1, 512),
 ];
-const TEAM_A = [gauge("queue_depth", "team-a", "a-0", 1), gauge("team_a_only", "team-a", "a-0", 11)];
+const TEAM_A = [
+  gauge("queue_depth", "team-a", "a-0", 1),
+  gauge("team_a_only", "team-a", "a-0", 11),
+  ...container(0.25, 64),
+];
 const TEAM_B = [
   gauge("queue_depth", "team-b", "b-0", 2),
   gauge("latency_ms", "team-a", "a-0", 5),
@@ -78,6 +93,19 @@ externalRules:
   resources: {namespaced: false}
   metricsQuery: sum(<<.Series>>)
   prometheus: {backend: team-a}
+resourceRules:
+  backend: team-a
+  cpu:
+    containerQuery: sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[5m])) by (<<.GroupBy>>)
+    nodeQuery: sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[5m])) by (<<.GroupBy>>)
+    resources: {overrides: {namespace: {resource: namespace}, pod: {resource: pod}, node: {resource: node}}}
+    containerLabel: container
+  memory:
+    containerQuery: sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)
+    nodeQuery: sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)
+    resources: {overrides: {namespace: {resource: namespace}, pod: {resource: pod}, node: {resource: node}}}
+    containerLabel: container
+  window: 5m
 `;
   const teamA = () => `  - name: team-a
     url: ${proxy.teamA.url}
@@ -193,6 +221,24 @@ externalRules:
     const { code, stdout } = await kubectlRaw("/apis/external.metrics.k8s.io/v1beta1/namespaces/team-c/team_a_total");
     expect(code).toBe(0);
     expect((JSON.parse(stdout) as { items: { value: string }[] }).items.map((item) => item.value)).toEqual(["11"]);
+  });
+
+  test("resource metrics: every query goes to the resourceRules backend", async () => {
+    const { code, stdout, stderr } = await kubectlRaw("/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods");
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const pods = (
+      JSON.parse(stdout) as {
+        items: { metadata: { name: string }; containers: { name: string; usage: { cpu: string; memory: string } }[] }[];
+      }
+    ).items;
+    // team-a's Prometheus: 0.25 cores and 64Mi; the shared one says 1 core and 512Mi. (rate() over the backfilled
+    // samples extrapolates, so the CPU is read as a bound.)
+    expect(pods.map((pod) => [pod.metadata.name, pod.containers.map((c) => [c.name, c.usage.memory])])).toEqual([
+      ["a-0", [["app", "64Mi"]]],
+    ]);
+    const millicores = Number.parseInt(pods[0]?.containers[0]?.usage.cpu ?? "", 10);
+    expect(millicores).toBeGreaterThan(100);
+    expect(millicores).toBeLessThanOrEqual(250);
   });
 
   test("each backend receives its own credentials, headers and parameters, never another's", () => {
