@@ -9,20 +9,24 @@ export interface SelfMetrics {
   /** API requests by group, version, route shape and status code. */
   readonly requests: Counter<"api" | "version" | "route" | "code">;
   readonly requestDuration: Histogram<"api" | "route">;
-  /** Prometheus calls by endpoint and outcome (`success`, or the PrometheusError kind). Upstream's name is kept. */
-  readonly prometheusRequestDuration: Histogram<"path" | "server" | "outcome">;
+  /**
+   * Prometheus calls by endpoint and outcome (`success`, or the PrometheusError kind). Upstream's name is kept.
+   * `backend`, on this and the discovery series, is set for named backends only (`backends:` in the rules file): the
+   * default backend's series keep the label sets they have without backends.
+   */
+  readonly prometheusRequestDuration: Histogram<"path" | "server" | "outcome" | "backend">;
   /** Full discovery runs by outcome and mode (`series`, `labels`, or `none` when the `auto` probe failed). */
-  readonly discoveryDuration: Histogram<"outcome" | "mode">;
+  readonly discoveryDuration: Histogram<"outcome" | "mode" | "backend">;
   /** Response body bytes full discovery runs received, by mode. */
-  readonly discoveryBytes: Counter<"mode">;
+  readonly discoveryBytes: Counter<"mode" | "backend">;
   /** Prometheus calls full discovery runs made, by mode. */
-  readonly discoveryCalls: Counter<"mode">;
-  readonly discoveryErrors: Counter;
-  readonly discoveryLastSuccess: Gauge;
+  readonly discoveryCalls: Counter<"mode" | "backend">;
+  readonly discoveryErrors: Counter<"backend">;
+  readonly discoveryLastSuccess: Gauge<"backend">;
   /** `--metrics-relist-interval`, seconds: alerts compare the age of the last success with it. */
   readonly discoveryRelistInterval: Gauge;
-  readonly discoverySeries: Gauge;
-  readonly registeredMetrics: Gauge<"api">;
+  readonly discoverySeries: Gauge<"backend">;
+  readonly registeredMetrics: Gauge<"api" | "backend">;
   readonly queryCacheRequests: Counter<"result">;
   readonly queryCacheEntries: Gauge;
   readonly reviews: Counter<"kind" | "result">;
