@@ -59,6 +59,8 @@ export function createBackends(deps: BackendsDeps): Backends {
       rules: () => rulesForBackend(rules(), name),
       logger: named ? withFields(logger, { backend: name }) : logger,
       backend: named ? name : undefined,
+      // The REST mapper refresh runs once per relist interval, before the default backend's runs only.
+      beforeRun: named ? undefined : deps.beforeRun,
       onOutcome(ok) {
         attempted = true;
         failed = !ok;

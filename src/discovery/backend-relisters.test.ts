@@ -114,3 +114,17 @@ describe("discovery over several backends", () => {
     expect(listed(relister)).toEqual(["pinned@team-a", "queue_depth@default"]);
   });
 });
+
+describe("readiness after the start", () => {
+  test("a backend added later does not make a ready adapter unready while its first run is under way", async () => {
+    const shared = backend("default", [series("queue_depth", "x")]);
+    const teamA = backend("team-a", [series("pinned", "team-a")]);
+    const relister = combineRelisters([shared.part, teamA.part]);
+    await relister.runOnce();
+    expect(relister.ready()).toBe(true);
+    const teamB = backend("team-b", [series("queue_depth", "team-b")]);
+    relister.replace([shared.part, teamA.part, teamB.part]);
+    expect(teamB.part.attempted()).toBe(false);
+    expect(relister.ready()).toBe(true);
+  });
+});

@@ -29,7 +29,10 @@ export interface BackendReadiness {
 export interface BackendsRelister extends Relister {
   /** Every backend's state, in declaration order. */
   backends(): readonly BackendReadiness[];
-  /** Ready: every backend's first run was attempted and at least one backend has succeeded. */
+  /**
+   * Ready: at least one backend has succeeded, and (until the first time it was ready) every backend's first run was
+   * attempted.
+   */
   ready(): boolean;
   /**
    * Swaps the set of loops (a reload added, removed or changed backends): loops not in `next` are stopped, loops new
@@ -52,6 +55,7 @@ export function rulesForBackend(rules: CompiledRules, backend: string): Compiled
 export function combineRelisters(initial: readonly BackendRelister[]): BackendsRelister {
   let parts = [...initial];
   let running = false;
+  let beenReady = false;
   let merged: { sources: readonly DiscoverySnapshot[]; snapshot: DiscoverySnapshot } | null = null;
 
   const current = (): DiscoverySnapshot => {
@@ -82,7 +86,12 @@ export function combineRelisters(initial: readonly BackendRelister[]): BackendsR
     ready: () => {
       // A lone default backend keeps the relister's own rule (ready at once when there is nothing to discover).
       if (parts.length === 1) return parts[0]?.relister.ready() ?? false;
-      return parts.every((part) => part.attempted()) && parts.some((part) => part.relister.ready());
+      // NB: only the start waits for every backend's first run; a backend a reload adds never makes a ready
+      // adapter unready while its first run is under way.
+      const ready =
+        (beenReady || parts.every((part) => part.attempted())) && parts.some((part) => part.relister.ready());
+      beenReady ||= ready;
+      return ready;
     },
     mode: () => parts[0]?.relister.mode() ?? null,
     async runOnce() {
