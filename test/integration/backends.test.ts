@@ -371,4 +371,14 @@ resourceRules:
     const teamC = await explainQuery("/apis/external.metrics.k8s.io/v1beta1/namespaces/team-c/queue_depth");
     expect(teamC?.data).toMatchObject({ backend: "default" });
   });
+
+  test("explain: metrics.k8s.io requests are explained against the resourceRules backend", async () => {
+    const options = parseOptions(["--standalone", "--config", rulesFile, "--prometheus-url", proxy.shared.url]);
+    const report = await runExplain({ options, path: "/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods" });
+    expect(report.exitCode).toBe(0);
+    expect(report.steps.find((step) => step.step === "rules")?.summary).toContain("; backend team-a)");
+    const response = report.steps.find((step) => step.step === "response")?.data as { body: { items: unknown[] } };
+    // 64Mi is team-a's value; the shared Prometheus (the default backend) says 512Mi.
+    expect(JSON.stringify(response.body.items)).toContain('"memory":"64Mi"');
+  });
 });

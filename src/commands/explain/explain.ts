@@ -13,6 +13,9 @@ import { parseSeriesSelector } from "../../providers/series-selector.ts";
 import { createQueryCache } from "../../prometheus/query-cache.ts";
 import { createRoutedQuerySource } from "../../prometheus/routed-source.ts";
 import type { PrometheusClient } from "../../prometheus/client.ts";
+import { PrometheusConfigError } from "../../prometheus/errors.ts";
+import { prometheusForBackend } from "../../app/prometheus-connection.ts";
+import type { BackendConfig } from "../../config/schema.ts";
 import { rulesForBackend } from "../../discovery/backend-relisters.ts";
 import { DEFAULT_BACKEND } from "../../naming/backends.ts";
 import { discoverBackends } from "../check/backends-report.ts";
@@ -23,6 +26,7 @@ import {
   connectPrometheus,
   standaloneAccess,
   UnreachableError,
+  UsageError,
   type KubernetesAccess,
 } from "../environment.ts";
 import { answerThroughApp, responseStep, rulesStep, type Analysis } from "./steps/shared.ts";
@@ -75,6 +79,7 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
       configFile: options.configFile,
       access,
       prometheus,
+      backendSource: (config) => connectBackend(config, options),
       serverLog,
       now,
     });
@@ -208,6 +213,16 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   steps.push(...analysis.steps);
   steps.push(responseStep(response, "an HPA reports that no metrics were returned"));
   return finish(lostAt(steps), analysis.unreachable);
+}
+
+/** A named backend's client, as the server builds it; UsageError when its credential files are unusable. */
+function connectBackend(config: BackendConfig, options: Options): PrometheusClient {
+  try {
+    return prometheusForBackend(config, options).client;
+  } catch (error) {
+    if (error instanceof PrometheusConfigError) throw new UsageError(`backends: ${config.name}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The request step: what the path asks for, or why the server refuses it (bad path or selector). */
