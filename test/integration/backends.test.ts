@@ -350,7 +350,7 @@ resourceRules:
     );
   });
 
-  test("explain: the query step says which backend the routed query went to", async () => {
+  test("explain: the metric step names the backends that registered it, the query step where the query went", async () => {
     const options = parseOptions([
       "--standalone",
       "--config",
@@ -365,7 +365,11 @@ resourceRules:
       expect(report.exitCode).toBe(0);
       return report.steps.find((step) => step.step === "query");
     };
-    const teamA = await explainQuery("/apis/custom.metrics.k8s.io/v1beta1/namespaces/team-a/pods/*/queue_depth");
+    const path = "/apis/custom.metrics.k8s.io/v1beta1/namespaces/team-a/pods/*/queue_depth";
+    const metric = (await runExplain({ options, path })).steps.find((step) => step.step === "metric");
+    expect(metric?.summary).toEndWith(" (backends default, team-a, team-b)");
+    expect(metric?.data).toMatchObject({ backends: ["default", "team-a", "team-b"] });
+    const teamA = await explainQuery(path);
     expect(teamA?.data).toMatchObject({ backend: "team-a" });
     expect(teamA?.summary).toEndWith(" (sent to backend team-a)");
     const teamC = await explainQuery("/apis/external.metrics.k8s.io/v1beta1/namespaces/team-c/queue_depth");

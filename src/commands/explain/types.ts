@@ -147,6 +147,8 @@ export type ExplainStep =
         readonly series: string | null;
         readonly namespaced: boolean | null;
         readonly suggestions: readonly string[];
+        /** The backends that registered it, in declaration order; present only when the rules declare `backends:`. */
+        readonly backends?: readonly string[];
       };
     })
   | (StepBase & {

@@ -20,7 +20,9 @@ import {
 import { ApiError } from "../../../apimachinery/status.ts";
 import type { CustomMetricEntry } from "../../../discovery/registry.ts";
 import {
+  backendsOf,
   errorText,
+  fromBackends,
   kubernetesUnreachable,
   servedValues,
   listSome,
@@ -179,13 +181,13 @@ function findMetric(
   steps.push({
     step: "metric",
     status: "ok",
-    summary: `registered by ${entry.rule.id} from series ${entry.seriesName}`,
+    summary: `registered by ${entry.rule.id} from series ${entry.seriesName}${fromBackends(entry)}`,
     hints: collision
       ? [
           `${collision.rules.join(", ")} all produce ${formatGroupResource(resource)}/${request.metric}; later rules win, so ${collision.winner} is served`,
         ]
       : [],
-    data: { rule: entry.rule.id, series: entry.seriesName, namespaced, suggestions: [] },
+    data: { rule: entry.rule.id, series: entry.seriesName, namespaced, suggestions: [], ...backendsOf(entry) },
   });
   return entry;
 }

@@ -272,3 +272,13 @@ export function rulesStep(
   }
   return { step: "rules", status: "ok", summary: servedSummary(), hints: warnings, data };
 }
+
+/** `" (backends default, team-a)"` for a metric registered with `backends:` declared; "" otherwise. */
+export function fromBackends(entry: { readonly backends?: readonly string[] }): string {
+  return entry.backends === undefined ? "" : ` (backends ${entry.backends.join(", ")})`;
+}
+
+/** The metric step's `backends` field: present only when the rules declare `backends:`. */
+export function backendsOf(entry: { readonly backends?: readonly string[] }): { backends?: readonly string[] } {
+  return entry.backends === undefined ? {} : { backends: entry.backends };
+}
