@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prom-adapter against a real Prometheus on 127.0.0.1, side by side with the floors (see README.md).
  *
- *   bun run bench/run.ts [--sizes=10k,100k] [--1m] [--skip=discovery,modes,names,requests,coalescing,freshness,startup,cost,client-cert]
+ *   bun run bench/run.ts [--sizes=10k,100k] [--1m] [--skip=discovery,modes,names,requests,coalescing,backends,freshness,startup,cost,client-cert]
  *                        [--duration=5s] [--out=bench/results.json]
  *
  * Prints a table of measurements and targets and writes the raw numbers as JSON.
@@ -13,6 +13,7 @@ import { spawnAdapter, REPO_ROOT } from "./lib/adapter-process.ts";
 import { startDataset, startManyNamesDataset } from "./lib/dataset.ts";
 import { markdownTable, mb, ms, ratio, rps } from "./lib/table.ts";
 import { measureCoalescing, type CoalescingResult } from "./scenarios/coalescing.ts";
+import { measureBackends, type BackendsResult } from "./scenarios/backends.ts";
 import { measureDiscovery, type DiscoveryResult } from "./scenarios/discovery.ts";
 import { measureDiscoveryModes, type DiscoveryModesResult } from "./scenarios/discovery-modes.ts";
 import { measureFreshCost, type FreshCostResult } from "./scenarios/fresh-cost.ts";
@@ -28,6 +29,7 @@ const SCENARIOS = [
   "names",
   "requests",
   "coalescing",
+  "backends",
   "freshness",
   "startup",
   "cost",
@@ -42,6 +44,7 @@ interface SizeResults {
   modes?: DiscoveryModesResult;
   requests?: RequestsResult;
   coalescing?: CoalescingResult;
+  backends?: BackendsResult;
   cost?: FreshCostResult;
   backfillMs?: number;
 }
@@ -124,6 +127,10 @@ async function main(): Promise<void> {
         if (!skip.has("coalescing")) {
           log(`${size}: 50 concurrent identical requests`);
           results.coalescing = await measureCoalescing(dataset, { binary, certDir });
+        }
+        if (!skip.has("backends")) {
+          log(`${size}: three backends vs one (cache misses and hits, alternating rounds)`);
+          results.backends = await measureBackends(dataset, { binary, certDir, durationMs });
         }
       } finally {
         await dataset.prometheus.stop();
@@ -240,6 +247,14 @@ function evaluateTargets(
     );
   }
   for (const [size, results] of Object.entries(perSize)) {
+    const b = results.backends;
+    if (b)
+      add(
+        `per-request overhead, three backends vs one (${size}, cache-miss and cache-hit p50)`,
+        "≤ 1.05×",
+        `${ratio(b.missP50Ratio)} miss, ${ratio(b.hitP50Ratio)} hit`,
+        b.missP50Ratio <= 1.05 && b.hitP50Ratio <= 1.05,
+      );
     const c = results.coalescing;
     if (c)
       add(
@@ -426,6 +441,26 @@ function renderReport(report: {
     sections.push(
       "Request path (pods/*/metric; HTTPS keep-alive; load generator in its own process)",
       markdownTable(["series", "path", "p50", "p99", "throughput", "errors"], requestRows),
+    );
+  }
+
+  const backendRows = Object.entries(report.sizes).flatMap(([size, results]) => {
+    const b = results.backends;
+    if (!b) return [];
+    return (["one", "three"] as const).map((side) => [
+      size,
+      side === "one" ? "one backend" : "three backends",
+      `${ms(b[side].missP50Ms)}, ${rps(b[side].missRps)}`,
+      `${ms(b[side].hitP50Ms)}, ${rps(b[side].hitRps)}`,
+    ]);
+  });
+  if (backendRows.length > 0) {
+    sections.push(
+      "Backends (same rules; three = default + two named backends on the same Prometheus, routed by namespace; medians of alternating rounds)",
+      markdownTable(
+        ["series", "backends", "miss p50, throughput (4 conns)", "hit p50, throughput (32 conns)"],
+        backendRows,
+      ),
     );
   }
 

@@ -16,13 +16,32 @@ export type ReadinessCheck = () => NotReady | null;
 const text = (body: string, status = 200) =>
   new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
-export function healthApi(readiness: ReadinessCheck) {
+/** One line of `/readyz?verbose`: a named check and its state (`reason` when it fails). */
+export interface ReadinessDetail {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * `details` (default none) lists the checks behind readiness, e.g. each Prometheus backend; when it returns null
+ * (a single backend), `?verbose` changes nothing. With details, `?verbose` answers Kubernetes' verbose format:
+ * `[+]name ok` / `[-]name failed: reason` lines, then `readyz check passed` or `not ready: <reason>`.
+ */
+export function healthApi(readiness: ReadinessCheck, details?: () => readonly ReadinessDetail[] | null) {
   return new Elysia({ name: "health" })
     .get("/healthz", () => text("ok"))
     .get("/livez", () => text("ok"))
-    .get("/readyz", () => {
+    .get("/readyz", ({ request }) => {
       const notReady = readiness();
-      return notReady === null ? text("ok") : text(`not ready: ${notReady.reason}`, notReady.code);
+      const verbose = new URL(request.url).searchParams.has("verbose") ? (details?.() ?? null) : null;
+      if (verbose === null)
+        return notReady === null ? text("ok") : text(`not ready: ${notReady.reason}`, notReady.code);
+      const lines = verbose.map((check) =>
+        check.ok ? `[+]${check.name} ok` : `[-]${check.name} failed: ${check.reason}`,
+      );
+      const last = notReady === null ? "readyz check passed" : `not ready: ${notReady.reason}`;
+      return text(`${[...lines, last].join("\n")}\n`, notReady?.code ?? 200);
     });
 }
 

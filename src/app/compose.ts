@@ -15,7 +15,7 @@ import {
   type ServedGroup,
 } from "../api/discovery.ts";
 import { externalMetricsApi, type ExternalMetricsApiDeps } from "../api/external-metrics/routes.ts";
-import { healthApi, selfMetricsApi, type ReadinessCheck } from "../api/health.ts";
+import { healthApi, selfMetricsApi, type ReadinessCheck, type ReadinessDetail } from "../api/health.ts";
 import { jsonResponse, wantsPretty } from "../api/json.ts";
 import { openApiApi } from "../api/openapi.ts";
 import { resourceMetricsApi, type ResourceMetricsApiDeps } from "../api/resource-metrics/routes.ts";
@@ -33,10 +33,13 @@ import { createExternalMetricsProvider } from "../providers/external-metrics-pro
 import { createPrometheusObjectSource } from "../providers/prometheus-object-source.ts";
 import { createResourceMetricsProvider, type ResourceRules } from "../providers/resource-metrics-provider.ts";
 import type { ResourceObjectSource } from "../providers/resource-object-source.ts";
+import type { BackendsInForce } from "../providers/backend-routing.ts";
 
 export interface AppDeps {
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
+  /** `/readyz?verbose` lines; default none. */
+  readonly readinessDetails?: () => readonly ReadinessDetail[] | null;
   /** `/metrics` body and content type. */
   readonly selfMetrics: { readonly text: () => Promise<string>; readonly contentType: string };
   /** custom.metrics.k8s.io; null while the rules file has no `rules`. */
@@ -52,6 +55,7 @@ export type App = ReturnType<typeof createApp>;
 export function createApp({
   logger,
   readiness,
+  readinessDetails,
   selfMetrics,
   customMetrics,
   externalMetrics = () => null,
@@ -96,7 +100,7 @@ export function createApp({
       if (code === "NOT_FOUND") return statusResponse(pathNotFound(), logger, pretty);
       return statusResponse(error, logger, pretty);
     })
-    .use(healthApi(readiness))
+    .use(healthApi(readiness, readinessDetails))
     .use(selfMetricsApi(selfMetrics.text, selfMetrics.contentType))
     .use(versionApi())
     .use(openApiApi(servedGroups))
@@ -145,6 +149,8 @@ export interface ProviderSources {
   readonly now: () => number;
   /** Receives the providers' and the app's log lines. */
   readonly logger: Logger;
+  /** The `backends:` in force, for routing custom and external queries (extras.backend). Default none. */
+  readonly backends?: BackendsInForce;
   /** Told the age (s) of each answered result, by API group. Default: not observed. */
   readonly observeFreshness?: (group: "custom.metrics.k8s.io" | "external.metrics.k8s.io", seconds: number) => void;
 }
@@ -152,6 +158,8 @@ export interface ProviderSources {
 /** The app's own endpoints besides the metrics APIs. */
 export interface AppEndpoints {
   readonly readiness: ReadinessCheck;
+  /** `/readyz?verbose` lines (one per Prometheus backend when `backends:` declares any); default none. */
+  readonly readinessDetails?: () => readonly ReadinessDetail[] | null;
   /** `/metrics` body and content type. */
   readonly selfMetrics: AppDeps["selfMetrics"];
 }
@@ -163,7 +171,7 @@ export const OFFLINE_ENDPOINTS: AppEndpoints = {
 };
 
 /** The providers over `sources`, and the app serving them. */
-export function composeApp(sources: ProviderSources, { readiness, selfMetrics }: AppEndpoints): App {
+export function composeApp(sources: ProviderSources, { readiness, readinessDetails, selfMetrics }: AppEndpoints): App {
   const { served, registry, mapper, queries, prometheus, now, logger, observeFreshness } = sources;
   const custom = createCustomMetricsProvider({
     registry,
@@ -172,6 +180,7 @@ export function composeApp(sources: ProviderSources, { readiness, selfMetrics }:
     objects: sources.objects,
     now,
     logger,
+    ...(sources.backends ? { backends: sources.backends } : {}),
     observeFreshness: observeFreshness && ((seconds) => observeFreshness("custom.metrics.k8s.io", seconds)),
   });
   const external = createExternalMetricsProvider({
@@ -179,6 +188,7 @@ export function composeApp(sources: ProviderSources, { readiness, selfMetrics }:
     queries,
     now,
     logger,
+    ...(sources.backends ? { backends: sources.backends } : {}),
     observeFreshness: observeFreshness && ((seconds) => observeFreshness("external.metrics.k8s.io", seconds)),
   });
   const resourceRules = (): ResourceRules => {
@@ -199,6 +209,7 @@ export function composeApp(sources: ProviderSources, { readiness, selfMetrics }:
   return createApp({
     logger,
     readiness,
+    ...(readinessDetails ? { readinessDetails } : {}),
     selfMetrics,
     customMetrics: () => (served.custom() ? { provider: custom, registry } : null),
     externalMetrics: () => (served.external() ? { provider: external, registry } : null),

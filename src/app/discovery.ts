@@ -21,6 +21,10 @@ export interface DiscoveryDeps {
   readonly metrics: SelfMetrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The named backend it discovers (a `backend` label on its self-metrics); undefined for the default one. */
+  readonly backend?: string | undefined;
+  /** Hears every run's outcome (the backend's readiness). Default none. */
+  readonly onOutcome?: ((ok: boolean) => void) | undefined;
 }
 
 /** A relister (not yet started) whose runs update the discovery self-metrics. */
@@ -32,10 +36,13 @@ export function createInstrumentedRelister({
   metrics,
   clock,
   logger,
+  backend,
+  onOutcome,
 }: DiscoveryDeps): Relister {
+  const named = backend === undefined ? {} : { backend };
   const countRegistered = (registry: MetricRegistry) => {
-    metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io" }, registry.customMetrics().length);
-    metrics.registeredMetrics.set({ api: "external.metrics.k8s.io" }, registry.externalMetrics().length);
+    metrics.registeredMetrics.set({ api: "custom.metrics.k8s.io", ...named }, registry.customMetrics().length);
+    metrics.registeredMetrics.set({ api: "external.metrics.k8s.io", ...named }, registry.externalMetrics().length);
   };
   metrics.discoveryRelistInterval.set(options.relistInterval / 1000);
   const relister: Relister = createRelister({
@@ -54,16 +61,17 @@ export function createInstrumentedRelister({
     clock,
     logger,
     onRun({ ok, durationMs, snapshot, cost }) {
+      onOutcome?.(ok);
       const mode = cost.mode ?? "none";
-      metrics.discoveryDuration.observe({ outcome: ok ? "success" : "error", mode }, durationMs / 1000);
-      metrics.discoveryBytes.inc({ mode }, cost.bytes);
-      metrics.discoveryCalls.inc({ mode }, cost.calls);
+      metrics.discoveryDuration.observe({ outcome: ok ? "success" : "error", mode, ...named }, durationMs / 1000);
+      metrics.discoveryBytes.inc({ mode, ...named }, cost.bytes);
+      metrics.discoveryCalls.inc({ mode, ...named }, cost.calls);
       if (!ok) {
-        metrics.discoveryErrors.inc();
+        metrics.discoveryErrors.inc(named);
         return;
       }
-      metrics.discoveryLastSuccess.set(snapshot.completedAt / 1000);
-      metrics.discoverySeries.set(snapshot.seriesSeen);
+      metrics.discoveryLastSuccess.set(named, snapshot.completedAt / 1000);
+      metrics.discoverySeries.set(named, snapshot.seriesSeen);
       countRegistered(snapshot.registry);
     },
     onFreshPass(outcome) {

@@ -5,7 +5,8 @@
  */
 import type { NotReady } from "../api/health.ts";
 import { readRulesSource } from "../config/defaults.ts";
-import { formatConfigIssue } from "../config/errors.ts";
+import { ConfigError, formatConfigIssue } from "../config/errors.ts";
+import { PrometheusConfigError } from "../prometheus/errors.ts";
 import { parseRulesText } from "../config/load.ts";
 import { createRulesReloader, type RulesReloader } from "../config/reload.ts";
 import type { ClusterConnection } from "./cluster.ts";
@@ -20,16 +21,17 @@ import { prometheusFromOptions } from "./prometheus-connection.ts";
 import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
 import { createQueryCache } from "../prometheus/query-cache.ts";
 import type { Clock } from "../util/clock.ts";
-import type { Relister } from "../discovery/relister.ts";
+import type { BackendsRelister } from "../discovery/backend-relisters.ts";
 import { composeApp, servedBy, type App } from "./compose.ts";
-import { createInstrumentedRelister } from "./discovery.ts";
+import { createBackends } from "./backends.ts";
+import { createRoutedQuerySource, pinnedQuerySource } from "../prometheus/routed-source.ts";
 import { listen } from "./listener.ts";
 import { StartupError } from "./startup-error.ts";
 
 export interface RunningAdapter {
   readonly port: number;
   readonly app: App;
-  readonly relister: Relister;
+  readonly relister: BackendsRelister;
   readonly metrics: SelfMetrics;
   /** Present when rules come from `--config`: SIGHUP calls `reload({ force: true })`. */
   readonly reloader: RulesReloader | null;
@@ -65,6 +67,16 @@ async function standaloneRestMapper(
 /** Environment variables the adapter reads ($KUBECONFIG, $HOME for a standalone run's default kubeconfig). */
 type Environment = Readonly<Record<string, string | undefined>>;
 
+/** The backends, or a StartupError when a named backend's credential or CA file is unusable. */
+function connectBackends(deps: Parameters<typeof createBackends>[0]): ReturnType<typeof createBackends> {
+  try {
+    return createBackends(deps);
+  } catch (error) {
+    if (error instanceof PrometheusConfigError) throw new StartupError(`backends: ${error.message}`);
+    throw error;
+  }
+}
+
 export async function startAdapter(
   options: Options,
   { logger, clock, env = process.env }: { logger: Logger; clock: Clock; env?: Environment },
@@ -96,8 +108,8 @@ export async function startAdapter(
     logger,
     observe: (labels, seconds) => metrics.prometheusRequestDuration.observe(labels, seconds),
   });
-  const relister = createInstrumentedRelister({
-    prometheus,
+  const backends = connectBackends({
+    defaultClient: prometheus,
     rules: () => rules,
     options,
     // The REST mapper is refreshed before every relist, so new CRDs become queryable.
@@ -106,8 +118,12 @@ export async function startAdapter(
     clock,
     logger,
   });
+  const relister = backends.relister;
+  // Custom and external queries go to the backend routing chose (extras.backend), else to the default one.
+  const routed = createRoutedQuerySource(prometheus, backends.sources);
+  const resourceQueries = pinnedQuerySource(routed, () => rules.resource?.backend);
   const queries = createQueryCache({
-    source: prometheus,
+    source: routed,
     ttl: options.queryCacheTtl,
     now: () => clock.now(),
     onLookup: (result) => metrics.queryCacheRequests.inc({ result }),
@@ -117,7 +133,8 @@ export async function startAdapter(
     if (draining) return { code: 503, reason: "shutting down" };
     if (cluster && !cluster.authentication.isLoaded())
       return { code: 500, reason: "authentication configuration not loaded" };
-    return relister.ready() ? null : { code: 500, reason: "waiting for the first successful metric discovery" };
+    if (relister.ready()) return null;
+    return { code: 500, reason: "waiting for the first successful metric discovery" };
   };
   const app = composeApp(
     {
@@ -125,15 +142,28 @@ export async function startAdapter(
       registry: () => relister.current().registry,
       mapper,
       queries,
-      prometheus,
+      prometheus: resourceQueries,
       objects: cluster?.objects,
       resourceObjects: cluster?.resourceObjects,
       now: () => clock.now(),
       logger,
       observeFreshness: (group, seconds) => metrics.freshness.observe({ group }, seconds),
+      backends: () => rules.backends,
     },
     {
       readiness,
+      readinessDetails: () =>
+        rules.backends.length === 0
+          ? null
+          : relister.backends().map((backend) => ({
+              name: `backend/${backend.name}`,
+              ok: backend.ready && backend.lastError === null,
+              ...(backend.attempted
+                ? backend.lastError === null
+                  ? {}
+                  : { reason: backend.lastError }
+                : { reason: "first discovery not attempted yet" }),
+            })),
       selfMetrics: {
         text: () => {
           metrics.queryCacheEntries.set(queries.size());
@@ -153,6 +183,14 @@ export async function startAdapter(
           initialText: rulesSource.text,
           compile,
           apply(next) {
+            try {
+              backends.apply(next);
+            } catch (error) {
+              if (!(error instanceof PrometheusConfigError)) throw error;
+              // A named backend's credential file is unusable: the reload is rejected like an invalid file.
+              const issue = { file: rulesSource.name, line: 0, column: 0, path: "backends", message: error.message };
+              throw new ConfigError([issue]);
+            }
             rules = next;
             void relister.runOnce();
           },

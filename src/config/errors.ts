@@ -37,6 +37,11 @@ export const WARNING_CODES = [
   "helm-values-file",
   /** A resource the REST mapper does not know (standalone without a kubeconfig): its metrics are skipped. */
   "unknown-resource",
+  /**
+   * Two backends whose namespaces overlap (both serve every namespace, or their lists or regexes share a namespace)
+   * under rules that apply to both: a metric both register goes to the one declared first.
+   */
+  "backend-routing-ambiguous",
 ] as const;
 
 export type WarningCode = (typeof WARNING_CODES)[number];

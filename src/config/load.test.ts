@@ -239,3 +239,88 @@ describe("YAML syntax errors", () => {
     );
   });
 });
+
+describe("the backends: section (prom-adapter extension)", () => {
+  const withBackends = (backends: string) => `backends:\n${backends}rules:\n${RULE}`;
+
+  test("a backend reads its URL, namespaces (list or regex), credential files, headers and parameters", () => {
+    const { rules } = parseRulesText(
+      withBackends(
+        "- name: team-a\n  url: https://prom-a:9090/prefix\n  namespaces: [team-a, team-a-ci]\n" +
+          "  bearerTokenFile: /var/run/a/token\n  caFile: /etc/a/ca.crt\n" +
+          "  clientCertFile: /etc/a/tls.crt\n  clientKeyFile: /etc/a/tls.key\n" +
+          "  headers: {X-Scope-OrgID: team-a}\n  parameters: {partial_response: 'true'}\n" +
+          "- name: thanos\n  url: http://thanos:9090\n  namespaces: 'team-(b|c)'\n  authConfigFile: /etc/t/auth.yaml\n",
+      ),
+      "rules.yaml",
+    );
+    expect(rules.backends).toEqual([
+      {
+        name: "team-a",
+        url: "https://prom-a:9090/prefix",
+        namespaces: { kind: "list", names: ["team-a", "team-a-ci"] },
+        bearerTokenFile: "/var/run/a/token",
+        caFile: "/etc/a/ca.crt",
+        clientCertFile: "/etc/a/tls.crt",
+        clientKeyFile: "/etc/a/tls.key",
+        authConfigFile: undefined,
+        headers: { "X-Scope-OrgID": "team-a" },
+        parameters: { partial_response: "true" },
+      },
+      {
+        name: "thanos",
+        url: "http://thanos:9090",
+        namespaces: { kind: "regex", pattern: "team-(b|c)" },
+        bearerTokenFile: undefined,
+        caFile: undefined,
+        clientCertFile: undefined,
+        clientKeyFile: undefined,
+        authConfigFile: "/etc/t/auth.yaml",
+        headers: {},
+        parameters: {},
+      },
+    ]);
+  });
+
+  test("a file without backends has none, and a rule's prometheus.backend is read", () => {
+    const { rules } = parseRulesText(
+      `rules:\n- seriesQuery: up\n  metricsQuery: x\n  prometheus: {backend: team-a}\n`,
+      "rules.yaml",
+    );
+    expect(rules.backends).toEqual([]);
+    expect(rules.rules[0]?.prometheus).toEqual({ parameters: {}, headers: {}, backend: "team-a" });
+  });
+
+  test.each([
+    ["- url: http://a\n", "rules.yaml:2:3: backends[0].name: required field is missing or empty"],
+    [
+      "- name: Team_A\n  url: http://a\n",
+      'rules.yaml:2:9: backends[0].name: "Team_A" is not a DNS-1123 label (a-z, 0-9, -)',
+    ],
+    [
+      "- name: default\n  url: http://a\n",
+      'rules.yaml:2:9: backends[0].name: "default" is the --prometheus-url backend and cannot be redeclared',
+    ],
+    [
+      "- name: a\n  url: http://a\n- name: a\n  url: http://b\n",
+      'rules.yaml:4:9: backends[1].name: duplicate backend name "a"',
+    ],
+    ["- name: a\n  url: ftp://a\n", 'rules.yaml:3:8: backends[0].url: expected an http or https URL, got "ftp://a"'],
+    [
+      "- name: a\n  url: http://u:p@a\n",
+      "rules.yaml:3:8: backends[0].url: credentials in the URL are refused: use authConfigFile",
+    ],
+    [
+      "- name: a\n  url: http://a\n  clientCertFile: /c\n",
+      "rules.yaml:2:3: backends[0]: clientCertFile and clientKeyFile must be given together",
+    ],
+    ["- name: a\n  url: http://a\n  token: x\n", 'rules.yaml:4:3: backends[0]: unknown field "token"'],
+    [
+      "- name: a\n  url: http://a\n  headers: {Authorization: x}\n",
+      'rules.yaml:4:12: backends[0].headers: header "Authorization" would put a secret in the rules file: ' +
+        "use bearerTokenFile or authConfigFile",
+    ],
+  ])("a bad backend is reported with file, line, column and path (%#)", (backends, expected) => {
+    expect(errorsOf(withBackends(backends))).toContain(expected);
+  });
+});

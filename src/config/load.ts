@@ -23,6 +23,8 @@ import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { helmValuesWarnings } from "./helm-values.ts";
 import { describeSyntaxError } from "./yaml-syntax-error.ts";
 import type {
+  BackendConfig,
+  BackendNamespaces,
   DiscoveryRule,
   GroupResourceReference,
   NameMapping,
@@ -365,7 +367,18 @@ function createReader(
   }
 
   function queryOptions(node: Node | null, path: string): PrometheusQueryOptions {
-    const f = fields(node, path, ["parameters", "headers"]);
+    const f = fields(node, path, ["parameters", "headers", "backend"]);
+    const backend = f.get("backend") == null ? undefined : string(f.get("backend"), join(path, "backend"), false);
+    const { parameters, headers } = parametersAndHeaders(f, node, path);
+    return backend === undefined || backend === "" ? { parameters, headers } : { parameters, headers, backend };
+  }
+
+  /** The `parameters` and `headers` of a rule's `prometheus:` or of a backend, checked alike. */
+  function parametersAndHeaders(
+    f: Map<string, Node | null>,
+    node: Node | null,
+    path: string,
+  ): { parameters: Record<string, string>; headers: Record<string, string> } {
     const parameters = stringMap(f.get("parameters") ?? null, join(path, "parameters"));
     for (const reserved of ["query", "time"]) {
       if (Object.hasOwn(parameters, reserved))
@@ -389,6 +402,75 @@ function createReader(
     return { parameters, headers };
   }
 
+  function backend(node: Node, path: string, seen: Set<string>): BackendConfig {
+    const f = fields(node, path, [
+      "name",
+      "url",
+      "namespaces",
+      "bearerTokenFile",
+      "caFile",
+      "clientCertFile",
+      "clientKeyFile",
+      "authConfigFile",
+      "headers",
+      "parameters",
+    ]);
+    const name = string(f.get("name"), join(path, "name"), true, node);
+    if (name !== "") {
+      if (!DNS1123_LABEL.test(name))
+        issue(f.get("name"), join(path, "name"), `${JSON.stringify(name)} is not a DNS-1123 label (a-z, 0-9, -)`);
+      else if (name === "default")
+        issue(f.get("name"), join(path, "name"), `"default" is the --prometheus-url backend and cannot be redeclared`);
+      else if (seen.has(name)) issue(f.get("name"), join(path, "name"), `duplicate backend name "${name}"`);
+      seen.add(name);
+    }
+    const url = string(f.get("url"), join(path, "url"), true, node);
+    if (url !== "") {
+      const parsed = URL.canParse(url) ? new URL(url) : null;
+      if (parsed === null || !/^https?:$/.test(parsed.protocol))
+        issue(f.get("url"), join(path, "url"), `expected an http or https URL, got ${JSON.stringify(url)}`);
+      else if (parsed.username !== "" || parsed.password !== "")
+        issue(f.get("url"), join(path, "url"), "credentials in the URL are refused: use authConfigFile");
+    }
+    const file = (key: string) => {
+      const value = string(f.get(key), join(path, key), false);
+      return value === "" ? undefined : value;
+    };
+    const clientCertFile = file("clientCertFile");
+    const clientKeyFile = file("clientKeyFile");
+    if ((clientCertFile === undefined) !== (clientKeyFile === undefined))
+      issue(node, path, "clientCertFile and clientKeyFile must be given together");
+    const { parameters, headers } = parametersAndHeaders(f, node, path);
+    for (const header of Object.keys(headers)) {
+      if (["authorization", "proxy-authorization"].includes(header.toLowerCase()))
+        issue(
+          f.get("headers") ?? node,
+          join(path, "headers"),
+          `header "${header}" would put a secret in the rules file: use bearerTokenFile or authConfigFile`,
+        );
+    }
+    return {
+      name,
+      url,
+      namespaces: backendNamespaces(f.get("namespaces") ?? null, join(path, "namespaces")),
+      bearerTokenFile: file("bearerTokenFile"),
+      caFile: file("caFile"),
+      clientCertFile,
+      clientKeyFile,
+      authConfigFile: file("authConfigFile"),
+      headers,
+      parameters,
+    };
+  }
+
+  /** A list of names, or one string: an RE2 regex (checked when compiling). */
+  function backendNamespaces(node: Node | null, path: string): BackendNamespaces | null {
+    if (node === null) return null;
+    if (isScalar(node)) return { kind: "regex", pattern: string(node, path, false) };
+    const names = list(node, path).map((item, index) => string(item, `${path}[${index}]`, true, node));
+    return { kind: "list", names };
+  }
+
   function resourceRule(node: Node | null | undefined, path: string, parent: Node | null): ResourceRule {
     if (node === null || node === undefined) issue(parent, path, "required field is missing or empty");
     const f = fields(node ?? null, path, ["containerQuery", "nodeQuery", "resources", "containerLabel"]);
@@ -402,7 +484,8 @@ function createReader(
 
   function resourceRules(node: Node | null | undefined): ResourceRules | null {
     if (node === null || node === undefined) return null;
-    const f = fields(node, "resourceRules", ["cpu", "memory", "window"]);
+    const f = fields(node, "resourceRules", ["cpu", "memory", "window", "backend"]);
+    const backendName = string(f.get("backend"), "resourceRules.backend", false);
     const windowNode = f.get("window");
     const windowText = string(windowNode, "resourceRules.window", false);
     let window = 0;
@@ -418,13 +501,16 @@ function createReader(
       memory: resourceRule(f.get("memory"), "resourceRules.memory", node),
       window,
       windowSet: windowText !== "",
+      ...(backendName === "" ? {} : { backend: backendName }),
     };
   }
 
   return {
     rulesFile(): RulesFile {
       const root = resolve(doc?.contents);
-      const f = fields(root, "", ["rules", "externalRules", "resourceRules"]);
+      const f = fields(root, "", ["rules", "externalRules", "resourceRules", "backends"]);
+      const seen = new Set<string>();
+      const backends = list(f.get("backends"), "backends").map((n, i) => backend(n, `backends[${i}]`, seen));
       const rules = list(f.get("rules"), "rules").map((n, i) => discoveryRule(n, `rules[${i}]`));
       const externalRules = list(f.get("externalRules"), "externalRules").map((n, i) =>
         discoveryRule(n, `externalRules[${i}]`),
@@ -433,7 +519,7 @@ function createReader(
       if (issues.length === 0 && rules.length === 0 && externalRules.length === 0 && resource === null) {
         issue(root, "", "the file defines no rules, externalRules or resourceRules: nothing would be served");
       }
-      return { rules, externalRules, resourceRules: resource };
+      return { rules, externalRules, resourceRules: resource, backends };
     },
   };
 }
@@ -453,6 +539,9 @@ const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const RESERVED_HEADERS = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection"]);
 const TRUE_WORDS = new Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]);
 const FALSE_WORDS = new Set(["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"]);
+/** A backend name: a DNS-1123 label, as Kubernetes names are. */
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 const NULL_WORDS = new Set(["", "~", "null", "Null", "NULL"]);
 
 function isNullScalar(node: Scalar): boolean {

@@ -11,7 +11,41 @@ export interface RulesFile {
   readonly externalRules: readonly DiscoveryRule[];
   /** metrics.k8s.io rules; `null` (absent) means the group is not installed. */
   readonly resourceRules: ResourceRules | null;
+  /**
+   * prom-adapter extension: Prometheus servers besides `--prometheus-url` (which is always the backend named
+   * `default`), in the order written. Default `[]`.
+   */
+  readonly backends: readonly BackendConfig[];
 }
+
+/** One named Prometheus backend (`backends:`); every secret is given by file path. */
+export interface BackendConfig {
+  /** Unique, a DNS-1123 label, never `default`. Required. */
+  readonly name: string;
+  /** http or https base URL, path prefix kept; no credentials in it (use the file options). Required. */
+  readonly url: string;
+  /** The request namespaces it serves; null (absent) means every namespace. */
+  readonly namespaces: BackendNamespaces | null;
+  /** Like `--prometheus-token-file`. */
+  readonly bearerTokenFile: string | undefined;
+  /** Like `--prometheus-ca-file`. */
+  readonly caFile: string | undefined;
+  /** Like `--prometheus-client-tls-cert-file`; needs `clientKeyFile`. */
+  readonly clientCertFile: string | undefined;
+  /** Like `--prometheus-client-tls-key-file`. */
+  readonly clientKeyFile: string | undefined;
+  /** Like `--prometheus-auth-config` (kubeconfig format: token, basic auth, TLS). */
+  readonly authConfigFile: string | undefined;
+  /** Like `--prometheus-header`; rule headers override them. Default `{}`. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Query parameters added to every call to this backend (a call's own parameters win). Default `{}`. */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/** A list of namespace names, or an RE2 regex matched against the whole namespace name. */
+export type BackendNamespaces =
+  | { readonly kind: "list"; readonly names: readonly string[] }
+  | { readonly kind: "regex"; readonly pattern: string };
 
 /** A rule of `rules` or `externalRules`. */
 export interface DiscoveryRule {
@@ -41,6 +75,8 @@ export interface PrometheusQueryOptions {
   readonly parameters: Readonly<Record<string, string>>;
   /** Extra HTTP headers; they override `--prometheus-header` of the same name. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The `backends:` entry whose Prometheus this rule's discovery and queries use; undefined: every backend. */
+  readonly backend?: string | undefined;
 }
 
 /** Exactly one of `is` / `isNot` must be set (checked when compiling). */
@@ -81,6 +117,8 @@ export interface ResourceRules {
   readonly window: Milliseconds;
   /** Whether `window` was written in the file. */
   readonly windowSet: boolean;
+  /** prom-adapter extension: the backend every metrics.k8s.io query goes to. Default: the default backend. */
+  readonly backend?: string;
 }
 
 export interface ResourceRule {

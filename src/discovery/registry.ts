@@ -21,6 +21,8 @@ export interface CustomMetricEntry {
   readonly namespaced: boolean;
   readonly seriesName: string;
   readonly rule: CompiledDiscoveryRule;
+  /** The backends that registered it, in declaration order; undefined: only the default backend. */
+  readonly backends?: readonly string[];
 }
 
 export interface ExternalMetricEntry {
@@ -29,6 +31,8 @@ export interface ExternalMetricEntry {
   readonly rule: CompiledDiscoveryRule;
   /** false when the rule says `resources.namespaced: false`. */
   readonly namespaced: boolean;
+  /** The backends that registered it, in declaration order; undefined: only the default backend. */
+  readonly backends?: readonly string[];
 }
 
 export interface MetricRegistry {
@@ -149,6 +153,45 @@ export function buildMetricRegistry(
 
 /** A registry with nothing in it: what is served before the first discovery. */
 export const EMPTY_REGISTRY: MetricRegistry = buildMetricRegistry([], []).registry;
+
+/** One backend's part of the registry. */
+export interface BackendRegistry {
+  readonly backend: string;
+  readonly registry: MetricRegistry;
+}
+
+/**
+ * The registries of several backends as one, `parts` in declaration order: a metric registered by several backends
+ * keeps the entry (rule, series name) of the first and lists every backend in `backends`.
+ */
+export function mergeRegistries(parts: readonly BackendRegistry[]): MetricRegistry {
+  const customByKey = new Map<string, CustomMetricEntry>();
+  const externalByName = new Map<string, ExternalMetricEntry>();
+  for (const { backend, registry } of parts) {
+    for (const entry of registry.customMetrics()) {
+      const key = customKey(entry.resource, entry.namespaced, entry.metric);
+      const known = customByKey.get(key);
+      customByKey.set(key, { ...(known ?? entry), backends: [...(known?.backends ?? []), backend] });
+    }
+    for (const entry of registry.externalMetrics()) {
+      const known = externalByName.get(entry.metric);
+      externalByName.set(entry.metric, { ...(known ?? entry), backends: [...(known?.backends ?? []), backend] });
+    }
+  }
+  const sortedCustom = [...customByKey.values()].sort(
+    (a, b) =>
+      compareStrings(a.metric, b.metric) ||
+      compareStrings(a.resource.group, b.resource.group) ||
+      compareStrings(a.resource.resource, b.resource.resource),
+  );
+  const sortedExternal = [...externalByName.values()].sort((a, b) => compareStrings(a.metric, b.metric));
+  return {
+    customMetric: (resource, namespaced, metric) => customByKey.get(customKey(resource, namespaced, metric)),
+    customMetrics: () => sortedCustom,
+    externalMetric: (metric) => externalByName.get(metric),
+    externalMetrics: () => sortedExternal,
+  };
+}
 
 function customKey(resource: GroupResource, namespaced: boolean, metric: string): string {
   return `${resource.group}\u0000${resource.resource}\u0000${namespaced}\u0000${metric}`;

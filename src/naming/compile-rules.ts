@@ -4,7 +4,8 @@
  */
 import { ConfigError, type ConfigIssue, type WarningCode } from "../config/errors.ts";
 import type { LoadedRules } from "../config/load.ts";
-import type { DiscoveryRule, ResourceRule } from "../config/schema.ts";
+import type { BackendConfig, DiscoveryRule, ResourceRule } from "../config/schema.ts";
+import { compileBackends, overlappingBackends, type CompiledBackend } from "./backends.ts";
 import type { QueryExtras } from "./promql.ts";
 import type { Milliseconds } from "../util/duration.ts";
 import { NamingError } from "./errors.ts";
@@ -31,6 +32,8 @@ export interface CompiledDiscoveryRule {
   readonly defaultValue: number | undefined;
   /** The rule's `prometheus:` parameters and headers; undefined when it has none. */
   readonly queryExtras: QueryExtras | undefined;
+  /** `prometheus.backend`: the only backend this rule discovers and queries from; undefined: every backend. */
+  readonly backend?: string | undefined;
 }
 
 export interface CompiledResourceRule {
@@ -51,11 +54,15 @@ export interface CompiledRules {
     readonly cpu: CompiledResourceRule;
     readonly memory: CompiledResourceRule;
     readonly window: Milliseconds;
+    /** `resourceRules.backend`: where every metrics.k8s.io query goes; undefined: the default backend. */
+    readonly backend?: string;
   } | null;
   /** Distinct `seriesQuery` strings across custom and external rules: one series call each per relist. */
   readonly seriesQueries: readonly string[];
   /** Things that load but probably do not do what the author meant, located like errors. */
   readonly warnings: readonly ConfigIssue[];
+  /** The `backends:` section, compiled, in file order (the `default` backend, from the flags, is not in it). */
+  readonly backends: readonly CompiledBackend[];
 }
 
 export interface CompileOptions {
@@ -149,6 +156,9 @@ export function compileRules(
         }
       });
     }
+    const { backend } = rule.prometheus;
+    if (backend !== undefined && backend !== "default" && !declaredBackends.has(backend))
+      report(join(path, "prometheus.backend"), `unknown backend "${backend}" (not "default" nor in \`backends\`)`);
     if (!namer || !resources || !metricsQuery) return null;
     const { parameters, headers } = rule.prometheus;
     const hasExtras = Object.keys(parameters).length > 0 || Object.keys(headers).length > 0;
@@ -160,6 +170,7 @@ export function compileRules(
       namespaced,
       defaultValue: rule.defaultValue,
       queryExtras: hasExtras ? { parameters, headers } : undefined,
+      ...(backend === undefined ? {} : { backend }),
     };
   }
 
@@ -213,6 +224,21 @@ export function compileRules(
     };
   }
 
+  const declaredBackends = new Set(rules.backends.map((backend: BackendConfig) => backend.name));
+  const backends = compileBackends(rules.backends, (path, message) => report(path, message));
+  const sharedRules = [...rules.rules, ...rules.externalRules].some((rule) => rule.prometheus.backend === undefined);
+  if (sharedRules) {
+    for (const { later, earlier, index } of overlappingBackends(backends)) {
+      warn(
+        `backends[${index}]`,
+        "backend-routing-ambiguous",
+        `backends "${earlier}" and "${later}" can serve the same namespaces: a metric both register is ` +
+          `routed to "${earlier}" (declared first) for those namespaces`,
+        undefined,
+        "give them disjoint `namespaces`, or pin rules to one with `prometheus: {backend: ...}`",
+      );
+    }
+  }
   const custom = rules.rules.map((rule, index) => discoveryRule(rule, `rules[${index}]`, false));
   const external = rules.externalRules.map((rule, index) => discoveryRule(rule, `externalRules[${index}]`, true));
   let resource: CompiledRules["resource"] = null;
@@ -223,14 +249,18 @@ export function compileRules(
       const message = "no `window` set: metrics.k8s.io answers will report a window of 0s";
       warn("resourceRules", "resource-window-unset", message);
     }
-    if (cpu && memory) resource = { cpu, memory, window: rules.resourceRules.window };
+    const backend = rules.resourceRules.backend;
+    if (backend !== undefined && backend !== "default" && !declaredBackends.has(backend))
+      report("resourceRules.backend", `unknown backend "${backend}" (not "default" nor in \`backends\`)`);
+    if (cpu && memory)
+      resource = { cpu, memory, window: rules.resourceRules.window, ...(backend === undefined ? {} : { backend }) };
   }
   if (issues.length > 0) throw new ConfigError(issues);
 
   const compiledCustom = custom as CompiledDiscoveryRule[];
   const compiledExternal = external as CompiledDiscoveryRule[];
   const seriesQueries = [...new Set([...compiledCustom, ...compiledExternal].map((rule) => rule.namer.seriesQuery))];
-  return { custom: compiledCustom, external: compiledExternal, resource, seriesQueries, warnings };
+  return { custom: compiledCustom, external: compiledExternal, resource, seriesQueries, warnings, backends };
 }
 
 function join(path: string, field: string): string {

@@ -32,4 +32,6 @@ export interface QueryExtras {
   readonly parameters?: Readonly<Record<string, string>>;
   /** e.g. `X-Scope-OrgID`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The named backend to send it to (routing's choice); undefined: the default backend. */
+  readonly backend?: string | undefined;
 }

@@ -9,20 +9,24 @@ export interface SelfMetrics {
   /** API requests by group, version, route shape and status code. */
   readonly requests: Counter<"api" | "version" | "route" | "code">;
   readonly requestDuration: Histogram<"api" | "route">;
-  /** Prometheus calls by endpoint and outcome (`success`, or the PrometheusError kind). Upstream's name is kept. */
-  readonly prometheusRequestDuration: Histogram<"path" | "server" | "outcome">;
+  /**
+   * Prometheus calls by endpoint and outcome (`success`, or the PrometheusError kind). Upstream's name is kept.
+   * `backend`, on this and the discovery series, is set for named backends only (`backends:` in the rules file): the
+   * default backend's series keep the label sets they have without backends.
+   */
+  readonly prometheusRequestDuration: Histogram<"path" | "server" | "outcome" | "backend">;
   /** Full discovery runs by outcome and mode (`series`, `labels`, or `none` when the `auto` probe failed). */
-  readonly discoveryDuration: Histogram<"outcome" | "mode">;
+  readonly discoveryDuration: Histogram<"outcome" | "mode" | "backend">;
   /** Response body bytes full discovery runs received, by mode. */
-  readonly discoveryBytes: Counter<"mode">;
+  readonly discoveryBytes: Counter<"mode" | "backend">;
   /** Prometheus calls full discovery runs made, by mode. */
-  readonly discoveryCalls: Counter<"mode">;
-  readonly discoveryErrors: Counter;
-  readonly discoveryLastSuccess: Gauge;
+  readonly discoveryCalls: Counter<"mode" | "backend">;
+  readonly discoveryErrors: Counter<"backend">;
+  readonly discoveryLastSuccess: Gauge<"backend">;
   /** `--metrics-relist-interval`, seconds: alerts compare the age of the last success with it. */
   readonly discoveryRelistInterval: Gauge;
-  readonly discoverySeries: Gauge;
-  readonly registeredMetrics: Gauge<"api">;
+  readonly discoverySeries: Gauge<"backend">;
+  readonly registeredMetrics: Gauge<"api" | "backend">;
   readonly queryCacheRequests: Counter<"result">;
   readonly queryCacheEntries: Gauge;
   readonly reviews: Counter<"kind" | "result">;
@@ -58,37 +62,39 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
     prometheusRequestDuration: new Histogram({
       name: "prometheus_adapter_prometheus_client_request_duration_seconds",
       help: "Prometheus client query latency in seconds, by endpoint path, server and outcome.",
-      labelNames: ["path", "server", "outcome"],
+      labelNames: ["path", "server", "outcome", "backend"],
       registers,
       buckets: exponentialBuckets(0.001, 2, 16),
     }),
     discoveryDuration: new Histogram({
       name: "prom_adapter_discovery_duration_seconds",
       help: "Duration of discovery runs, by outcome and discovery mode.",
-      labelNames: ["outcome", "mode"],
+      labelNames: ["outcome", "mode", "backend"],
       registers,
       buckets: exponentialBuckets(0.01, 2, 14),
     }),
     discoveryBytes: new Counter({
       name: "prom_adapter_discovery_received_bytes_total",
       help: "Response body bytes received by discovery runs, by discovery mode.",
-      labelNames: ["mode"],
+      labelNames: ["mode", "backend"],
       registers,
     }),
     discoveryCalls: new Counter({
       name: "prom_adapter_discovery_calls_total",
       help: "Prometheus calls made by discovery runs, by discovery mode.",
-      labelNames: ["mode"],
+      labelNames: ["mode", "backend"],
       registers,
     }),
     discoveryErrors: new Counter({
       name: "prom_adapter_discovery_errors_total",
       help: "Discovery runs that failed (the previous registry was kept).",
+      labelNames: ["backend"],
       registers,
     }),
     discoveryLastSuccess: new Gauge({
       name: "prom_adapter_discovery_last_success_timestamp_seconds",
       help: "Unix time of the last successful discovery run.",
+      labelNames: ["backend"],
       registers,
     }),
     discoveryRelistInterval: new Gauge({
@@ -99,12 +105,13 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
     discoverySeries: new Gauge({
       name: "prom_adapter_discovery_series",
       help: "Series downloaded by the last successful discovery run (labels mode downloads none).",
+      labelNames: ["backend"],
       registers,
     }),
     registeredMetrics: new Gauge({
       name: "prom_adapter_registered_metrics",
       help: "Metrics served, by API.",
-      labelNames: ["api"],
+      labelNames: ["api", "backend"],
       registers,
     }),
     queryCacheRequests: new Counter({
@@ -145,5 +152,11 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
     text: () => registry.metrics(),
   };
   metrics.configReloadSuccessful.set(1);
+  // NB: a `backend` label is set only for named backends (`backends:`); the default backend's series keep their
+  // upstream-compatible label sets. Declaring the label drops prom-client's initial zero of unlabelled series, so
+  // those are set here to keep /metrics unchanged for single-backend users.
+  metrics.discoveryErrors.inc(0);
+  metrics.discoveryLastSuccess.set(0);
+  metrics.discoverySeries.set(0);
   return metrics;
 }

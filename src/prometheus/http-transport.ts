@@ -36,6 +36,8 @@ export interface HttpTransportOptions {
    * are used, its `server` is not. The explicit options above win over what it says.
    */
   readonly authConfigFile?: string | undefined;
+  /** Query parameters added to every request; a call's own parameter of the same name wins. Default none. */
+  readonly parameters?: Readonly<Record<string, string>>;
   /** Milliseconds allowed for a whole request (headers and body) unless the call says otherwise; `0` = no limit. Default 30 000. */
   readonly timeoutMs?: number;
   /** Longest GET URL in bytes; longer requests go as POST. Default 8192 (8 KiB), as upstream. */
@@ -59,6 +61,7 @@ export function createHttpTransport({
   clientCertFile,
   clientKeyFile,
   authConfigFile,
+  parameters = {},
   timeoutMs: defaultTimeoutMs = 30_000,
   maxGetUrlBytes = 8192,
   maxBodyBytes = 256 * 1024 * 1024,
@@ -67,6 +70,7 @@ export function createHttpTransport({
   const authConfig = authConfigFile === undefined ? undefined : loadPrometheusAuthConfig(authConfigFile);
   const authorization = createAuthorization({ headers, bearerTokenFile, authConfig, urlUser });
   const tls = createTlsOptions({ caFile, clientCertFile, clientKeyFile, authConfig });
+  const hasParameters = Object.keys(parameters).length > 0;
   const staticSecrets = [
     ...Object.values(headers).flat(),
     urlUser?.password ?? "",
@@ -92,7 +96,7 @@ export function createHttpTransport({
       extra: { statusCode?: number; errorType?: string; cause?: unknown } = {},
     ) => new PrometheusError(kind, message, { endpoint, url, ...extra });
 
-    const encoded = encodeParams(params);
+    const encoded = encodeParams(hasParameters ? { ...parameters, ...params } : params);
     const getUrl = encoded === "" ? url : `${url}?${encoded}`;
     // NB: the URL is ASCII after encoding, so its length is its size in bytes.
     const method = verb === "POST" || getUrl.length > maxGetUrlBytes ? "POST" : "GET";

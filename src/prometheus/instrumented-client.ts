@@ -7,16 +7,31 @@ import type { Logger } from "../observability/logger.ts";
 import type { PrometheusClient } from "./client.ts";
 import { PrometheusError } from "./errors.ts";
 
-/** Where observations go: `path` is the API path (`/api/v1/query`), `outcome` `success` or the error kind. */
+/**
+ * Where observations go: `path` is the API path (`/api/v1/query`), `outcome` `success` or the error kind, `backend`
+ * the named backend (absent for the default one, whose series keep upstream's labels).
+ */
 export type ObservePrometheusCall = (
-  labels: { path: string; server: string; outcome: string },
+  labels: { path: string; server: string; outcome: string; backend?: string },
   seconds: number,
 ) => void;
 
 export function instrumentPrometheusClient(
   client: PrometheusClient,
-  { server, observe, logger }: { server: string; observe: ObservePrometheusCall; logger: Logger },
+  {
+    server,
+    observe,
+    logger,
+    backend,
+  }: {
+    server: string;
+    observe: ObservePrometheusCall;
+    logger: Logger;
+    /** The named backend this client reaches; undefined for the default one (no `backend` label, none logged). */
+    backend?: string | undefined;
+  },
 ): PrometheusClient {
+  const named = backend === undefined ? {} : { backend };
   async function timed<T>(path: string, describe: () => Record<string, unknown>, call: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let outcome = "success";
@@ -27,9 +42,10 @@ export function instrumentPrometheusClient(
       throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      observe({ path, server, outcome }, seconds);
+      observe({ path, server, outcome, ...named }, seconds);
       if (logger.enabled(6))
         logger.info(6, "prometheus call", {
+          ...named,
           url: `${server}${path}`,
           ...describe(),
           outcome,

@@ -85,9 +85,11 @@ export function createQueryCache({
 
 // NB: the key is the query alone when there are no extras (the common case); otherwise the query, a NUL and the
 // extras as JSON. A rendered query never holds a raw NUL (values are Go-quoted), so the split is unambiguous.
+// A named backend (never the default one) is part of the key: the same query to two backends is two results.
 function keyOf(query: PromQL, extras: QueryExtras | undefined): string {
-  if (!extras || (isEmpty(extras.parameters) && isEmpty(extras.headers))) return query;
-  return `${query}\u0000${JSON.stringify([extras.parameters ?? {}, extras.headers ?? {}])}`;
+  if (!extras || (isEmpty(extras.parameters) && isEmpty(extras.headers) && extras.backend === undefined)) return query;
+  const parts = [extras.parameters ?? {}, extras.headers ?? {}];
+  return `${query}\u0000${JSON.stringify(extras.backend === undefined ? parts : [...parts, extras.backend])}`;
 }
 
 const NO_EXTRAS: QueryExtras = {};

@@ -23,6 +23,7 @@ import type { QueryCache } from "../prometheus/query-cache.ts";
 import { BadRequestError, NotFoundError, unableToFetchMetrics } from "../apimachinery/status.ts";
 import { quantityFromSample } from "../apimachinery/quantity.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
+import { routedExtras, type BackendsInForce } from "./backend-routing.ts";
 
 /** One custom-metrics request, as the route parsed it. */
 export interface CustomMetricRequest {
@@ -74,6 +75,8 @@ export interface CustomMetricsProviderDeps {
   readonly logger: Logger;
   /** Told the age (s) of each answered result: answer time minus the query's evaluation time (cache age). */
   readonly observeFreshness?: (seconds: number) => void;
+  /** Named backends, for routing a metric several backends registered. Default none (the default backend only). */
+  readonly backends?: BackendsInForce;
 }
 
 export interface CustomMetricsProvider {
@@ -89,6 +92,7 @@ export function createCustomMetricsProvider({
   now,
   logger,
   observeFreshness,
+  backends,
 }: CustomMetricsProviderDeps): CustomMetricsProvider {
   return {
     async getValues(request) {
@@ -136,7 +140,10 @@ export function createCustomMetricsProvider({
 
       let result: QueryResult;
       try {
-        result = await queries.get(query, entry.rule.queryExtras);
+        // A request about namespaces themselves (`namespaces/<ns>/metrics/<m>`) routes by that namespace.
+        const routingNamespace =
+          request.namespace ?? (resource.resource === "namespaces" && !wildcard ? request.name : undefined);
+        result = await queries.get(query, routedExtras(entry, routingNamespace, backends));
       } catch (error) {
         throw unableToFetchMetrics(error);
       }

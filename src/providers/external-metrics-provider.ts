@@ -13,6 +13,7 @@ import type { QueryResult, SamplePoint, SeriesLabels } from "../prometheus/types
 import { parseSampleValue } from "../prometheus/sample-value.ts";
 import type { ExternalMetricEntry, MetricRegistry } from "../discovery/registry.ts";
 import type { QueryCache } from "../prometheus/query-cache.ts";
+import { routedExtras, type BackendsInForce } from "./backend-routing.ts";
 import { NotFoundError, unableToFetchMetrics, UnknownServerError } from "../apimachinery/status.ts";
 import { quantityFromSample } from "../apimachinery/quantity.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
@@ -47,6 +48,8 @@ export interface ExternalMetricsProviderDeps {
   readonly observeFreshness?: (seconds: number) => void;
   /** Wall clock in ms, for the timestamp of a `defaultValue` item; default Date.now. */
   readonly now?: () => number;
+  /** Named backends, for routing a metric several backends registered. Default none (the default backend only). */
+  readonly backends?: BackendsInForce;
 }
 
 export interface ExternalMetricsProvider {
@@ -64,6 +67,7 @@ export function createExternalMetricsProvider({
   logger,
   now = Date.now,
   observeFreshness,
+  backends,
 }: ExternalMetricsProviderDeps): ExternalMetricsProvider {
   return {
     async getValues(request) {
@@ -86,7 +90,9 @@ export function createExternalMetricsProvider({
 
       let result: QueryResult;
       try {
-        result = await queries.get(query, entry.rule.queryExtras);
+        // `namespaced: false` rules ignore the URL namespace: routing does too.
+        const namespace = entry.namespaced ? request.namespace : undefined;
+        result = await queries.get(query, routedExtras(entry, namespace, backends));
       } catch (error) {
         throw unableToFetchMetrics(error);
       }

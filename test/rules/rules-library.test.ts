@@ -41,6 +41,7 @@ describe("the rules library", () => {
         "examples/external-queues.yaml",
         "examples/podinfo.yaml",
         "examples/resource-metrics.yaml",
+        "examples/team-backends.yaml",
         "examples/thanos.yaml",
       ]),
     );
@@ -103,5 +104,19 @@ describe("the rules library", () => {
       container: "container",
     });
     expect(resource!.window).toBe(60_000);
+  });
+
+  test("team-backends.yaml routes each team namespace to its own Prometheus and pins queues to the shared Thanos", () => {
+    const compiled = compile("examples/team-backends.yaml");
+    expect(compiled.backends.map((backend) => backend.config.name)).toEqual(["team-a", "team-b"]);
+    const serves = (name: string, namespace: string) =>
+      compiled.backends.find((backend) => backend.config.name === name)?.servesNamespace?.(namespace);
+    expect([serves("team-a", "team-a-staging"), serves("team-b", "team-b-ci"), serves("team-b", "team-bx")]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(compiled.custom.map((rule) => rule.backend)).toEqual([undefined]);
+    expect(compiled.external.map((rule) => rule.backend)).toEqual(["default"]);
   });
 });

@@ -26,10 +26,13 @@ export interface FaultyProxy {
    * fraction of requests. Default none.
    */
   setTrouble(trouble: { latencyMs?: number; jitterMs?: number; failureRate?: number }): void;
+  /** Forwards to another upstream from now on (a restarted Prometheus on a new port). */
+  setUpstream(url: string): void;
   stop(): Promise<void>;
 }
 
-export function startFaultyProxy(upstream: string): FaultyProxy {
+export function startFaultyProxy(initialUpstream: string): FaultyProxy {
+  let upstream = initialUpstream;
   let mode: ProxyMode = "pass";
   let trouble = { latencyMs: 0, jitterMs: 0, failureRate: 0 };
   const seen: { url: string; headers: Headers; body: string }[] = [];
@@ -88,11 +91,13 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
           const body = request.method === "POST" ? await request.text() : undefined;
           const headers = new Headers(request.headers);
           headers.delete("accept-encoding");
-          const answer = await fetch(`${upstream}${url.pathname}${url.search}`, {
-            method: request.method,
-            headers,
-            body,
-          });
+          let answer: Response;
+          try {
+            answer = await fetch(`${upstream}${url.pathname}${url.search}`, { method: request.method, headers, body });
+          } catch {
+            // The upstream is down (killed): answer like a load balancer in front of it.
+            return new Response("upstream connect error", { status: 502 });
+          }
           // NB: fetch has already decoded the body; pass it on without the upstream's encoding headers.
           return new Response(await answer.arrayBuffer(), {
             status: answer.status,
@@ -107,6 +112,9 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
     requests: () => seen,
     setTrouble(next) {
       trouble = { latencyMs: next.latencyMs ?? 0, jitterMs: next.jitterMs ?? 0, failureRate: next.failureRate ?? 0 };
+    },
+    setUpstream(url) {
+      upstream = url;
     },
     setMode(next) {
       mode = next;

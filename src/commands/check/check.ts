@@ -24,6 +24,9 @@ import {
 } from "../environment.ts";
 import { EXIT_OK, EXIT_PROBLEMS } from "../exit-codes.ts";
 import { loadRulesReport, type RuleFinding } from "./rules-report.ts";
+import { discoverBackends, type BackendsReport } from "./backends-report.ts";
+import { rulesForBackend } from "../../discovery/backend-relisters.ts";
+import { DEFAULT_BACKEND } from "../../naming/backends.ts";
 
 export interface CheckInput {
   readonly options: Options;
@@ -64,6 +67,8 @@ export interface CheckReport {
   readonly rules: { readonly custom: number; readonly external: number; readonly resourceRules: boolean } | null;
   readonly findings: readonly RuleFinding[];
   readonly discovery: CheckDiscovery | null;
+  /** With a `backends:` section and Prometheus: each named backend's discovery and routing (absent otherwise). */
+  readonly backends?: BackendsReport;
   /** 0 valid; 1 invalid, or Prometheus refused a seriesQuery. (Unreachable backends throw UnreachableError: 3.) */
   readonly exitCode: number;
 }
@@ -95,7 +100,9 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
 
   let report: DiscoveryReport;
   try {
-    report = await discoverOnce(connectPrometheus(options), compiled, options.maxAge, now(), options.discoveryMode);
+    // The default backend discovers with the rules not pinned to a named backend, as the server's loop does.
+    const rules = compiled.backends.length === 0 ? compiled : rulesForBackend(compiled, DEFAULT_BACKEND);
+    report = await discoverOnce(connectPrometheus(options), rules, options.maxAge, now(), options.discoveryMode);
   } catch (error) {
     if (isUnreachable(error))
       throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
@@ -118,7 +125,10 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     ),
   };
   const refused = report.rules.some((rule) => rule.error !== null);
-  return { ...base, valid: true, rules: counts, discovery, exitCode: refused ? EXIT_PROBLEMS : EXIT_OK };
+  const exitCode = refused ? EXIT_PROBLEMS : EXIT_OK;
+  if (compiled.backends.length === 0) return { ...base, valid: true, rules: counts, discovery, exitCode };
+  const backends = (await discoverBackends(compiled, report.registry, options, now())).report;
+  return { ...base, valid: true, rules: counts, discovery, backends, exitCode };
 }
 
 const SKIP_REASONS = {

@@ -65,5 +65,36 @@ export function formatCheckText(report: CheckReport): string {
       out.push("", formatTable(["METRIC", "RESOURCE", "SCOPE", "SERIES", "RULE", "NOTE"], metricRows).trimEnd());
     if (discovery.notes.length > 0) out.push("", "Notes:", ...discovery.notes.map((note) => `  - ${note}`));
   }
+  const backends = report.backends;
+  if (backends) {
+    out.push(
+      "",
+      formatTable(
+        ["BACKEND", "URL", "SERIES", "CUSTOM", "EXTERNAL", "ERROR"],
+        backends.backends.map((backend) => [
+          backend.name,
+          backend.url,
+          String(backend.seriesSeen),
+          String(backend.registered.custom),
+          String(backend.registered.external),
+          backend.error ?? "",
+        ]),
+      ).trimEnd(),
+    );
+    const rows = backends.metrics.map((metric) => [
+      metric.metric,
+      metric.resource ?? "(external)",
+      metric.backends.join(","),
+      metric.pinnedTo !== null
+        ? `rule: ${metric.pinnedTo}`
+        : metric.backends.length === 1
+          ? "only backend"
+          : metric.ambiguous
+            ? `by namespace; ambiguous: ${metric.backends[0]}`
+            : "by namespace",
+    ]);
+    if (rows.length > 0) out.push("", formatTable(["METRIC", "RESOURCE", "BACKENDS", "ROUTING"], rows).trimEnd());
+    if (backends.notes.length > 0) out.push("", "Backend notes:", ...backends.notes.map((note) => `  - ${note}`));
+  }
   return `${out.join("\n")}\n`;
 }

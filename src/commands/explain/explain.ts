@@ -11,6 +11,14 @@ import type { Options } from "../../options.ts";
 import { ApiError } from "../../apimachinery/status.ts";
 import { parseSeriesSelector } from "../../providers/series-selector.ts";
 import { createQueryCache } from "../../prometheus/query-cache.ts";
+import { createRoutedQuerySource } from "../../prometheus/routed-source.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
+import { PrometheusConfigError } from "../../prometheus/errors.ts";
+import { prometheusForBackend } from "../../app/prometheus-connection.ts";
+import type { BackendConfig } from "../../config/schema.ts";
+import { rulesForBackend } from "../../discovery/backend-relisters.ts";
+import { DEFAULT_BACKEND } from "../../naming/backends.ts";
+import { discoverBackends } from "../check/backends-report.ts";
 import { formatPrometheusDuration } from "../../util/duration.ts";
 import { discoverOnce, isUnreachable, type DiscoveryReport } from "../check/discovery-report.ts";
 import {
@@ -18,6 +26,7 @@ import {
   connectPrometheus,
   standaloneAccess,
   UnreachableError,
+  UsageError,
   type KubernetesAccess,
 } from "../environment.ts";
 import { answerThroughApp, responseStep, rulesStep, type Analysis } from "./steps/shared.ts";
@@ -70,6 +79,7 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
       configFile: options.configFile,
       access,
       prometheus,
+      backendSource: (config) => connectBackend(config, options),
       serverLog,
       now,
     });
@@ -103,8 +113,11 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   if (compiled === null) return finish(lostAt(steps));
 
   let discovery: DiscoveryReport;
+  // With `backends:`, the default backend discovers with the rules not pinned elsewhere, as the server's loop does.
+  const multiBackend = compiled.backends.length > 0;
+  const defaultRules = multiBackend ? rulesForBackend(compiled, DEFAULT_BACKEND) : compiled;
   try {
-    discovery = await discoverOnce(prometheus, compiled, options.maxAge, now(), options.discoveryMode);
+    discovery = await discoverOnce(prometheus, defaultRules, options.maxAge, now(), options.discoveryMode);
   } catch (error) {
     if (isUnreachable(error))
       throw new UnreachableError(`cannot list series from ${options.prometheusUrl}: ${(error as Error).message}`);
@@ -149,9 +162,19 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   });
   if (refused.length > 0) return finish(lostAt(steps));
 
+  // Named backends: discovered too, their registries merged with the default's, queries routed as the server does.
+  let named: ReadonlyMap<string, PrometheusClient> = new Map();
+  if (multiBackend) {
+    const backends = await discoverBackends(compiled, discovery.registry, options, now());
+    discovery = { ...discovery, registry: backends.registry };
+    named = backends.clients;
+  }
+
   // The real providers and app, with every query and LIST recorded.
   const nowMs = now();
-  const queries = recordQueries(prometheus);
+  const queries = recordQueries(multiBackend ? createRoutedQuerySource(prometheus, () => named) : prometheus, {
+    recordBackend: multiBackend,
+  });
   const lists = access.objects ? recordLists(access.objects) : undefined;
   const app = composeApp(
     {
@@ -164,6 +187,7 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
       resourceObjects: access.resourceObjects,
       now,
       logger: serverLog,
+      backends: () => compiled.backends,
     },
     OFFLINE_ENDPOINTS,
   );
@@ -189,6 +213,16 @@ export async function runExplain({ options, path, now = Date.now, env = {} }: Ex
   steps.push(...analysis.steps);
   steps.push(responseStep(response, "an HPA reports that no metrics were returned"));
   return finish(lostAt(steps), analysis.unreachable);
+}
+
+/** A named backend's client, as the server builds it; UsageError when its credential files are unusable. */
+function connectBackend(config: BackendConfig, options: Options): PrometheusClient {
+  try {
+    return prometheusForBackend(config, options).client;
+  } catch (error) {
+    if (error instanceof PrometheusConfigError) throw new UsageError(`backends: ${config.name}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The request step: what the path asks for, or why the server refuses it (bad path or selector). */

@@ -4,6 +4,7 @@
  */
 import type { ResourceInfo } from "../../apimachinery/rest-mapper.ts";
 import type { PromQL } from "../../naming/promql.ts";
+import { DEFAULT_BACKEND } from "../../naming/backends.ts";
 import type { QueryResult } from "../../prometheus/types.ts";
 import type { ObjectLister } from "../../providers/custom-metrics-provider.ts";
 import type { ResourceObjectSource } from "../../providers/resource-object-source.ts";
@@ -15,6 +16,8 @@ export interface RecordedQuery {
   readonly timeSeconds: number;
   readonly result: QueryResult | null;
   readonly error: unknown;
+  /** The backend it went to; recorded only when the rules declare `backends:`. */
+  readonly backend?: string;
 }
 
 export interface RecordedList {
@@ -25,18 +28,25 @@ export interface RecordedList {
   readonly error: unknown;
 }
 
-/** A QuerySource that records each call, in call order. */
-export function recordQueries(source: QuerySource): QuerySource & { readonly calls: RecordedQuery[] } {
+/**
+ * A QuerySource that records each call, in call order, passing the rule's extras (and routing's backend) on. With
+ * `recordBackend`, each call also records the backend it went to (`default` when the extras name none).
+ */
+export function recordQueries(
+  source: QuerySource,
+  { recordBackend = false }: { recordBackend?: boolean } = {},
+): QuerySource & { readonly calls: RecordedQuery[] } {
   const calls: RecordedQuery[] = [];
   return {
     calls,
-    async query(query, timeSeconds, signal) {
+    async query(query, timeSeconds, signal, extras) {
+      const backend = recordBackend ? { backend: extras?.backend ?? DEFAULT_BACKEND } : {};
       try {
-        const result = await source.query(query, timeSeconds, signal);
-        calls.push({ query, timeSeconds, result, error: undefined });
+        const result = await source.query(query, timeSeconds, signal, extras);
+        calls.push({ query, timeSeconds, result, error: undefined, ...backend });
         return result;
       } catch (error) {
-        calls.push({ query, timeSeconds, result: null, error });
+        calls.push({ query, timeSeconds, result: null, error, ...backend });
         throw error;
       }
     },

@@ -9,6 +9,7 @@ import type { ResourceRules } from "../../providers/resource-metrics-provider.ts
 import { createQueryCache } from "../../prometheus/query-cache.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { QuerySource } from "../../prometheus/query-cache.ts";
+import type { BackendConfig } from "../../config/schema.ts";
 import { formatPrometheusDuration } from "../../util/duration.ts";
 import type { KubernetesAccess } from "../environment.ts";
 import { answerThroughApp, responseStep, rulesStep, type Analysis } from "./steps/shared.ts";
@@ -25,6 +26,8 @@ export interface ResourceExplainInput {
   readonly configFile: string | undefined;
   readonly access: KubernetesAccess;
   readonly prometheus: QuerySource;
+  /** The client of a named backend, for `resourceRules.backend`; throws UsageError when its files are unusable. */
+  readonly backendSource?: (config: BackendConfig) => QuerySource;
   /** Receives what the server would log. */
   readonly serverLog: Logger;
   /** Wall clock in ms. */
@@ -33,7 +36,7 @@ export interface ResourceExplainInput {
 
 /** Every step of one metrics.k8s.io request, from the request to the response. */
 export async function explainResourceRequest(input: ResourceExplainInput): Promise<Analysis> {
-  const { request, access, prometheus, serverLog, now } = input;
+  const { request, access, serverLog, now } = input;
   const steps: ExplainStep[] = [
     { step: "request", status: "ok", summary: describeResourceRequest(request), hints: [], data: request },
   ];
@@ -51,6 +54,9 @@ export async function explainResourceRequest(input: ResourceExplainInput): Promi
       : null;
   steps.push(rulesStep(report, notServed, () => describeResourceRules(report.file, resourceRules as ResourceRules)));
   if (report.compiled === null) return { steps, unreachable: null };
+  // `resourceRules.backend`: every query goes to that backend, as the server sends them.
+  const named = report.compiled.backends.find((backend) => backend.config.name === resourceRules?.backend);
+  const prometheus = named && input.backendSource ? input.backendSource(named.config) : input.prometheus;
 
   const objectQueries = recordQueries(prometheus);
   const usageQueries = recordQueries(prometheus);
@@ -118,5 +124,6 @@ export function describeResourceRules(file: string, rules: ResourceRules): strin
   const cpu = mapping(rules.cpu);
   const memory = mapping(rules.memory);
   const labels = cpu === memory ? cpu : `cpu: ${cpu}; memory: ${memory}`;
-  return `${file}: resourceRules present (${labels}; window ${formatPrometheusDuration(rules.window)})`;
+  const backend = rules.backend === undefined ? "" : `; backend ${rules.backend}`;
+  return `${file}: resourceRules present (${labels}; window ${formatPrometheusDuration(rules.window)}${backend})`;
 }

@@ -147,6 +147,8 @@ export type ExplainStep =
         readonly series: string | null;
         readonly namespaced: boolean | null;
         readonly suggestions: readonly string[];
+        /** The backends that registered it, in declaration order; present only when the rules declare `backends:`. */
+        readonly backends?: readonly string[];
       };
     })
   | (StepBase & {
@@ -169,6 +171,8 @@ export type ExplainStep =
         /** Evaluation time, RFC 3339. */
         readonly time: string | null;
         readonly error: string | null;
+        /** The backend the query went to; present only when the rules declare `backends:`. */
+        readonly backend?: string;
       };
     })
   | (StepBase & {

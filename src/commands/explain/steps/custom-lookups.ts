@@ -5,7 +5,7 @@ import {
   type ResourceInfo,
 } from "../../../apimachinery/rest-mapper.ts";
 import type { CustomMetricEntry } from "../../../discovery/registry.ts";
-import type { AnalysisContext } from "./shared.ts";
+import { type AnalysisContext, backendsOf, fromBackends } from "./shared.ts";
 import { metricSuggestions } from "../suggestions.ts";
 import type { ExplainStep } from "../types.ts";
 import { closestNames } from "../../suggestions.ts";
@@ -90,13 +90,13 @@ export function findMetric(
   steps.push({
     step: "metric",
     status: "ok",
-    summary: `registered by ${entry.rule.id} from series ${entry.seriesName}`,
+    summary: `registered by ${entry.rule.id} from series ${entry.seriesName}${fromBackends(entry)}`,
     hints: collision
       ? [
           `${collision.rules.join(", ")} all produce ${formatGroupResource(resource)}/${request.metric}; later rules win, so ${collision.winner} is served`,
         ]
       : [],
-    data: { rule: entry.rule.id, series: entry.seriesName, namespaced, suggestions: [] },
+    data: { rule: entry.rule.id, series: entry.seriesName, namespaced, suggestions: [], ...backendsOf(entry) },
   });
   return entry;
 }

@@ -9,7 +9,15 @@ import { renderExternalMetricQuery } from "../../../providers/external-metrics-p
 import { parseSeriesSelector } from "../../../providers/series-selector.ts";
 import type { ExternalMetricEntry } from "../../../discovery/registry.ts";
 import { formatKubernetesTime } from "../../../util/clock.ts";
-import { queryStep, runProbe, sampleView, type Analysis, type AnalysisContext } from "./shared.ts";
+import {
+  backendsOf,
+  fromBackends,
+  queryStep,
+  runProbe,
+  sampleView,
+  type Analysis,
+  type AnalysisContext,
+} from "./shared.ts";
 import { externalMetricSuggestions } from "../suggestions.ts";
 import type { ExplainStep, Probe, SampleView } from "../types.ts";
 
@@ -40,7 +48,7 @@ export async function analyseExternalRequest(ctx: AnalysisContext): Promise<Anal
     step: "metric",
     status: "ok",
     summary:
-      `registered by ${entry.rule.id} from series ${entry.seriesName}; ` +
+      `registered by ${entry.rule.id} from series ${entry.seriesName}${fromBackends(entry)}; ` +
       (namespaceLabel === null
         ? "namespaced: false, so the URL namespace is ignored"
         : `the query gets ${labelMatcher(namespaceLabel, "=", namespace)} from the URL namespace`),
@@ -49,7 +57,13 @@ export async function analyseExternalRequest(ctx: AnalysisContext): Promise<Anal
           `${collision.rules.join(", ")} all produce external metric ${request.metric}; later rules win, so ${collision.winner} is served`,
         ]
       : [],
-    data: { rule: entry.rule.id, series: entry.seriesName, namespaced: entry.namespaced, suggestions: [] },
+    data: {
+      rule: entry.rule.id,
+      series: entry.seriesName,
+      namespaced: entry.namespaced,
+      suggestions: [],
+      ...backendsOf(entry),
+    },
   });
 
   const sent = ctx.queries[0];

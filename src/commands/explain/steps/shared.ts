@@ -147,15 +147,17 @@ export function queryStep(
     };
   }
   const time = formatKubernetesTime(sent.timeSeconds * 1000);
+  const backend = sent.backend === undefined ? {} : { backend: sent.backend };
+  const to = sent.backend === undefined ? "" : ` (sent to backend ${sent.backend})`;
   if (sent.error !== undefined) {
     return {
       step: {
         step: "query",
         status: "failed",
         reason: "query-failed",
-        summary: `Prometheus failed the query: ${errorText(sent.error)}`,
+        summary: `Prometheus failed the query${to}: ${errorText(sent.error)}`,
         hints: [`the rendered PromQL is ${sent.query}`],
-        data: { template, promql: sent.query, time, error: errorText(sent.error) },
+        data: { template, promql: sent.query, time, error: errorText(sent.error), ...backend },
       },
       failed: true,
       unreachable: prometheusUnreachable(sent),
@@ -165,9 +167,9 @@ export function queryStep(
     step: {
       step: "query",
       status: "ok",
-      summary: sent.query,
+      summary: `${sent.query}${to}`,
       hints: [],
-      data: { template, promql: sent.query, time, error: null },
+      data: { template, promql: sent.query, time, error: null, ...backend },
     },
     failed: false,
     unreachable: null,
@@ -269,4 +271,14 @@ export function rulesStep(
     };
   }
   return { step: "rules", status: "ok", summary: servedSummary(), hints: warnings, data };
+}
+
+/** `" (backends default, team-a)"` for a metric registered with `backends:` declared; "" otherwise. */
+export function fromBackends(entry: { readonly backends?: readonly string[] }): string {
+  return entry.backends === undefined ? "" : ` (backends ${entry.backends.join(", ")})`;
+}
+
+/** The metric step's `backends` field: present only when the rules declare `backends:`. */
+export function backendsOf(entry: { readonly backends?: readonly string[] }): { backends?: readonly string[] } {
+  return entry.backends === undefined ? {} : { backends: entry.backends };
 }

@@ -1,0 +1,130 @@
+/**
+ * The named Prometheus backends (`backends:` in the rules file) next to the flags' default one: a client per
+ * backend, a discovery loop per backend, and the swap a rules reload makes (backends added, removed, or changed are
+ * reconnected; unchanged ones keep their loop and registry part).
+ */
+import type { BackendConfig } from "../config/schema.ts";
+import {
+  combineRelisters,
+  rulesForBackend,
+  type BackendRelister,
+  type BackendsRelister,
+} from "../discovery/backend-relisters.ts";
+import { DEFAULT_BACKEND } from "../naming/backends.ts";
+import type { CompiledRules } from "../naming/compile-rules.ts";
+import type { Logger, LogFields } from "../observability/logger.ts";
+import type { Options } from "../options.ts";
+import type { PrometheusClient } from "../prometheus/client.ts";
+import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
+import type { QuerySource } from "../prometheus/query-cache.ts";
+import { createInstrumentedRelister, type DiscoveryDeps } from "./discovery.ts";
+import { prometheusForBackend } from "./prometheus-connection.ts";
+
+/** One named backend's connection. */
+interface NamedBackend {
+  readonly config: BackendConfig;
+  /** The instrumented client (self-metrics and `--v=6` lines carry the backend's name). */
+  readonly client: PrometheusClient;
+  readonly discovery: BackendRelister;
+}
+
+export interface BackendsDeps extends Omit<DiscoveryDeps, "prometheus" | "rules" | "backend" | "onOutcome"> {
+  /** The flags' client (instrumented): the default backend. */
+  readonly defaultClient: PrometheusClient;
+  /** The rules in force; read at every run. */
+  readonly rules: () => CompiledRules;
+  readonly options: DiscoveryDeps["options"] & Pick<Options, "prometheus">;
+}
+
+export interface Backends {
+  /** Discovery over every backend. */
+  readonly relister: BackendsRelister;
+  /** Named backends' query sources by name, for routed queries. */
+  readonly sources: () => ReadonlyMap<string, QuerySource>;
+  /**
+   * Applies the backends of newly compiled rules (a reload): connects the new and changed ones before anything is
+   * swapped, so an unusable credential file fails the reload (throws PrometheusConfigError) and keeps the old set.
+   */
+  apply(rules: CompiledRules): void;
+}
+
+export function createBackends(deps: BackendsDeps): Backends {
+  const { defaultClient, rules, logger } = deps;
+  const discoveryFor = (name: string, client: PrometheusClient, named: boolean): BackendRelister => {
+    let attempted = false;
+    let failed = false;
+    const relister = createInstrumentedRelister({
+      ...deps,
+      prometheus: client,
+      rules: () => rulesForBackend(rules(), name),
+      logger: named ? withFields(logger, { backend: name }) : logger,
+      backend: named ? name : undefined,
+      // The REST mapper refresh runs once per relist interval, before the default backend's runs only.
+      beforeRun: named ? undefined : deps.beforeRun,
+      onOutcome(ok) {
+        attempted = true;
+        failed = !ok;
+      },
+    });
+    return {
+      name,
+      relister,
+      attempted: () => attempted,
+      lastError: () => (failed ? "the last discovery run failed (see the logs)" : null),
+    };
+  };
+  const defaultDiscovery = discoveryFor(DEFAULT_BACKEND, defaultClient, false);
+
+  const connect = (config: BackendConfig): NamedBackend => {
+    const { client: raw, baseUrl } = prometheusForBackend(config, deps.options);
+    const client = instrumentPrometheusClient(raw, {
+      server: baseUrl,
+      backend: config.name,
+      logger,
+      observe: (labels, seconds) => deps.metrics.prometheusRequestDuration.observe(labels, seconds),
+    });
+    return { config, client, discovery: discoveryFor(config.name, client, true) };
+  };
+
+  let named = new Map<string, NamedBackend>();
+  const build = (compiled: CompiledRules): Map<string, NamedBackend> => {
+    const next = new Map<string, NamedBackend>();
+    for (const { config } of compiled.backends) {
+      const known = named.get(config.name);
+      next.set(config.name, known && sameConfig(known.config, config) ? known : connect(config));
+    }
+    return next;
+  };
+  named = build(rules());
+  const parts = () => [defaultDiscovery, ...[...named.values()].map((backend) => backend.discovery)];
+  const relister = combineRelisters(parts());
+  let sources: ReadonlyMap<string, QuerySource> = new Map([...named].map(([name, backend]) => [name, backend.client]));
+
+  return {
+    relister,
+    sources: () => sources,
+    apply(compiled) {
+      const next = build(compiled);
+      for (const name of next.keys()) if (!named.has(name)) logger.info(0, "backend added", { backend: name });
+      for (const name of named.keys()) if (!next.has(name)) logger.info(0, "backend removed", { backend: name });
+      named = next;
+      sources = new Map([...named].map(([name, backend]) => [name, backend.client]));
+      relister.replace(parts());
+    },
+  };
+}
+
+function sameConfig(a: BackendConfig, b: BackendConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A logger adding `fields` to every line. */
+function withFields(logger: Logger, fields: LogFields): Logger {
+  return {
+    verbosity: logger.verbosity,
+    enabled: (level) => logger.enabled(level),
+    info: (level, message, more) => logger.info(level, message, { ...fields, ...more }),
+    warn: (message, more) => logger.warn(message, { ...fields, ...more }),
+    error: (message, more) => logger.error(message, { ...fields, ...more }),
+  };
+}
