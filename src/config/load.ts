@@ -1,46 +1,27 @@
 /**
  * Reads a rules file strictly, like Go's `yaml.UnmarshalStrict`: unknown and duplicate keys are errors, one document
  * only, string fields keep their source text (`as: 123` is "123"), and every problem is reported with file, line,
- * column and path (rules/README.md). Nothing is compiled here; see naming/compile-rules.ts.
- *
- * NB: over 350 lines: the reader is one walk over the document that knows every field of the rules format, so that
- * each error can name its path and position; splitting it per section would pass that state around everywhere.
+ * column and path (rules/README.md). Nothing is compiled here; see naming/compile-rules.ts. The YAML access is
+ * yaml-fields.ts; the `prometheus:` sections and `backends:` are query-options.ts and backends.ts.
  */
-import {
-  Alias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseAllDocuments,
-  type Document,
-  type Node,
-  type Scalar,
-  type YAMLMap,
-} from "yaml";
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import { parsePrometheusDuration } from "../util/duration.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { helmValuesWarnings } from "./helm-values.ts";
 import { describeSyntaxError } from "./yaml-syntax-error.ts";
+import { createYamlFields, isNullScalar, join, type SourcePosition, type ValueSpan } from "./yaml-fields.ts";
+import { readQueryOptions } from "./query-options.ts";
+import { readBackend } from "./backends.ts";
 import type {
-  BackendConfig,
-  BackendNamespaces,
   DiscoveryRule,
   GroupResourceReference,
   NameMapping,
-  PrometheusQueryOptions,
   ResourceMapping,
   ResourceRule,
   ResourceRules,
   RulesFile,
   SeriesFilter,
 } from "./schema.ts";
-
-/** 1-based position of a node in the file. */
-export interface SourcePosition {
-  readonly line: number;
-  readonly column: number;
-}
 
 /** Where each path of the document was written, for errors found after parsing (regexes, templates, resources). */
 export interface SourceMap {
@@ -51,13 +32,6 @@ export interface SourceMap {
    * escapes; otherwise the value's start.
    */
   positionOf(path: string, offset?: number): SourcePosition;
-}
-
-/** Where a scalar's text starts in the file, when characters of its value map one to one onto the source. */
-interface ValueSpan {
-  readonly position: SourcePosition;
-  /** Column shift of the value's first character (1 after an opening quote); null when offsets cannot be mapped. */
-  readonly shift: number | null;
 }
 
 export interface LoadedRules {
@@ -130,126 +104,9 @@ function createReader(
   at: (offset: number | undefined) => SourcePosition,
   text: string,
 ) {
-  const issue = (node: Node | null | undefined, path: string, message: string) => {
-    const { line, column } = at(node?.range?.[0]);
-    issues.push({ file, line, column, path, message });
-  };
-  const resolve = (node: unknown): Node | null => {
-    let current = node;
-    while (current instanceof Alias) current = doc ? current.resolve(doc) : undefined;
-    if (current === undefined || current === null) return null;
-    if (isScalar(current) && isNullScalar(current)) return null;
-    return current as Node;
-  };
-  const remember = (node: Node | null, path: string) => {
-    if (!node?.range) return;
-    positions.set(path, { position: at(node.range[0]), shift: valueShift(node, text) });
-  };
-
-  /**
-   * The pairs of a mapping with merge keys (`<<: *base`, `<<: [*a, *b]`) expanded in place, in the order yaml.v2
-   * applies them: later pairs overwrite earlier ones, and in a list of merged mappings the first one wins. Merged
-   * pairs are marked so that only keys written twice in the mapping itself count as duplicates.
-   */
-  function mergedPairs(node: YAMLMap, path: string, depth = 0): { key: unknown; value: unknown; merged: boolean }[] {
-    const out: { key: unknown; value: unknown; merged: boolean }[] = [];
-    for (const pair of node.items) {
-      const keyNode = resolve(pair.key);
-      if (!(keyNode && isScalar(keyNode) && keyNode.type === "PLAIN" && keyNode.value === MERGE_KEY)) {
-        out.push({ key: pair.key, value: pair.value, merged: depth > 0 });
-        continue;
-      }
-      const value = resolve(pair.value);
-      const sources = value !== null && isSeq(value) ? value.items.map((item) => resolve(item)).reverse() : [value];
-      for (const source of sources) {
-        if (source === null || !isMap(source) || depth >= MAX_MERGE_DEPTH) {
-          issue(source ?? keyNode, path, "map merge requires map or sequence of maps as the value");
-          continue;
-        }
-        for (const merged of mergedPairs(source, path, depth + 1)) out.push({ ...merged, merged: true });
-      }
-    }
-    return out;
-  }
-
-  /** Reads a mapping with exactly the given keys; reports unknown and duplicate keys. */
-  function fields(node: Node | null, path: string, known: readonly string[]): Map<string, Node | null> {
-    const out = new Map<string, Node | null>();
-    if (node === null) return out;
-    if (!isMap(node)) {
-      issue(node, path, `expected a mapping, got ${describe(node)}`);
-      return out;
-    }
-    const explicit = new Set<string>();
-    for (const pair of mergedPairs(node, path)) {
-      const keyNode = resolve(pair.key);
-      const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : undefined;
-      if (key === undefined) {
-        issue(keyNode ?? node, path, "mapping keys must be strings");
-        continue;
-      }
-      if (!pair.merged) {
-        if (explicit.has(key)) {
-          issue(keyNode, path, `duplicate key "${key}"`);
-          continue;
-        }
-        explicit.add(key);
-      }
-      if (!known.includes(key)) {
-        issue(keyNode, path, `unknown field "${key}"`);
-        continue;
-      }
-      const value = resolve(pair.value);
-      const childPath = join(path, key);
-      remember(value ?? keyNode, childPath);
-      out.set(key, value);
-    }
-    return out;
-  }
-
-  function string(node: Node | null | undefined, path: string, required: false): string;
-  function string(node: Node | null | undefined, path: string, required: true, parent: Node | null): string;
-  function string(node: Node | null | undefined, path: string, required: boolean, parent?: Node | null): string {
-    if (node === null || node === undefined) {
-      if (required) issue(parent ?? null, path, "required field is missing or empty");
-      return "";
-    }
-    if (!isScalar(node)) {
-      issue(node, path, `expected a string, got ${describe(node)}`);
-      return "";
-    }
-    const text = String(node.value);
-    if (required && text === "") issue(node, path, "required field is missing or empty");
-    return text;
-  }
-
-  function boolean(node: Node | null | undefined, path: string): boolean | undefined {
-    if (node === null || node === undefined) return undefined;
-    if (isScalar(node) && node.type === "PLAIN") {
-      const text = String(node.value);
-      if (TRUE_WORDS.has(text)) return true;
-      if (FALSE_WORDS.has(text)) return false;
-    }
-    issue(
-      node,
-      path,
-      `expected a boolean (true or false), got ${isScalar(node) ? JSON.stringify(String(node.value)) : describe(node)}`,
-    );
-    return undefined;
-  }
-
-  function list(node: Node | null | undefined, path: string): Node[] {
-    if (node === null || node === undefined) return [];
-    if (!isSeq(node)) {
-      issue(node, path, `expected a list, got ${describe(node)}`);
-      return [];
-    }
-    return node.items.map((item, index) => {
-      const value = resolve(item);
-      remember(value, `${path}[${index}]`);
-      return value as Node;
-    });
-  }
+  const y = createYamlFields({ doc, file, issues, positions, at, text });
+  const { issue, resolve, fields, string, boolean, list, finiteNumber, userMap } = y;
+  const queryOptions = (node: Node | null, path: string) => readQueryOptions(y, node, path);
 
   function resourceMapping(node: Node | null | undefined, path: string, allowNamespaced: boolean): ResourceMapping {
     const f = fields(
@@ -313,164 +170,6 @@ function createReader(
     };
   }
 
-  function finiteNumber(node: Node | null | undefined, path: string): number | undefined {
-    if (node === null || node === undefined) return undefined;
-    const text = string(node, path, false);
-    if (!DECIMAL_NUMBER.test(text.trim()) || !Number.isFinite(Number(text))) {
-      issue(node, path, `expected a finite number, got ${JSON.stringify(text)}`);
-      return undefined;
-    }
-    return Number(text);
-  }
-
-  /**
-   * A mapping whose keys the user chooses (override labels, parameter and header names): each key must be a
-   * non-empty string written once; each value is read by `read` at the path `<path>.<key>`.
-   */
-  function userMap<T>(
-    node: Node | null,
-    path: string,
-    read: (value: Node | null, entryPath: string, keyNode: Node | null) => T,
-  ): Record<string, T> {
-    const out: Record<string, T> = {};
-    if (node === null) return out;
-    if (!isMap(node)) {
-      issue(node, path, `expected a mapping, got ${describe(node)}`);
-      return out;
-    }
-    const explicit = new Set<string>();
-    for (const pair of mergedPairs(node, path)) {
-      const keyNode = resolve(pair.key);
-      const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : "";
-      if (key === "") {
-        issue(keyNode ?? node, path, "keys must be non-empty strings");
-        continue;
-      }
-      if (!pair.merged) {
-        if (explicit.has(key)) {
-          issue(keyNode, path, `duplicate key "${key}"`);
-          continue;
-        }
-        explicit.add(key);
-      }
-      const value = resolve(pair.value);
-      const entryPath = join(path, key);
-      remember(value ?? keyNode, entryPath);
-      out[key] = read(value, entryPath, keyNode);
-    }
-    return out;
-  }
-
-  /** A mapping of string keys to string values (any scalar, kept as its source text). */
-  function stringMap(node: Node | null, path: string): Record<string, string> {
-    return userMap(node, path, (value, entryPath) => string(value, entryPath, false));
-  }
-
-  function queryOptions(node: Node | null, path: string): PrometheusQueryOptions {
-    const f = fields(node, path, ["parameters", "headers", "backend"]);
-    const backend = f.get("backend") == null ? undefined : string(f.get("backend"), join(path, "backend"), false);
-    const { parameters, headers } = parametersAndHeaders(f, node, path);
-    return backend === undefined || backend === "" ? { parameters, headers } : { parameters, headers, backend };
-  }
-
-  /** The `parameters` and `headers` of a rule's `prometheus:` or of a backend, checked alike. */
-  function parametersAndHeaders(
-    f: Map<string, Node | null>,
-    node: Node | null,
-    path: string,
-  ): { parameters: Record<string, string>; headers: Record<string, string> } {
-    const parameters = stringMap(f.get("parameters") ?? null, join(path, "parameters"));
-    for (const reserved of ["query", "time"]) {
-      if (Object.hasOwn(parameters, reserved))
-        issue(
-          f.get("parameters") ?? node,
-          join(path, "parameters"),
-          `"${reserved}" is set by prom-adapter and cannot be overridden`,
-        );
-    }
-    const headers = stringMap(f.get("headers") ?? null, join(path, "headers"));
-    for (const name of Object.keys(headers)) {
-      if (!HTTP_TOKEN.test(name))
-        issue(f.get("headers") ?? node, join(path, "headers"), `invalid header name ${JSON.stringify(name)}`);
-      else if (RESERVED_HEADERS.has(name.toLowerCase()))
-        issue(
-          f.get("headers") ?? node,
-          join(path, "headers"),
-          `header "${name}" is set by prom-adapter and cannot be overridden`,
-        );
-    }
-    return { parameters, headers };
-  }
-
-  function backend(node: Node, path: string, seen: Set<string>): BackendConfig {
-    const f = fields(node, path, [
-      "name",
-      "url",
-      "namespaces",
-      "bearerTokenFile",
-      "caFile",
-      "clientCertFile",
-      "clientKeyFile",
-      "authConfigFile",
-      "headers",
-      "parameters",
-    ]);
-    const name = string(f.get("name"), join(path, "name"), true, node);
-    if (name !== "") {
-      if (!DNS1123_LABEL.test(name))
-        issue(f.get("name"), join(path, "name"), `${JSON.stringify(name)} is not a DNS-1123 label (a-z, 0-9, -)`);
-      else if (name === "default")
-        issue(f.get("name"), join(path, "name"), `"default" is the --prometheus-url backend and cannot be redeclared`);
-      else if (seen.has(name)) issue(f.get("name"), join(path, "name"), `duplicate backend name "${name}"`);
-      seen.add(name);
-    }
-    const url = string(f.get("url"), join(path, "url"), true, node);
-    if (url !== "") {
-      const parsed = URL.canParse(url) ? new URL(url) : null;
-      if (parsed === null || !/^https?:$/.test(parsed.protocol))
-        issue(f.get("url"), join(path, "url"), `expected an http or https URL, got ${JSON.stringify(url)}`);
-      else if (parsed.username !== "" || parsed.password !== "")
-        issue(f.get("url"), join(path, "url"), "credentials in the URL are refused: use authConfigFile");
-    }
-    const file = (key: string) => {
-      const value = string(f.get(key), join(path, key), false);
-      return value === "" ? undefined : value;
-    };
-    const clientCertFile = file("clientCertFile");
-    const clientKeyFile = file("clientKeyFile");
-    if ((clientCertFile === undefined) !== (clientKeyFile === undefined))
-      issue(node, path, "clientCertFile and clientKeyFile must be given together");
-    const { parameters, headers } = parametersAndHeaders(f, node, path);
-    for (const header of Object.keys(headers)) {
-      if (["authorization", "proxy-authorization"].includes(header.toLowerCase()))
-        issue(
-          f.get("headers") ?? node,
-          join(path, "headers"),
-          `header "${header}" would put a secret in the rules file: use bearerTokenFile or authConfigFile`,
-        );
-    }
-    return {
-      name,
-      url,
-      namespaces: backendNamespaces(f.get("namespaces") ?? null, join(path, "namespaces")),
-      bearerTokenFile: file("bearerTokenFile"),
-      caFile: file("caFile"),
-      clientCertFile,
-      clientKeyFile,
-      authConfigFile: file("authConfigFile"),
-      headers,
-      parameters,
-    };
-  }
-
-  /** A list of names, or one string: an RE2 regex (checked when compiling). */
-  function backendNamespaces(node: Node | null, path: string): BackendNamespaces | null {
-    if (node === null) return null;
-    if (isScalar(node)) return { kind: "regex", pattern: string(node, path, false) };
-    const names = list(node, path).map((item, index) => string(item, `${path}[${index}]`, true, node));
-    return { kind: "list", names };
-  }
-
   function resourceRule(node: Node | null | undefined, path: string, parent: Node | null): ResourceRule {
     if (node === null || node === undefined) issue(parent, path, "required field is missing or empty");
     const f = fields(node ?? null, path, ["containerQuery", "nodeQuery", "resources", "containerLabel"]);
@@ -510,7 +209,7 @@ function createReader(
       const root = resolve(doc?.contents);
       const f = fields(root, "", ["rules", "externalRules", "resourceRules", "backends"]);
       const seen = new Set<string>();
-      const backends = list(f.get("backends"), "backends").map((n, i) => backend(n, `backends[${i}]`, seen));
+      const backends = list(f.get("backends"), "backends").map((n, i) => readBackend(y, n, `backends[${i}]`, seen));
       const rules = list(f.get("rules"), "rules").map((n, i) => discoveryRule(n, `rules[${i}]`));
       const externalRules = list(f.get("externalRules"), "externalRules").map((n, i) =>
         discoveryRule(n, `externalRules[${i}]`),
@@ -524,39 +223,9 @@ function createReader(
   };
 }
 
-/** The merge key of YAML 1.1, which yaml.v2 (upstream's reader) supports. */
-const MERGE_KEY = "<<";
-/** Bound on merges of merges, so that a pathological file cannot recurse without end. */
-const MAX_MERGE_DEPTH = 50;
-
 function isEmptyDocument(doc: Document): boolean {
   const contents = doc.contents;
   return contents === null || (isScalar(contents) && isNullScalar(contents) && contents.tag === undefined);
-}
-
-const DECIMAL_NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const RESERVED_HEADERS = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection"]);
-const TRUE_WORDS = new Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]);
-const FALSE_WORDS = new Set(["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"]);
-/** A backend name: a DNS-1123 label, as Kubernetes names are. */
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-const NULL_WORDS = new Set(["", "~", "null", "Null", "NULL"]);
-
-function isNullScalar(node: Scalar): boolean {
-  return node.type === "PLAIN" && NULL_WORDS.has(String(node.value ?? ""));
-}
-
-/** 0 for a plain scalar, 1 for a quoted one, when its source is one line equal to its value; else null. */
-function valueShift(node: Node, text: string): number | null {
-  if (!isScalar(node) || !node.range) return null;
-  const raw = text.slice(node.range[0], node.range[1]);
-  if (raw.includes("\n")) return null;
-  const value = String(node.value);
-  if (node.type === "PLAIN") return raw === value ? 0 : null;
-  if (node.type === "QUOTE_SINGLE" || node.type === "QUOTE_DOUBLE") return raw.slice(1, -1) === value ? 1 : null;
-  return null;
 }
 
 function emptyRule(): DiscoveryRule {
@@ -569,16 +238,6 @@ function emptyRule(): DiscoveryRule {
     defaultValue: undefined,
     prometheus: { parameters: {}, headers: {} },
   };
-}
-
-function describe(node: Node): string {
-  if (isMap(node)) return "a mapping";
-  if (isSeq(node)) return "a list";
-  return "a scalar";
-}
-
-function join(path: string, key: string): string {
-  return path === "" ? key : `${path}.${key}`;
 }
 
 function parentPath(path: string): string {
