@@ -78,7 +78,12 @@ export interface HttpsServerOptions extends TlsMaterial {
 export interface HttpsServer {
   /** The bound port. */
   readonly port: number;
-  /** Replaces the serving certificate and client CA bundles for new connections (certificate or ConfigMap reload). */
+  /**
+   * Replaces the serving certificate and client CA bundles for new connections (certificate or ConfigMap reload).
+   * Open connections whose client certificate the handshake refused are closed (idle ones at once, busy ones after
+   * their current responses, which say `Connection: close`), so a client whose CA has just been added handshakes
+   * again instead of keeping a refused verdict for the life of a keep-alive connection.
+   */
   updateTls(material: TlsMaterial): void;
   /**
    * Stops accepting, closes idle connections, lets in-flight requests finish for up to `graceMs` milliseconds, then
@@ -113,6 +118,8 @@ interface Connection {
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Read once per connection; null when the client sent no certificate. */
   peer: PeerCertificate | null | undefined;
+  /** Set when the client CAs changed after this connection's handshake refused its certificate: close it. */
+  refusedBeforeCaChange: boolean;
 }
 
 /** Binds the HTTPS listener and starts serving `handle`. Rejects if the address cannot be bound. */
@@ -174,7 +181,13 @@ export async function startHttpsServer({
       socket.destroy();
       return;
     }
-    const connection: Connection = { socket, inFlight: 0, idleTimer: undefined, peer: undefined };
+    const connection: Connection = {
+      socket,
+      inFlight: 0,
+      idleTimer: undefined,
+      peer: undefined,
+      refusedBeforeCaChange: false,
+    };
     connections.set(socket, connection);
     armIdleTimer(connection, headersTimeoutMs);
     socket.on("error", (error: Error) => onError(error, "connection"));
@@ -215,7 +228,7 @@ export async function startHttpsServer({
       if (!connection) return;
       connection.inFlight -= 1;
       if (connection.inFlight > 0) return;
-      if (closing) socket.end();
+      if (closing || connection.refusedBeforeCaChange) socket.end();
       else armIdleTimer(connection, keepAliveTimeoutMs);
     });
     void serveRequest(incoming, outgoing, connection, abort.signal);
@@ -248,7 +261,7 @@ export async function startHttpsServer({
         writeStatus(outgoing, 500, INTERNAL_ERROR_STATUS);
         return;
       }
-      if (closing) outgoing.setHeader("connection", "close");
+      if (closing || connection?.refusedBeforeCaChange) outgoing.setHeader("connection", "close");
       await writeFetchResponse(outgoing, response, incoming.method ?? "GET");
     } catch (error) {
       onError(asError(error), "response");
@@ -302,6 +315,12 @@ export async function startHttpsServer({
     port: boundPort,
     updateTls(material) {
       tlsServer.setSecureContext(secureContextOptions(material));
+      for (const connection of connections.values()) {
+        const peer = peerOf(connection);
+        if (peer?.verificationError === undefined) continue;
+        connection.refusedBeforeCaChange = true;
+        if (connection.inFlight === 0) connection.socket.destroy();
+      }
     },
     close(graceMs) {
       closed ??= drain(graceMs);

@@ -88,6 +88,9 @@ const underClientCa = chainsUnder(clientCa, "/CN=kubernetes");
 const underFrontProxyCa = chainsUnder(frontProxyCa, "/CN=front-proxy-ca");
 const rotatedClientCa = pki.issue({ subject: "/CN=kubernetes", extensions: CA_EXTENSIONS });
 const rotatedUser = pki.issue({ subject: "/CN=rotated-user", issuer: rotatedClientCa, extensions: CLIENT_EXTENSIONS });
+// A client CA that arrives while a connection is open (the ConfigMap is re-read every minute).
+const lateClientCa = pki.issue({ subject: "/CN=kubernetes", extensions: CA_EXTENSIONS });
+const lateUser = pki.issue({ subject: "/CN=late-user", issuer: lateClientCa, extensions: CLIENT_EXTENSIONS });
 pki.close();
 
 let config: AuthenticationConfig = {
@@ -238,6 +241,39 @@ describe("CA rotation", () => {
       before: 401,
       after: "rotated-user",
       oldCa: 401,
+    });
+  });
+  test("a keep-alive connection refused before its CA was added is closed at the change, not left refused", async () => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port: server.port,
+      rejectUnauthorized: false,
+      cert: lateUser.certPem,
+      key: lateUser.keyPem,
+    });
+    socket.setEncoding("utf8");
+    const request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    /** What the connection does after a request: answers (with its status) or closes. */
+    const next = () =>
+      new Promise<string>((resolve) => {
+        socket.once("close", () => resolve("closed"));
+        socket.once("data", (chunk: string) => resolve(`answered ${chunk.slice(9, 12)}`));
+        socket.write(request);
+      });
+    await new Promise((resolve) => socket.once("secureConnect", resolve));
+    const before = await next();
+    config = { ...config, clientCaPem: lateClientCa.certPem };
+    server.updateTls({
+      certPem: serving.certPem,
+      keyPem: serving.keyPem,
+      clientCaPems: [lateClientCa.certPem, frontProxyCa.certPem],
+    });
+    const after = await next();
+    socket.destroy();
+    expect({ before, after, reconnected: await userOf(chain(lateUser)) }).toEqual({
+      before: "answered 401",
+      after: "closed",
+      reconnected: "late-user",
     });
   });
 });
