@@ -31,7 +31,7 @@ interface NamedBackend {
 export interface BackendsDeps extends Omit<DiscoveryDeps, "prometheus" | "rules" | "backend" | "onOutcome"> {
   /** The flags' client (instrumented): the default backend. */
   readonly defaultClient: PrometheusClient;
-  /** The rules in force; read at every run. */
+  /** The rules in force; read at every run until the first `apply`, whose rules the loops read from then on. */
   readonly rules: () => CompiledRules;
   readonly options: DiscoveryDeps["options"] & Pick<Options, "prometheus">;
 }
@@ -44,12 +44,17 @@ export interface Backends {
   /**
    * Applies the backends of newly compiled rules (a reload): connects the new and changed ones before anything is
    * swapped, so an unusable credential file fails the reload (throws PrometheusConfigError) and keeps the old set.
+   * Once it succeeds, every loop discovers with `rules`, new loops from their first run (which starts at once).
    */
   apply(rules: CompiledRules): void;
 }
 
 export function createBackends(deps: BackendsDeps): Backends {
-  const { defaultClient, rules, logger } = deps;
+  const { defaultClient, logger } = deps;
+  // NB: the loops a reload adds start their first run inside `apply`, before the caller swaps its own rules: they
+  // must read the rules being applied, not the ones being replaced.
+  let applied: CompiledRules | null = null;
+  const rules = (): CompiledRules => applied ?? deps.rules();
   const discoveryFor = (name: string, client: PrometheusClient, named: boolean): BackendRelister => {
     let attempted = false;
     let failed = false;
@@ -105,6 +110,7 @@ export function createBackends(deps: BackendsDeps): Backends {
     sources: () => sources,
     apply(compiled) {
       const next = build(compiled);
+      applied = compiled;
       for (const name of next.keys()) if (!named.has(name)) logger.info(0, "backend added", { backend: name });
       for (const name of named.keys()) if (!next.has(name)) logger.info(0, "backend removed", { backend: name });
       named = next;

@@ -1,0 +1,79 @@
+import { afterAll, afterEach, expect, test } from "bun:test";
+import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
+import { parseRulesText } from "../config/load.ts";
+import { compileRules, type CompiledRules } from "../naming/compile-rules.ts";
+import { createMemoryLogger } from "../observability/logger.ts";
+import { createSelfMetrics } from "../observability/self-metrics.ts";
+import type { PrometheusClient } from "../prometheus/client.ts";
+import { createManualClock } from "../util/clock.ts";
+import { createBackends, type Backends } from "./backends.ts";
+
+const mapper = createTableRestMapper(BUILTIN_RESOURCES);
+const compile = (text: string) => compileRules(parseRulesText(text, "rules.yaml"), () => mapper);
+const rule = (name: string, backend: string) => `- seriesQuery: '{__name__="${name}",namespace!=""}'
+  resources: {template: <<.Resource>>}
+  metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
+  prometheus: {backend: ${backend}}
+`;
+
+/** A Prometheus holding two series; a series call gets those its `match[]` names (an HTTP server on port 0). */
+const SERIES = [
+  { __name__: "a_only", namespace: "team-a", pod: "p" },
+  { __name__: "b_only", namespace: "team-b", pod: "p" },
+];
+const server = Bun.serve({
+  port: 0,
+  async fetch(request) {
+    const form = request.method === "POST" ? await request.formData() : new URL(request.url).searchParams;
+    const matches = form.getAll("match[]").map(String);
+    const data = SERIES.filter((series) => matches.some((match) => match.includes(`"${series.__name__}"`)));
+    return Response.json({ status: "success", data });
+  },
+});
+const url = `http://127.0.0.1:${server.port}`;
+afterAll(() => server.stop(true));
+const running: Backends[] = [];
+afterEach(() => {
+  for (const backends of running.splice(0)) backends.relister.stop();
+});
+
+function startBackends(rules: () => CompiledRules): Backends {
+  const backends = createBackends({
+    defaultClient: { series: async () => [], streamSeries: async () => 0 } as unknown as PrometheusClient,
+    rules,
+    options: {
+      relistInterval: 600_000,
+      maxAge: 600_000,
+      freshInterval: 0,
+      discoveryMode: "series",
+      prometheus: { verb: "GET", queryTimeout: 1000, seriesTimeout: 1000 },
+    } as unknown as Parameters<typeof createBackends>[0]["options"],
+    metrics: createSelfMetrics(),
+    clock: createManualClock(),
+    logger: createMemoryLogger(),
+  });
+  running.push(backends);
+  backends.relister.start();
+  return backends;
+}
+
+test("a reload adding a backend and a rule naming it registers that rule's metric after the first run", async () => {
+  const before = compile(`backends:\n- {name: team-a, url: '${url}'}\nrules:\n${rule("a_only", "team-a")}`);
+  const after = compile(
+    `backends:\n- {name: team-a, url: '${url}'}\n- {name: team-b, url: '${url}'}\nrules:\n` +
+      rule("a_only", "team-a") +
+      rule("b_only", "team-b"),
+  );
+  let rules = before;
+  const backends = startBackends(() => rules);
+  await backends.relister.runOnce();
+  // What the reloader in start.ts does: the backends first (a failure keeps the old rules), then the rules.
+  backends.apply(after);
+  rules = after;
+  await backends.relister.runOnce();
+  const metrics = backends.relister
+    .current()
+    .registry.customMetrics()
+    .map((entry) => `${entry.metric}@${entry.backends?.join(",")}`);
+  expect(metrics).toContain("b_only@team-b");
+});
