@@ -76,6 +76,7 @@ export function createBackends(deps: BackendsDeps): Backends {
       relister,
       attempted: () => attempted,
       lastError: () => (failed ? "the last discovery run failed (see the logs)" : null),
+      discovers: () => rulesForBackend(rules(), name).seriesQueries.length > 0,
     };
   };
   const defaultDiscovery = discoveryFor(DEFAULT_BACKEND, defaultClient, false);
