@@ -2,6 +2,7 @@ import { afterAll, afterEach, expect, test } from "bun:test";
 import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { parseRulesText } from "../config/load.ts";
 import { compileRules, type CompiledRules } from "../naming/compile-rules.ts";
+import { promql } from "../naming/promql.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import { createSelfMetrics } from "../observability/self-metrics.ts";
 import type { PrometheusClient } from "../prometheus/client.ts";
@@ -21,10 +22,16 @@ const SERIES = [
   { __name__: "a_only", namespace: "team-a", pod: "p" },
   { __name__: "b_only", namespace: "team-b", pod: "p" },
 ];
+/** The tenant header and `dedup` parameter of every query the server received. */
+const queriesSeen: { tenant: string | null; dedup: string | null }[] = [];
 const server = Bun.serve({
   port: 0,
   async fetch(request) {
     const form = request.method === "POST" ? await request.formData() : new URL(request.url).searchParams;
+    if (new URL(request.url).pathname === "/api/v1/query") {
+      queriesSeen.push({ tenant: request.headers.get("x-scope-orgid"), dedup: form.get("dedup")?.toString() ?? null });
+      return Response.json({ status: "success", data: { resultType: "vector", result: [] } });
+    }
     const matches = form.getAll("match[]").map(String);
     const data = SERIES.filter((series) => matches.some((match) => match.includes(`"${series.__name__}"`)));
     return Response.json({ status: "success", data });
@@ -76,4 +83,16 @@ test("a reload adding a backend and a rule naming it registers that rule's metri
     .registry.customMetrics()
     .map((entry) => `${entry.metric}@${entry.backends?.join(",")}`);
   expect(metrics).toContain("b_only@team-b");
+});
+
+test("a backend's own tenant header and parameters win over those of a rule routed to it", async () => {
+  const rules = compile(
+    `backends:\n- {name: team-a, url: '${url}', headers: {X-Scope-OrgID: team-a}, parameters: {dedup: "true"}}\n` +
+      `rules:\n${rule("a_only", "team-a")}`,
+  );
+  const backends = startBackends(() => rules);
+  const teamA = backends.sources().get("team-a")!;
+  const extras = { backend: "team-a", headers: { "x-scope-orgid": "team-b" }, parameters: { dedup: "false" } };
+  await teamA.query(promql("up"), 1, undefined, extras);
+  expect(queriesSeen.at(-1)).toEqual({ tenant: "team-a", dedup: "true" });
 });

@@ -17,6 +17,7 @@ import type { Options } from "../options.ts";
 import type { PrometheusClient } from "../prometheus/client.ts";
 import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
 import type { QuerySource } from "../prometheus/query-cache.ts";
+import { backendExtrasWin } from "../prometheus/routed-source.ts";
 import { createInstrumentedRelister, type DiscoveryDeps } from "./discovery.ts";
 import { prometheusForBackend } from "./prometheus-connection.ts";
 
@@ -104,7 +105,10 @@ export function createBackends(deps: BackendsDeps): Backends {
   named = build(rules());
   const parts = () => [defaultDiscovery, ...[...named.values()].map((backend) => backend.discovery)];
   const relister = combineRelisters(parts());
-  let sources: ReadonlyMap<string, QuerySource> = new Map([...named].map(([name, backend]) => [name, backend.client]));
+  // A backend's own headers and parameters win over a rule's (its tenant header is never a rule's).
+  const sourcesOf = (backends: Map<string, NamedBackend>): ReadonlyMap<string, QuerySource> =>
+    new Map([...backends].map(([name, backend]) => [name, backendExtrasWin(backend.client, backend.config)]));
+  let sources = sourcesOf(named);
 
   return {
     relister,
@@ -115,7 +119,7 @@ export function createBackends(deps: BackendsDeps): Backends {
       for (const name of next.keys()) if (!named.has(name)) logger.info(0, "backend added", { backend: name });
       for (const name of named.keys()) if (!next.has(name)) logger.info(0, "backend removed", { backend: name });
       named = next;
-      sources = new Map([...named].map(([name, backend]) => [name, backend.client]));
+      sources = sourcesOf(named);
       relister.replace(parts());
     },
   };
