@@ -44,7 +44,7 @@ afterEach(() => {
   for (const backends of running.splice(0)) backends.relister.stop();
 });
 
-function startBackends(rules: () => CompiledRules): Backends {
+function startBackends(rules: () => CompiledRules, metrics = createSelfMetrics({ processMetrics: false })): Backends {
   const backends = createBackends({
     defaultClient: { series: async () => [], streamSeries: async () => 0 } as unknown as PrometheusClient,
     rules,
@@ -55,7 +55,7 @@ function startBackends(rules: () => CompiledRules): Backends {
       discoveryMode: "series",
       prometheus: { verb: "GET", queryTimeout: 1000, seriesTimeout: 1000 },
     } as unknown as Parameters<typeof createBackends>[0]["options"],
-    metrics: createSelfMetrics(),
+    metrics,
     clock: createManualClock(),
     logger: createMemoryLogger(),
   });
@@ -95,4 +95,23 @@ test("a backend's own tenant header and parameters win over those of a rule rout
   const extras = { backend: "team-a", headers: { "x-scope-orgid": "team-b" }, parameters: { dedup: "false" } };
   await teamA.query(promql("up"), 1, undefined, extras);
   expect(queriesSeen.at(-1)).toEqual({ tenant: "team-a", dedup: "true" });
+});
+
+test("a reload reports removed and reconnected backends as stale and drops the removed one's self-metrics", async () => {
+  const metrics = createSelfMetrics({ processMetrics: false });
+  const teamA = (tenant: string) => `- {name: team-a, url: '${url}', headers: {X-Scope-OrgID: ${tenant}}}\n`;
+  const teamB = `- {name: team-b, url: '${url}'}\n`;
+  const rules = `rules:\n${rule("a_only", "team-a")}`;
+  const before = compile(`backends:\n${teamA("a")}${teamB}${teamA("a").replace(/team-a/, "team-c")}${rules}`);
+  const after = compile(`backends:\n${teamA("a2")}${teamA("a").replace(/team-a/, "team-c")}${rules}`);
+  const backends = startBackends(() => before, metrics);
+  await backends.relister.runOnce();
+  const exported = async () => (await metrics.text()).match(/backend="[^"]*"/g)?.sort() ?? [];
+  expect(new Set(await exported())).toEqual(new Set(['backend="team-a"', 'backend="team-b"', 'backend="team-c"']));
+  const changes = backends.apply(after);
+  await changes.seriesRemoved;
+  expect({ stale: changes.stale, exported: new Set(await exported()) }).toEqual({
+    stale: ["team-a", "team-b"],
+    exported: new Set(['backend="team-a"', 'backend="team-c"']),
+  });
 });

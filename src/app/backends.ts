@@ -13,6 +13,7 @@ import {
 import { DEFAULT_BACKEND } from "../naming/backends.ts";
 import type { CompiledRules } from "../naming/compile-rules.ts";
 import type { Logger, LogFields } from "../observability/logger.ts";
+import { removeBackendSeries } from "../observability/self-metrics.ts";
 import type { Options } from "../options.ts";
 import type { PrometheusClient } from "../prometheus/client.ts";
 import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
@@ -47,7 +48,15 @@ export interface Backends {
    * swapped, so an unusable credential file fails the reload (throws PrometheusConfigError) and keeps the old set.
    * Once it succeeds, every loop discovers with `rules`, new loops from their first run (which starts at once).
    */
-  apply(rules: CompiledRules): void;
+  apply(rules: CompiledRules): BackendChanges;
+}
+
+/** What a reload's `apply` changed. */
+export interface BackendChanges {
+  /** Backends removed or reconnected (URL, credentials, headers, ...): their cached query answers are stale. */
+  readonly stale: readonly string[];
+  /** Settles once the self-metric series of removed backends are gone (never rejects). */
+  readonly seriesRemoved: Promise<void>;
 }
 
 export function createBackends(deps: BackendsDeps): Backends {
@@ -117,10 +126,17 @@ export function createBackends(deps: BackendsDeps): Backends {
       const next = build(compiled);
       applied = compiled;
       for (const name of next.keys()) if (!named.has(name)) logger.info(0, "backend added", { backend: name });
-      for (const name of named.keys()) if (!next.has(name)) logger.info(0, "backend removed", { backend: name });
+      const removed = [...named.keys()].filter((name) => !next.has(name));
+      for (const name of removed) logger.info(0, "backend removed", { backend: name });
+      const stale = [...named].filter(([name, backend]) => next.get(name) !== backend).map(([name]) => name);
       named = next;
       sources = sourcesOf(named);
       relister.replace(parts());
+      const seriesRemoved = Promise.all(removed.map((name) => removeBackendSeries(deps.metrics, name))).then(
+        () => undefined,
+        (error: unknown) => logger.warn("removing a removed backend's self-metrics failed", { error: String(error) }),
+      );
+      return { stale, seriesRemoved };
     },
   };
 }
