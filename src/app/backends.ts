@@ -13,10 +13,12 @@ import {
 import { DEFAULT_BACKEND } from "../naming/backends.ts";
 import type { CompiledRules } from "../naming/compile-rules.ts";
 import type { Logger, LogFields } from "../observability/logger.ts";
+import { removeBackendSeries } from "../observability/self-metrics.ts";
 import type { Options } from "../options.ts";
 import type { PrometheusClient } from "../prometheus/client.ts";
 import { instrumentPrometheusClient } from "../prometheus/instrumented-client.ts";
 import type { QuerySource } from "../prometheus/query-cache.ts";
+import { backendExtrasWin } from "../prometheus/routed-source.ts";
 import { createInstrumentedRelister, type DiscoveryDeps } from "./discovery.ts";
 import { prometheusForBackend } from "./prometheus-connection.ts";
 
@@ -31,7 +33,7 @@ interface NamedBackend {
 export interface BackendsDeps extends Omit<DiscoveryDeps, "prometheus" | "rules" | "backend" | "onOutcome"> {
   /** The flags' client (instrumented): the default backend. */
   readonly defaultClient: PrometheusClient;
-  /** The rules in force; read at every run. */
+  /** The rules in force; read at every run until the first `apply`, whose rules the loops read from then on. */
   readonly rules: () => CompiledRules;
   readonly options: DiscoveryDeps["options"] & Pick<Options, "prometheus">;
 }
@@ -44,12 +46,25 @@ export interface Backends {
   /**
    * Applies the backends of newly compiled rules (a reload): connects the new and changed ones before anything is
    * swapped, so an unusable credential file fails the reload (throws PrometheusConfigError) and keeps the old set.
+   * Once it succeeds, every loop discovers with `rules`, new loops from their first run (which starts at once).
    */
-  apply(rules: CompiledRules): void;
+  apply(rules: CompiledRules): BackendChanges;
+}
+
+/** What a reload's `apply` changed. */
+export interface BackendChanges {
+  /** Backends removed or reconnected (URL, credentials, headers, ...): their cached query answers are stale. */
+  readonly stale: readonly string[];
+  /** Settles once the self-metric series of removed backends are gone (never rejects). */
+  readonly seriesRemoved: Promise<void>;
 }
 
 export function createBackends(deps: BackendsDeps): Backends {
-  const { defaultClient, rules, logger } = deps;
+  const { defaultClient, logger } = deps;
+  // NB: the loops a reload adds start their first run inside `apply`, before the caller swaps its own rules: they
+  // must read the rules being applied, not the ones being replaced.
+  let applied: CompiledRules | null = null;
+  const rules = (): CompiledRules => applied ?? deps.rules();
   const discoveryFor = (name: string, client: PrometheusClient, named: boolean): BackendRelister => {
     let attempted = false;
     let failed = false;
@@ -71,6 +86,7 @@ export function createBackends(deps: BackendsDeps): Backends {
       relister,
       attempted: () => attempted,
       lastError: () => (failed ? "the last discovery run failed (see the logs)" : null),
+      discovers: () => rulesForBackend(rules(), name).seriesQueries.length > 0,
     };
   };
   const defaultDiscovery = discoveryFor(DEFAULT_BACKEND, defaultClient, false);
@@ -98,18 +114,29 @@ export function createBackends(deps: BackendsDeps): Backends {
   named = build(rules());
   const parts = () => [defaultDiscovery, ...[...named.values()].map((backend) => backend.discovery)];
   const relister = combineRelisters(parts());
-  let sources: ReadonlyMap<string, QuerySource> = new Map([...named].map(([name, backend]) => [name, backend.client]));
+  // A backend's own headers and parameters win over a rule's (its tenant header is never a rule's).
+  const sourcesOf = (backends: Map<string, NamedBackend>): ReadonlyMap<string, QuerySource> =>
+    new Map([...backends].map(([name, backend]) => [name, backendExtrasWin(backend.client, backend.config)]));
+  let sources = sourcesOf(named);
 
   return {
     relister,
     sources: () => sources,
     apply(compiled) {
       const next = build(compiled);
+      applied = compiled;
       for (const name of next.keys()) if (!named.has(name)) logger.info(0, "backend added", { backend: name });
-      for (const name of named.keys()) if (!next.has(name)) logger.info(0, "backend removed", { backend: name });
+      const removed = [...named.keys()].filter((name) => !next.has(name));
+      for (const name of removed) logger.info(0, "backend removed", { backend: name });
+      const stale = [...named].filter(([name, backend]) => next.get(name) !== backend).map(([name]) => name);
       named = next;
-      sources = new Map([...named].map(([name, backend]) => [name, backend.client]));
+      sources = sourcesOf(named);
       relister.replace(parts());
+      const seriesRemoved = Promise.all(removed.map((name) => removeBackendSeries(deps.metrics, name))).then(
+        () => undefined,
+        (error: unknown) => logger.warn("removing a removed backend's self-metrics failed", { error: String(error) }),
+      );
+      return { stale, seriesRemoved };
     },
   };
 }

@@ -23,7 +23,7 @@ import { createQueryCache } from "../prometheus/query-cache.ts";
 import type { Clock } from "../util/clock.ts";
 import type { BackendsRelister } from "../discovery/backend-relisters.ts";
 import { composeApp, servedBy, type App } from "./compose.ts";
-import { createBackends } from "./backends.ts";
+import { createBackends, type BackendChanges } from "./backends.ts";
 import { createRoutedQuerySource, pinnedQuerySource } from "../prometheus/routed-source.ts";
 import { listen } from "./listener.ts";
 import { StartupError } from "./startup-error.ts";
@@ -183,8 +183,9 @@ export async function startAdapter(
           initialText: rulesSource.text,
           compile,
           apply(next) {
+            let changes: BackendChanges;
             try {
-              backends.apply(next);
+              changes = backends.apply(next);
             } catch (error) {
               if (!(error instanceof PrometheusConfigError)) throw error;
               // A named backend's credential file is unusable: the reload is rejected like an invalid file.
@@ -192,6 +193,8 @@ export async function startAdapter(
               throw new ConfigError([issue]);
             }
             rules = next;
+            // A backend reconnected or removed must not answer from results its old connection cached.
+            for (const name of changes.stale) queries.forgetBackend(name);
             void relister.runOnce();
           },
           onOutcome(ok) {

@@ -36,9 +36,9 @@ export interface BackendConfig {
   readonly clientKeyFile: string | undefined;
   /** Like `--prometheus-auth-config` (kubeconfig format: token, basic auth, TLS). */
   readonly authConfigFile: string | undefined;
-  /** Like `--prometheus-header`; rule headers override them. Default `{}`. */
+  /** Like `--prometheus-header`, but a rule's header of the same name never overrides them. Default `{}`. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Query parameters added to every call to this backend (a call's own parameters win). Default `{}`. */
+  /** Query parameters added to every call to this backend; they win over a rule's of the same name. Default `{}`. */
   readonly parameters: Readonly<Record<string, string>>;
 }
 
@@ -73,7 +73,7 @@ export interface DiscoveryRule {
 export interface PrometheusQueryOptions {
   /** Extra query parameters (`partial_response`, `dedup`, `max_source_resolution`, ...); never `query` or `time`. */
   readonly parameters: Readonly<Record<string, string>>;
-  /** Extra HTTP headers; they override `--prometheus-header` of the same name. */
+  /** Extra HTTP headers; they override `--prometheus-header` of the same name, never a named backend's headers. */
   readonly headers: Readonly<Record<string, string>>;
   /** The `backends:` entry whose Prometheus this rule's discovery and queries use; undefined: every backend. */
   readonly backend?: string | undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { BUILTIN_RESOURCES, createTableRestMapper } from "../apimachinery/rest-mapper.ts";
 import { parseRulesText } from "../config/load.ts";
-import { compileRules } from "../naming/compile-rules.ts";
+import { compileRules, type CompiledRules } from "../naming/compile-rules.ts";
 import { createMemoryLogger } from "../observability/logger.ts";
 import type { SeriesLabels } from "../prometheus/types.ts";
 import { createManualClock } from "../util/clock.ts";
@@ -22,8 +22,8 @@ rules:
 const mapper = createTableRestMapper(BUILTIN_RESOURCES);
 const compiled = compileRules(parseRulesText(RULES, "rules.yaml"), () => mapper);
 
-/** A backend whose series answer is set by the test (null: the call fails). */
-function backend(name: string, initial: SeriesLabels[] | null) {
+/** A backend whose series answer is set by the test (null: the call fails), discovering with `rules`' part. */
+function backend(name: string, initial: SeriesLabels[] | null, rules: CompiledRules = compiled) {
   let answer = initial;
   let attempted = false;
   let failed = false;
@@ -35,7 +35,7 @@ function backend(name: string, initial: SeriesLabels[] | null) {
         return answer.filter((series) => matches.some((match) => match.includes(`${series.__name__}`.slice(0, 5))));
       },
     },
-    rules: () => rulesForBackend(compiled, name),
+    rules: () => rulesForBackend(rules, name),
     mode: "series",
     clock: createManualClock(1_714_564_800_000),
     logger: createMemoryLogger(),
@@ -49,6 +49,7 @@ function backend(name: string, initial: SeriesLabels[] | null) {
     relister,
     attempted: () => attempted,
     lastError: () => (failed ? "failed" : null),
+    discovers: () => rulesForBackend(rules, name).seriesQueries.length > 0,
   };
   return { part, set: (next: SeriesLabels[] | null) => (answer = next) };
 }
@@ -125,6 +126,44 @@ describe("readiness after the start", () => {
     const teamB = backend("team-b", [series("queue_depth", "team-b")]);
     relister.replace([shared.part, teamA.part, teamB.part]);
     expect(teamB.part.attempted()).toBe(false);
+    expect(relister.ready()).toBe(true);
+  });
+
+  // Only team-a has rules (a rule naming it): the default backend's runs discover nothing and prove nothing.
+  const ONLY_PINNED = `backends:
+- {name: team-a, url: 'http://a', namespaces: [team-a]}
+rules:
+- seriesQuery: '{__name__="pinned",namespace!=""}'
+  resources: {template: <<.Resource>>}
+  metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
+  prometheus: {backend: team-a}
+`;
+  const onlyPinned = compileRules(parseRulesText(ONLY_PINNED, "rules.yaml"), () => mapper);
+
+  test("not ready when every backend with series queries failed its first discovery", async () => {
+    const relister = combineRelisters([
+      backend("default", null, onlyPinned).part,
+      backend("team-a", null, onlyPinned).part,
+    ]);
+    expect({ ok: await relister.runOnce(), ready: relister.ready() }).toEqual({ ok: false, ready: false });
+  });
+
+  test("ready once the backend with series queries succeeds, though one without any failed", async () => {
+    const teamA = backend("team-a", null, onlyPinned);
+    const relister = combineRelisters([backend("default", null, onlyPinned).part, teamA.part]);
+    await relister.runOnce();
+    teamA.set([series("pinned", "team-a")]);
+    await relister.runOnce();
+    expect(relister.ready()).toBe(true);
+  });
+
+  test("with no series query anywhere, ready at once like a lone relister", () => {
+    const resourceOnly = (kind: string) =>
+      `  ${kind}:\n    containerQuery: x\n    nodeQuery: y\n    containerLabel: container\n` +
+      `    resources: {overrides: {namespace: {resource: namespace}, pod: {resource: pod}, node: {resource: node}}}\n`;
+    const text = `backends:\n- {name: team-a, url: 'http://a'}\nresourceRules:\n${resourceOnly("cpu")}${resourceOnly("memory")}`;
+    const none = compileRules(parseRulesText(text, "rules.yaml"), () => mapper);
+    const relister = combineRelisters([backend("default", null, none).part, backend("team-a", null, none).part]);
     expect(relister.ready()).toBe(true);
   });
 });

@@ -16,6 +16,8 @@ export interface BackendRelister {
   attempted(): boolean;
   /** The error of its last failed run; null after a success or before any run. */
   lastError(): string | null;
+  /** Whether the rules that apply to it have any `seriesQuery` (else its runs discover nothing). */
+  discovers(): boolean;
 }
 
 /** Each backend's discovery state, for `/readyz?verbose`. */
@@ -30,8 +32,9 @@ export interface BackendsRelister extends Relister {
   /** Every backend's state, in declaration order. */
   backends(): readonly BackendReadiness[];
   /**
-   * Ready: at least one backend has succeeded, and (until the first time it was ready) every backend's first run was
-   * attempted.
+   * Ready: at least one backend with series queries has succeeded (until the first time it was ready: its last run
+   * did), and (until then too) every backend's first run was attempted. With no series query anywhere: ready at once,
+   * the relister's own rule.
    */
   ready(): boolean;
   /**
@@ -88,8 +91,12 @@ export function combineRelisters(initial: readonly BackendRelister[]): BackendsR
       if (parts.length === 1) return parts[0]?.relister.ready() ?? false;
       // NB: only the start waits for every backend's first run; a backend a reload adds never makes a ready
       // adapter unready while its first run is under way.
-      const ready =
-        (beenReady || parts.every((part) => part.attempted())) && parts.some((part) => part.relister.ready());
+      const discovering = parts.filter((part) => part.discovers());
+      // With nothing to discover anywhere, the relisters' own rule: ready at once.
+      if (discovering.length === 0) return parts.every((part) => part.relister.ready());
+      // NB: a backend without series queries is "ready" at once, whatever its runs do: it proves nothing.
+      const succeeded = discovering.some((part) => part.relister.ready() && (beenReady || part.lastError() === null));
+      const ready = (beenReady || parts.every((part) => part.attempted())) && succeeded;
       beenReady ||= ready;
       return ready;
     },

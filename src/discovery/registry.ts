@@ -23,6 +23,8 @@ export interface CustomMetricEntry {
   readonly rule: CompiledDiscoveryRule;
   /** The backends that registered it, in declaration order; undefined: only the default backend. */
   readonly backends?: readonly string[];
+  /** Each backend's own entry (its rule and series name), by backend; set with `backends`. */
+  readonly byBackend?: ReadonlyMap<string, CustomMetricEntry>;
 }
 
 export interface ExternalMetricEntry {
@@ -33,6 +35,8 @@ export interface ExternalMetricEntry {
   readonly namespaced: boolean;
   /** The backends that registered it, in declaration order; undefined: only the default backend. */
   readonly backends?: readonly string[];
+  /** Each backend's own entry (its rule and series name), by backend; set with `backends`. */
+  readonly byBackend?: ReadonlyMap<string, ExternalMetricEntry>;
 }
 
 export interface MetricRegistry {
@@ -162,7 +166,8 @@ export interface BackendRegistry {
 
 /**
  * The registries of several backends as one, `parts` in declaration order: a metric registered by several backends
- * keeps the entry (rule, series name) of the first and lists every backend in `backends`.
+ * shows the entry (rule, series name) of the first, lists every backend in `backends`, and keeps each backend's own
+ * entry in `byBackend`: a query goes to one backend with that backend's rule and series name.
  */
 export function mergeRegistries(parts: readonly BackendRegistry[]): MetricRegistry {
   const customByKey = new Map<string, CustomMetricEntry>();
@@ -171,11 +176,14 @@ export function mergeRegistries(parts: readonly BackendRegistry[]): MetricRegist
     for (const entry of registry.customMetrics()) {
       const key = customKey(entry.resource, entry.namespaced, entry.metric);
       const known = customByKey.get(key);
-      customByKey.set(key, { ...(known ?? entry), backends: [...(known?.backends ?? []), backend] });
+      const byBackend = new Map(known?.byBackend).set(backend, entry);
+      customByKey.set(key, { ...(known ?? entry), backends: [...(known?.backends ?? []), backend], byBackend });
     }
     for (const entry of registry.externalMetrics()) {
       const known = externalByName.get(entry.metric);
-      externalByName.set(entry.metric, { ...(known ?? entry), backends: [...(known?.backends ?? []), backend] });
+      const byBackend = new Map(known?.byBackend).set(backend, entry);
+      const backends = [...(known?.backends ?? []), backend];
+      externalByName.set(entry.metric, { ...(known ?? entry), backends, byBackend });
     }
   }
   const sortedCustom = [...customByKey.values()].sort(

@@ -160,3 +160,33 @@ export function createSelfMetrics({ processMetrics = true }: { processMetrics?: 
   metrics.discoverySeries.set(0);
   return metrics;
 }
+
+/**
+ * Removes every series labelled `backend="<backend>"` (a reload removed that backend), so they stop being
+ * exported with their last values.
+ */
+export async function removeBackendSeries(metrics: SelfMetrics, backend: string): Promise<void> {
+  const labelled = [
+    metrics.prometheusRequestDuration,
+    metrics.discoveryDuration,
+    metrics.discoveryBytes,
+    metrics.discoveryCalls,
+    metrics.discoveryErrors,
+    metrics.discoveryLastSuccess,
+    metrics.discoverySeries,
+    metrics.registeredMetrics,
+  ];
+  for (const metric of labelled) {
+    const { values } = await metric.get();
+    const removed = new Set<string>();
+    for (const { labels } of values as { labels: Record<string, string | number> }[]) {
+      if (labels.backend !== backend) continue;
+      // A histogram's bucket lines add `le`; the series itself is the label set without it.
+      const { le: _bucket, ...series } = labels;
+      const key = JSON.stringify(series);
+      if (removed.has(key)) continue;
+      removed.add(key);
+      (metric as { remove(labels: Record<string, string | number>): void }).remove(series);
+    }
+  }
+}

@@ -95,6 +95,21 @@ describe("the query cache", () => {
     expect(calls).toEqual(["default", "team-a", "team-b"]);
   });
 
+  test("forgetting a backend drops its cached results and keeps the others'", async () => {
+    const calls: string[] = [];
+    const cache = createQueryCache({
+      source: { query: async (_query, _time, _signal, extras) => (calls.push(extras?.backend ?? "default"), VECTOR) },
+      now: Date.now,
+      ttl: 60_000,
+      monotonicNow: () => 1000,
+    });
+    const lookups = [undefined, { backend: "team-a" }, { backend: "team-b", headers: { "X-Scope-OrgID": "b" } }];
+    for (const extras of lookups) await cache.get(promql("up"), extras);
+    cache.forgetBackend("team-b");
+    for (const extras of lookups) await cache.get(promql("up"), extras);
+    expect(calls).toEqual(["default", "team-a", "team-b", "team-b"]);
+  });
+
   test("the TTL is in milliseconds: 5000 keeps a result 5 s, not 5 ms nor 5000 s", async () => {
     // NB: lru-cache treats a start time of 0 as "no start", so the clock starts at 1000.
     let monotonic = 1000;

@@ -41,6 +41,12 @@ export interface QueryCache {
   clear(): void;
 }
 
+/** The cache's owner's view: the cache, and dropping a backend's results. */
+interface OwnedQueryCache extends QueryCache {
+  /** Drops every result of the named backend `backend` (a reload changed or removed its connection). */
+  forgetBackend(backend: string): void;
+}
+
 export function createQueryCache({
   source,
   ttl = 5000,
@@ -49,7 +55,7 @@ export function createQueryCache({
   now,
   monotonicNow,
   onLookup,
-}: QueryCacheOptions): QueryCache {
+}: QueryCacheOptions): OwnedQueryCache {
   const cache = new LRUCache<string, QueryResult, QueryExtras>({
     max: maxEntries,
     maxSize: maxSamples,
@@ -80,6 +86,9 @@ export function createQueryCache({
     },
     size: () => cache.size,
     clear: () => cache.clear(),
+    forgetBackend(backend) {
+      for (const key of [...cache.keys()]) if (backendOf(key) === backend) cache.delete(key);
+    },
   };
 }
 
@@ -93,6 +102,14 @@ function keyOf(query: PromQL, extras: QueryExtras | undefined): string {
 }
 
 const NO_EXTRAS: QueryExtras = {};
+
+/** The named backend a key holds (its extras' third part), else undefined. */
+function backendOf(key: string): string | undefined {
+  const cut = key.indexOf("\u0000");
+  if (cut < 0) return undefined;
+  const parts = JSON.parse(key.slice(cut + 1)) as unknown[];
+  return typeof parts[2] === "string" ? parts[2] : undefined;
+}
 
 function queryOf(key: string): PromQL {
   const cut = key.indexOf("\u0000");

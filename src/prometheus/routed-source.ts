@@ -36,3 +36,35 @@ export function pinnedQuerySource(routed: QuerySource, backend: () => string | u
     },
   };
 }
+
+/** What a named backend sends with every call (`backends[].headers` and `.parameters`). */
+export interface BackendExtras {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/**
+ * A named backend's source: its own headers and parameters win over a rule's of the same name (header names
+ * compared case-insensitively), so a rule naming no backend cannot set the tenant (`X-Scope-OrgID`) of the backend
+ * routing sends it to. The default backend is not wrapped: there a rule's headers override `--prometheus-header`.
+ */
+export function backendExtrasWin(source: QuerySource, own: BackendExtras): QuerySource {
+  const ownHeaders = new Set(Object.keys(own.headers).map((name) => name.toLowerCase()));
+  const ownParameters = new Set(Object.keys(own.parameters));
+  if (ownHeaders.size === 0 && ownParameters.size === 0) return source;
+  const without = <V>(record: Readonly<Record<string, V>> | undefined, drop: (name: string) => boolean) =>
+    record === undefined ? undefined : Object.fromEntries(Object.entries(record).filter(([name]) => !drop(name)));
+  return {
+    query(query, timeSeconds, signal, extras) {
+      if (extras === undefined) return source.query(query, timeSeconds, signal, extras);
+      const headers = without(extras.headers, (name) => ownHeaders.has(name.toLowerCase()));
+      const parameters = without(extras.parameters, (name) => ownParameters.has(name));
+      const kept: QueryExtras = {
+        ...extras,
+        ...(headers === undefined ? {} : { headers }),
+        ...(parameters === undefined ? {} : { parameters }),
+      };
+      return source.query(query, timeSeconds, signal, kept);
+    },
+  };
+}

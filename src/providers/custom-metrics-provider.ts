@@ -23,7 +23,7 @@ import type { QueryCache } from "../prometheus/query-cache.ts";
 import { BadRequestError, NotFoundError, unableToFetchMetrics } from "../apimachinery/status.ts";
 import { quantityFromSample } from "../apimachinery/quantity.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
-import { routedExtras, type BackendsInForce } from "./backend-routing.ts";
+import { routeQuery, type BackendsInForce } from "./backend-routing.ts";
 
 /** One custom-metrics request, as the route parsed it. */
 export interface CustomMetricRequest {
@@ -110,8 +110,8 @@ export function createCustomMetricsProvider({
         throw error;
       }
       const namespaced = request.namespace !== undefined;
-      const entry = registry().customMetric(resource, namespaced, request.metric);
-      if (!entry) {
+      const registered = registry().customMetric(resource, namespaced, request.metric);
+      if (!registered) {
         logger.info(3, "metric not registered for this resource and scope", {
           metric: request.metric,
           resource: formatGroupResource(resource),
@@ -121,6 +121,11 @@ export function createCustomMetricsProvider({
       }
 
       const wildcard = request.name === "*";
+      // A request about namespaces themselves (`namespaces/<ns>/metrics/<m>`) routes by that namespace.
+      const routingNamespace =
+        request.namespace ?? (resource.resource === "namespaces" && !wildcard ? request.name : undefined);
+      // The query is rendered with the rule and series name of the backend it goes to.
+      const { entry, extras } = routeQuery(registered, routingNamespace, backends);
       let names: readonly string[] | null = wildcard ? null : [request.name];
       if (wildcard && objects) {
         names = await objects.listNames(resource, request.namespace, request.labelSelector);
@@ -140,10 +145,7 @@ export function createCustomMetricsProvider({
 
       let result: QueryResult;
       try {
-        // A request about namespaces themselves (`namespaces/<ns>/metrics/<m>`) routes by that namespace.
-        const routingNamespace =
-          request.namespace ?? (resource.resource === "namespaces" && !wildcard ? request.name : undefined);
-        result = await queries.get(query, routedExtras(entry, routingNamespace, backends));
+        result = await queries.get(query, extras);
       } catch (error) {
         throw unableToFetchMetrics(error);
       }

@@ -13,7 +13,7 @@ import type { QueryResult, SamplePoint, SeriesLabels } from "../prometheus/types
 import { parseSampleValue } from "../prometheus/sample-value.ts";
 import type { ExternalMetricEntry, MetricRegistry } from "../discovery/registry.ts";
 import type { QueryCache } from "../prometheus/query-cache.ts";
-import { routedExtras, type BackendsInForce } from "./backend-routing.ts";
+import { routeQuery, type BackendsInForce } from "./backend-routing.ts";
 import { NotFoundError, unableToFetchMetrics, UnknownServerError } from "../apimachinery/status.ts";
 import { quantityFromSample } from "../apimachinery/quantity.ts";
 import { parseSeriesSelector } from "./series-selector.ts";
@@ -72,14 +72,18 @@ export function createExternalMetricsProvider({
   return {
     async getValues(request) {
       const requirements = parseSeriesSelector(request.labelSelector, "labelSelector");
-      const entry = registry().externalMetric(request.metric);
-      if (!entry) {
+      const registered = registry().externalMetric(request.metric);
+      if (!registered) {
         logger.info(3, "external metric not registered", { metric: request.metric, namespace: request.namespace });
         throw new NotFoundError(
           `the server could not find the metric ${request.metric} for namespaces ${request.namespace}`,
         );
       }
 
+      // `namespaced: false` rules ignore the URL namespace: routing does too. The query is rendered with the rule and
+      // series name of the backend it goes to.
+      const routingNamespace = registered.namespaced ? request.namespace : undefined;
+      const { entry, extras } = routeQuery(registered, routingNamespace, backends);
       let query: PromQL;
       try {
         query = renderExternalMetricQuery(entry, { namespace: request.namespace, requirements });
@@ -90,9 +94,7 @@ export function createExternalMetricsProvider({
 
       let result: QueryResult;
       try {
-        // `namespaced: false` rules ignore the URL namespace: routing does too.
-        const namespace = entry.namespaced ? request.namespace : undefined;
-        result = await queries.get(query, routedExtras(entry, namespace, backends));
+        result = await queries.get(query, extras);
       } catch (error) {
         throw unableToFetchMetrics(error);
       }
