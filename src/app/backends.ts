@@ -3,6 +3,7 @@
  * backend, a discovery loop per backend, and the swap a rules reload makes (backends added, removed, or changed are
  * reconnected; unchanged ones keep their loop and registry part).
  */
+import type { ReadinessDetail } from "../api/health.ts";
 import type { BackendConfig } from "../config/schema.ts";
 import {
   combineRelisters,
@@ -154,4 +155,17 @@ function withFields(logger: Logger, fields: LogFields): Logger {
     warn: (message, more) => logger.warn(message, { ...fields, ...more }),
     error: (message, more) => logger.error(message, { ...fields, ...more }),
   };
+}
+
+/** `/readyz?verbose` lines, one per backend: `[+]backend/<name> ok` or `[-]backend/<name> failed: <why>`. */
+export function backendReadinessDetails(relister: BackendsRelister): ReadinessDetail[] {
+  return relister.backends().map((backend) => ({
+    name: `backend/${backend.name}`,
+    ok: backend.ready && backend.lastError === null,
+    ...(backend.attempted
+      ? backend.lastError === null
+        ? {}
+        : { reason: backend.lastError }
+      : { reason: "first discovery not attempted yet" }),
+  }));
 }

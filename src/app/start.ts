@@ -4,15 +4,12 @@
  * handles signals; tests start adapters in-process through `startAdapter`.
  */
 import type { NotReady } from "../api/health.ts";
-import { readRulesSource } from "../config/defaults.ts";
-import { ConfigError, formatConfigIssue } from "../config/errors.ts";
+import { ConfigError } from "../config/errors.ts";
 import { PrometheusConfigError } from "../prometheus/errors.ts";
-import { parseRulesText } from "../config/load.ts";
 import { createRulesReloader, type RulesReloader } from "../config/reload.ts";
 import type { ClusterConnection } from "./cluster.ts";
 import type { DiscoveryRestMapper } from "../kubernetes/discovery-rest-mapper.ts";
 import { standaloneKubeconfigPath } from "../kubernetes/standalone-kubeconfig.ts";
-import { compileRules, type CompiledRules } from "../naming/compile-rules.ts";
 import { BUILTIN_RESOURCES, createTableRestMapper, type RestMapper } from "../apimachinery/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createSelfMetrics, type SelfMetrics } from "../observability/self-metrics.ts";
@@ -23,9 +20,10 @@ import { createQueryCache } from "../prometheus/query-cache.ts";
 import type { Clock } from "../util/clock.ts";
 import type { BackendsRelister } from "../discovery/backend-relisters.ts";
 import { composeApp, servedBy, type App } from "./compose.ts";
-import { createBackends, type BackendChanges } from "./backends.ts";
+import { createBackends, type BackendChanges, backendReadinessDetails } from "./backends.ts";
 import { createRoutedQuerySource, pinnedQuerySource } from "../prometheus/routed-source.ts";
 import { listen } from "./listener.ts";
+import { loadRules } from "./rules.ts";
 import { StartupError } from "./startup-error.ts";
 
 export interface RunningAdapter {
@@ -92,13 +90,12 @@ export async function startAdapter(
   const discoveryMapper = cluster?.restMapper ?? standaloneDiscovery;
   const mapper = (): RestMapper => discoveryMapper?.current() ?? builtinMapper;
   // Without any cluster discovery the built-in table cannot know CRDs: their overrides warn instead of failing.
-  const compileOptions = { unknownResources: discoveryMapper ? "error" : "warn" } as const;
-  const rulesSource = await readRulesSource(options.configFile);
-  const compile = (text: string): CompiledRules => {
-    const compiled = compileRules(parseRulesText(text, rulesSource.name), mapper, compileOptions);
-    for (const warning of compiled.warnings) logger.warn(formatConfigIssue(warning));
-    return compiled;
-  };
+  const { source: rulesSource, compile } = await loadRules({
+    configFile: options.configFile,
+    mapper,
+    unknownResources: discoveryMapper ? "error" : "warn",
+    logger,
+  });
   let rules = compile(rulesSource.text);
   metrics.configReloadTimestamp.set(clock.now() / 1000);
 
@@ -152,18 +149,7 @@ export async function startAdapter(
     },
     {
       readiness,
-      readinessDetails: () =>
-        rules.backends.length === 0
-          ? null
-          : relister.backends().map((backend) => ({
-              name: `backend/${backend.name}`,
-              ok: backend.ready && backend.lastError === null,
-              ...(backend.attempted
-                ? backend.lastError === null
-                  ? {}
-                  : { reason: backend.lastError }
-                : { reason: "first discovery not attempted yet" }),
-            })),
+      readinessDetails: () => (rules.backends.length === 0 ? null : backendReadinessDetails(relister)),
       selfMetrics: {
         text: () => {
           metrics.queryCacheEntries.set(queries.size());
