@@ -164,11 +164,15 @@ describe.skipIf(prometheusSkipReason() !== null)("discovery modes against a real
     // NB: Prometheus (2.42) filters /api/v1/series by chunk time but the label endpoints only by block time range; a
     // series last sampled before --metrics-max-age stays in label discovery while its block (e.g. the head, ~2-3 h)
     // overlaps the window. Series mode drops it.
-    const start = now - 60;
+    // The samples sit in the middle of the last whole 2 h block before now, so both land in one backfilled block
+    // whatever the time of day (a window starting in a younger block than the stopped sample would hide it).
+    const TWO_HOURS = 7200;
+    const base = Math.floor(now / TWO_HOURS) * TWO_HOURS - TWO_HOURS / 2;
+    const start = base - 60;
     const stale = await startPrometheus({
       openMetrics: openMetricsText([
-        { name: "stopped_metric", labels: { pod: "a" }, samples: [[now - 600, 1]] },
-        { name: "live_metric", labels: { namespace: "n" }, samples: [[now - 30, 1]] },
+        { name: "stopped_metric", labels: { pod: "a" }, samples: [[base - 600, 1]] },
+        { name: "live_metric", labels: { namespace: "n" }, samples: [[base - 30, 1]] },
       ]),
     });
     try {
