@@ -13,30 +13,30 @@ export interface SeriesShape {
   readonly labelNames: readonly string[];
 }
 
+/** Where a metric registered by several backends came from (set only when named backends exist). */
+interface RegisteredByBackends<Entry> {
+  /** The backends that registered it, in declaration order; undefined: only the default backend. */
+  readonly backends?: readonly string[];
+  /** Each backend's own entry (its rule and series name), by backend; set with `backends`. */
+  readonly byBackend?: ReadonlyMap<string, Entry>;
+}
+
 /** One registered custom metric: the series to query, the rule that renders it, the resource it describes. */
-export interface CustomMetricEntry {
+export interface CustomMetricEntry extends RegisteredByBackends<CustomMetricEntry> {
   readonly metric: string;
   readonly resource: ResourceInfo;
   /** false for cluster-scoped resources and for metrics about namespaces themselves. */
   readonly namespaced: boolean;
   readonly seriesName: string;
   readonly rule: CompiledDiscoveryRule;
-  /** The backends that registered it, in declaration order; undefined: only the default backend. */
-  readonly backends?: readonly string[];
-  /** Each backend's own entry (its rule and series name), by backend; set with `backends`. */
-  readonly byBackend?: ReadonlyMap<string, CustomMetricEntry>;
 }
 
-export interface ExternalMetricEntry {
+export interface ExternalMetricEntry extends RegisteredByBackends<ExternalMetricEntry> {
   readonly metric: string;
   readonly seriesName: string;
   readonly rule: CompiledDiscoveryRule;
   /** false when the rule says `resources.namespaced: false`. */
   readonly namespaced: boolean;
-  /** The backends that registered it, in declaration order; undefined: only the default backend. */
-  readonly backends?: readonly string[];
-  /** Each backend's own entry (its rule and series name), by backend; set with `backends`. */
-  readonly byBackend?: ReadonlyMap<string, ExternalMetricEntry>;
 }
 
 export interface MetricRegistry {
