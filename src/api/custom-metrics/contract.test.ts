@@ -82,7 +82,7 @@ interface Item {
 /** The only thing that differs between the versions. */
 interface VersionShape {
   readonly version: CustomMetricsVersion;
-  /** The item as the version writes it, keys in wire order (spec api.md §4). */
+  /** The item as the version writes it, keys in wire order (docs/api.md, Custom metrics). */
   readonly item: (item: Item, timestamp: string) => unknown;
 }
 
