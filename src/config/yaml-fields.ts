@@ -99,20 +99,22 @@ export function createYamlFields({ doc, file, issues, positions, at, text }: Yam
     return out;
   }
 
-  /** Reads a mapping with exactly the given keys; reports unknown and duplicate keys. */
-  function fields(node: Node | null, path: string, known: readonly string[]): Map<string, Node | null> {
-    const out = new Map<string, Node | null>();
-    if (node === null) return out;
-    if (!isMap(node)) {
-      issue(node, path, `expected a mapping, got ${describe(node)}`);
-      return out;
-    }
+  /**
+   * The entries of a mapping `node`, merge keys expanded, each key written once in the mapping itself (a duplicate is
+   * reported). Keys must be strings; `userKeys` (keys the user chooses, such as header names) must also be non-empty.
+   */
+  function eachEntry(
+    node: YAMLMap,
+    path: string,
+    { userKeys }: { userKeys: boolean },
+    visit: (key: string, keyNode: Node | null, value: Node | null) => void,
+  ): void {
     const explicit = new Set<string>();
     for (const pair of mergedPairs(node, path)) {
       const keyNode = resolve(pair.key);
       const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : undefined;
-      if (key === undefined) {
-        issue(keyNode ?? node, path, "mapping keys must be strings");
+      if (key === undefined || (userKeys && key === "")) {
+        issue(keyNode ?? node, path, userKeys ? "keys must be non-empty strings" : "mapping keys must be strings");
         continue;
       }
       if (!pair.merged) {
@@ -122,15 +124,26 @@ export function createYamlFields({ doc, file, issues, positions, at, text }: Yam
         }
         explicit.add(key);
       }
+      visit(key, keyNode, resolve(pair.value));
+    }
+  }
+
+  /** Reads a mapping with exactly the given keys; reports unknown and duplicate keys. */
+  function fields(node: Node | null, path: string, known: readonly string[]): Map<string, Node | null> {
+    const out = new Map<string, Node | null>();
+    if (node === null) return out;
+    if (!isMap(node)) {
+      issue(node, path, `expected a mapping, got ${describe(node)}`);
+      return out;
+    }
+    eachEntry(node, path, { userKeys: false }, (key, keyNode, value) => {
       if (!known.includes(key)) {
         issue(keyNode, path, `unknown field "${key}"`);
-        continue;
+        return;
       }
-      const value = resolve(pair.value);
-      const childPath = join(path, key);
-      remember(value ?? keyNode, childPath);
+      remember(value ?? keyNode, join(path, key));
       out.set(key, value);
-    }
+    });
     return out;
   }
 
@@ -203,26 +216,11 @@ export function createYamlFields({ doc, file, issues, positions, at, text }: Yam
       issue(node, path, `expected a mapping, got ${describe(node)}`);
       return out;
     }
-    const explicit = new Set<string>();
-    for (const pair of mergedPairs(node, path)) {
-      const keyNode = resolve(pair.key);
-      const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : "";
-      if (key === "") {
-        issue(keyNode ?? node, path, "keys must be non-empty strings");
-        continue;
-      }
-      if (!pair.merged) {
-        if (explicit.has(key)) {
-          issue(keyNode, path, `duplicate key "${key}"`);
-          continue;
-        }
-        explicit.add(key);
-      }
-      const value = resolve(pair.value);
+    eachEntry(node, path, { userKeys: true }, (key, keyNode, value) => {
       const entryPath = join(path, key);
       remember(value ?? keyNode, entryPath);
       out[key] = read(value, entryPath, keyNode);
-    }
+    });
     return out;
   }
 
