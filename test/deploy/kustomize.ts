@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { missingTool } from "../support/skip.ts";
+import { KUBECTL, kubectlSkipReason } from "../support/skip.ts";
 
 /** A rendered Kubernetes object; only the envelope is typed, the rest is read as plain JSON. */
 export interface KubeObject {
@@ -21,11 +21,9 @@ export interface KubeObject {
   readonly [field: string]: any;
 }
 
-const KUBECTL = Bun.which("kubectl");
-
 /** Why `kubectl kustomize` cannot run here, or null. */
 export function kustomizeSkipReason(): string | null {
-  return KUBECTL === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null;
+  return kubectlSkipReason();
 }
 
 /**

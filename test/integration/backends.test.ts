@@ -21,13 +21,11 @@ import { runExplain } from "../../src/commands/explain/explain.ts";
 import { parseOptions } from "../../src/options.ts";
 import { runMain } from "../support/process.ts";
 import { recentSampleTimes, risingCounter, steadyGauge } from "../support/series.ts";
-import { announceSkip, missingTool } from "../support/skip.ts";
+import { announceSkip, KUBECTL, kubectlSkipReason } from "../support/skip.ts";
 
 setDefaultTimeout(120_000);
-const kubectl = Bun.which("kubectl");
-const skip =
-  prometheusSkipReason() ??
-  (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+const kubectl = KUBECTL;
+const skip = prometheusSkipReason() ?? kubectlSkipReason();
 announceSkip("multi-backend integration tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);

@@ -14,13 +14,11 @@ import {
 } from "../support/prometheus.ts";
 import { runMain, spawnAdapter, type AdapterProcess } from "../support/process.ts";
 import { recentSampleTimes, risingCounter } from "../support/series.ts";
-import { announceSkip, missingTool } from "../support/skip.ts";
+import { announceSkip, KUBECTL, kubectlSkipReason } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
-const kubectl = Bun.which("kubectl");
-const skip =
-  prometheusSkipReason() ??
-  (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+const kubectl = KUBECTL;
+const skip = prometheusSkipReason() ?? kubectlSkipReason();
 announceSkip("kubectl end-to-end tests", skip);
 
 describe.skipIf(skip !== null)("kubectl against a standalone prom-adapter process", () => {

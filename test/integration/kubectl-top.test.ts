@@ -23,13 +23,11 @@ import {
   type OpenMetricsSeries,
   type RunningPrometheus,
 } from "../support/prometheus.ts";
-import { announceSkip, missingTool } from "../support/skip.ts";
+import { announceSkip, KUBECTL, kubectlSkipReason } from "../support/skip.ts";
 
 setDefaultTimeout(60_000);
-const kubectl = Bun.which("kubectl");
-const skip =
-  prometheusSkipReason() ??
-  (kubectl === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null);
+const kubectl = KUBECTL;
+const skip = prometheusSkipReason() ?? kubectlSkipReason();
 announceSkip("kubectl top tests", skip);
 
 const NOW = Math.floor(Date.now() / 1000);

@@ -14,3 +14,11 @@ export function missingTool(tool: string, hint: string): string {
 export function announceSkip(what: string, reason: string | null): void {
   if (reason !== null) console.warn(`SKIPPED ${what}: ${reason}`);
 }
+
+/** The kubectl on PATH, or null. */
+export const KUBECTL: string | null = Bun.which("kubectl");
+
+/** Why tests that run the real kubectl cannot run here, or null. */
+export function kubectlSkipReason(): string | null {
+  return KUBECTL === null ? missingTool("kubectl", "not found on PATH (apt-get install kubernetes-client)") : null;
+}
